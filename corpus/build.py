@@ -167,6 +167,10 @@ def build_scenario(scenario: Path, out_dir: Path | None = None) -> list[Path]:
                 f"{scenario.name}/{source.name}: compiler failed "
                 f"({shlex.join(cmd)}):\n{proc.stderr}"
             )
+        if proc.stderr:
+            # Warnings often mean the compiler folded away what a scenario
+            # meant to test, so show them.
+            print(f"{scenario.name}/{source.name}:\n{proc.stderr}", file=sys.stderr, end="")
         written.append(obj)
     for name, recipe in DERIVED.get(scenario.name, {}).items():
         src_obj = dest / recipe.source
