@@ -1,0 +1,89 @@
+"""bpflink: a static linker for BPF ELF objects.
+
+    import bpflink
+    result = bpflink.link(["a.o", "b.o"], "out.o")
+    result.callgraph          # networkx.DiGraph of the linked functions
+
+or, with inputs from memory::
+
+    linker = bpflink.Linker()
+    linker.add_file("a.o")
+    linker.add_bytes(data, name="b.o")
+    result = linker.link()    # result.data holds the object; nothing written
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
+                     error)
+
+__all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
+           "BpflinkError", "Diagnostic", "Severity"]
+__version__ = "0.1.0"
+
+
+@dataclass
+class LinkResult:
+    """What a successful link produced."""
+
+    data: bytes                         # the output object
+    output: str | None                  # where it was written, if anywhere
+    warnings: list[Diagnostic]
+    callgraph: object                   # networkx.DiGraph
+    linked: object = field(repr=False)  # bpflink.link.model.LinkedObject
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Linker:
+    """Collects inputs, then links them in the order they were added."""
+
+    def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
+        from .link.linker import LinkOptions
+
+        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
+        self._sources: list[tuple[str, bytes | None, str | None]] = []
+
+    def add_file(self, path: str | os.PathLike) -> None:
+        path = os.fspath(path)
+        self._sources.append((path, None, path))
+
+    def add_bytes(self, data: bytes, name: str = "<memory>") -> None:
+        self._sources.append((name, bytes(data), None))
+
+    def link(self, output: str | os.PathLike | None = None) -> LinkResult:
+        """Link; write ``output`` atomically if given.  Raises LinkError."""
+        from .fileio import same_file, write_atomic
+        from .link.linker import run_link
+
+        out_path = os.fspath(output) if output is not None else None
+        if out_path is not None:
+            for name, _data, path in self._sources:
+                if path is not None and os.path.exists(out_path) and same_file(path, out_path):
+                    raise OutputError([error("the output would overwrite this input; choose "
+                                             "another output path", file=name)])
+        outcome = run_link(self._sources, self.options)
+        if out_path is not None:
+            try:
+                write_atomic(out_path, outcome.data)
+            except OSError as e:
+                raise OutputError([error(f"cannot write output: {e.strerror or e}",
+                                         file=out_path)]) from None
+        warnings = [d for d in outcome.diagnostics if d.severity is Severity.WARNING]
+        return LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
+                          outcome.timings)
+
+
+def link(inputs: Iterable[str | os.PathLike | bytes], output: str | os.PathLike | None = None,
+         **options) -> LinkResult:
+    """Link ``inputs`` (paths, or bytes) into ``output`` (or only in memory)."""
+    linker = Linker(**options)
+    for i, item in enumerate(inputs):
+        if isinstance(item, (bytes, bytearray, memoryview)):
+            linker.add_bytes(bytes(item), name=f"<input {i}>")
+        else:
+            linker.add_file(item)
+    return linker.link(output)

@@ -1,0 +1,166 @@
+"""The ``.BTF.ext`` section: func_info, line_info and CO-RE relocation records.
+
+Records are grouped per ELF section, keyed by section name.  Strings (file
+names, source lines, CO-RE access strings) are held as ``str``; on encoding
+they are looked up in the output BTF's string table, which must contain them
+(the BTF encoder takes them as ``extra_strings``).
+
+Record layouts (``include/uapi/linux/bpf.h``, libbpf ``libbpf_internal.h``)::
+
+    func_info   insn_off u32, type_id u32
+    line_info   insn_off u32, file_name_off u32, line_off u32, line_col u32
+    core_relo   insn_off u32, type_id u32, access_str_off u32, kind u32
+
+``insn_off`` is a byte offset into the section in ELF objects.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from ..errors import FormatError
+from .types import BTF_MAGIC, StringTable, _Strings, parse_header
+
+MIN_HDR = 24          # up to line_info_len
+CORE_HDR = 32         # adds core_relo_off/len
+FUNC_REC, LINE_REC, CORE_REC = 8, 16, 16
+
+
+@dataclass
+class BtfExt:
+    func_info: dict[str, list[list]] = field(default_factory=dict)
+    line_info: dict[str, list[list]] = field(default_factory=dict)
+    core_relo: dict[str, list[list]] = field(default_factory=dict)
+
+    def sections(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for table in (self.func_info, self.line_info, self.core_relo):
+            for name in table:
+                seen[name] = None
+        return list(seen)
+
+    def strings(self) -> list[str]:
+        """Every string the records use, in a stable order."""
+        out: list[str] = []
+        for sec, recs in self.func_info.items():
+            out.append(sec)
+        for sec, recs in self.line_info.items():
+            out.append(sec)
+            for r in recs:
+                out.append(r[1])
+                out.append(r[2])
+        for sec, recs in self.core_relo.items():
+            out.append(sec)
+            for r in recs:
+                out.append(r[2])
+        return out
+
+    def is_empty(self) -> bool:
+        return not (any(self.func_info.values()) or any(self.line_info.values())
+                    or any(self.core_relo.values()))
+
+    def encode(self, strings: StringTable, big_endian: bool = False,
+               order: list[str] | None = None) -> bytes:
+        """Encode; ``order`` fixes the section order (default: insertion order)."""
+        bo = ">" if big_endian else "<"
+        u32 = struct.Struct(bo + "I")
+        sec_hdr = struct.Struct(bo + "II")
+        two = struct.Struct(bo + "II")
+        four = struct.Struct(bo + "IIII")
+        soff = strings.offset
+
+        def block(table: dict[str, list[list]], rec_size: int, pack) -> bytes:
+            names = [n for n in (order or list(table)) if table.get(n)]
+            if not names:
+                return b""
+            out = bytearray(u32.pack(rec_size))
+            for name in names:
+                recs = table[name]
+                out += sec_hdr.pack(soff(name), len(recs))
+                for r in recs:
+                    out += pack(r)
+            return bytes(out)
+
+        funcs = block(self.func_info, FUNC_REC, lambda r: two.pack(r[0], r[1]))
+        lines = block(self.line_info, LINE_REC,
+                      lambda r: four.pack(r[0], soff(r[1]), soff(r[2]), r[3]))
+        cores = block(self.core_relo, CORE_REC,
+                      lambda r: four.pack(r[0], r[1], soff(r[2]), r[3]))
+        hdr = struct.pack(bo + "HBBIIIIIII", BTF_MAGIC, 1, 0, CORE_HDR,
+                          0, len(funcs), len(funcs), len(lines),
+                          len(funcs) + len(lines), len(cores))
+        return hdr + funcs + lines + cores
+
+
+def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -> BtfExt:
+    """Parse and validate ``.BTF.ext`` against its object's raw ``.BTF``."""
+    _, _, _, sdata = parse_header(btf_raw, ".BTF")
+    strings = _Strings(sdata, section)
+    if len(raw) < MIN_HDR:
+        raise FormatError(f"too short for a BTF.ext header ({len(raw)} bytes)", section=section)
+    if struct.unpack_from("<H", raw)[0] == BTF_MAGIC:
+        bo = "<"
+    elif struct.unpack_from(">H", raw)[0] == BTF_MAGIC:
+        bo = ">"
+    else:
+        raise FormatError("bad BTF.ext magic", section=section)
+    _, version, _, hdr_len = struct.unpack_from(bo + "HBBI", raw)
+    if version != 1:
+        raise FormatError(f"unsupported BTF.ext version {version}", section=section)
+    if hdr_len < MIN_HDR or hdr_len > len(raw):
+        raise FormatError(f"bad BTF.ext header length {hdr_len}", section=section)
+    fi_off, fi_len, li_off, li_len = struct.unpack_from(bo + "IIII", raw, 8)
+    cr_off = cr_len = 0
+    if hdr_len >= CORE_HDR:
+        cr_off, cr_len = struct.unpack_from(bo + "II", raw, 24)
+    body = raw[hdr_len:]
+    ext = BtfExt()
+
+    def check_type(tid: int, what: str) -> int:
+        if tid >= n_types:
+            raise FormatError(f"{what} references type [{tid}], but there are only "
+                              f"{n_types - 1} types", section=section)
+        return tid
+
+    def read_block(off: int, length: int, min_rec: int, what: str, convert) -> dict:
+        table: dict[str, list[list]] = {}
+        if length == 0:
+            return table
+        if off + length > len(body) or length < 4:
+            raise FormatError(f"{what} block (offset {off}, {length} bytes) runs past the "
+                              f"end of the section", section=section)
+        blk = body[off:off + length]
+        rec_size = struct.unpack_from(bo + "I", blk)[0]
+        if rec_size < min_rec or rec_size % 4:
+            raise FormatError(f"{what} record size {rec_size} is invalid (minimum {min_rec})",
+                              section=section)
+        pos = 4
+        while pos < length:
+            if pos + 8 > length:
+                raise FormatError(f"{what} section header is truncated", section=section)
+            name_off, num = struct.unpack_from(bo + "II", blk, pos)
+            pos += 8
+            name = strings.get(name_off, f"{what} section name")
+            if num * rec_size > length - pos:
+                raise FormatError(f"{what} for section '{name}' claims {num} records, more "
+                                  f"than the block holds", section=section)
+            fmt = struct.Struct(bo + "I" * (min_rec // 4))
+            recs = table.setdefault(name, [])
+            for i in range(num):
+                recs.append(convert(fmt.unpack_from(blk, pos + i * rec_size), name))
+            pos += num * rec_size
+        return table
+
+    ext.func_info = read_block(
+        fi_off, fi_len, FUNC_REC, "func_info",
+        lambda r, s: [r[0], check_type(r[1], f"func_info in '{s}'")])
+    ext.line_info = read_block(
+        li_off, li_len, LINE_REC, "line_info",
+        lambda r, s: [r[0], strings.get(r[1], "line_info file name"),
+                      strings.get(r[2], "line_info line"), r[3]])
+    ext.core_relo = read_block(
+        cr_off, cr_len, CORE_REC, "CO-RE relocation",
+        lambda r, s: [r[0], check_type(r[1], f"CO-RE relocation in '{s}'"),
+                      strings.get(r[2], "CO-RE access string"), r[3]])
+    return ext

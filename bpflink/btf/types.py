@@ -1,0 +1,469 @@
+"""The BTF type section: an in-memory model, a bounds-checked parser and an encoder.
+
+Format reference: the kernel's ``Documentation/bpf/btf.rst``.  Types hold
+their strings as Python ``str`` (not string-table offsets), so types from
+different inputs can be mixed freely; the encoder builds one deduplicated
+string table.  Type references are plain ints (type IDs) kept in a few
+well-known places per kind, which :meth:`BtfType.remap` rewrites.
+"""
+
+from __future__ import annotations
+
+import struct
+from enum import IntEnum
+from typing import Callable, Iterator
+
+from ..errors import FormatError
+
+BTF_MAGIC = 0xEB9F
+BTF_VERSION = 1
+HDR_SIZE = 24
+MAX_VLEN = 0xFFFF
+
+
+class Kind(IntEnum):
+    UNKN = 0
+    INT = 1
+    PTR = 2
+    ARRAY = 3
+    STRUCT = 4
+    UNION = 5
+    ENUM = 6
+    FWD = 7
+    TYPEDEF = 8
+    VOLATILE = 9
+    CONST = 10
+    RESTRICT = 11
+    FUNC = 12
+    FUNC_PROTO = 13
+    VAR = 14
+    DATASEC = 15
+    FLOAT = 16
+    DECL_TAG = 17
+    TYPE_TAG = 18
+    ENUM64 = 19
+
+
+# Kinds whose third header word is a size rather than a type ID.
+SIZED_KINDS = frozenset({Kind.INT, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64,
+                         Kind.DATASEC, Kind.FLOAT})
+# Kinds whose third header word is a type ID (0 = void where the kind allows it).
+REF_KINDS = frozenset({Kind.PTR, Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT,
+                       Kind.FUNC, Kind.FUNC_PROTO, Kind.VAR, Kind.DECL_TAG, Kind.TYPE_TAG})
+MODIFIER_KINDS = frozenset({Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT,
+                            Kind.TYPE_TAG})
+
+# Linkage values (vlen of FUNC, linkage word of VAR).
+FUNC_STATIC, FUNC_GLOBAL, FUNC_EXTERN = 0, 1, 2
+VAR_STATIC, VAR_GLOBAL_ALLOCATED, VAR_GLOBAL_EXTERN = 0, 1, 2
+
+
+class BtfType:
+    """One BTF type.
+
+    ``ref`` is the size for sized kinds and the referenced type ID otherwise.
+    ``vlen_info`` carries FUNC linkage.  ``data`` holds the kind's extra data:
+
+    ========== ===============================================================
+    INT        int encoding word
+    ARRAY      [elem_type, index_type, nelems]
+    STRUCT     list of [name, type, offset] (offset carries bitfield size
+               in its top 8 bits when kflag is set)
+    UNION      same as STRUCT
+    ENUM       list of [name, value] (value as an unsigned 32-bit word)
+    ENUM64     list of [name, value] (value as an unsigned 64-bit int)
+    FUNC_PROTO list of [name, type]
+    VAR        linkage
+    DATASEC    list of [type, offset, size]
+    DECL_TAG   component_idx (-1: the type itself)
+    others     None
+    ========== ===============================================================
+    """
+
+    __slots__ = ("kind", "name", "kflag", "ref", "vlen_info", "data")
+
+    def __init__(self, kind: Kind, name: str = "", ref: int = 0, data=None,
+                 kflag: int = 0, vlen_info: int = 0):
+        self.kind = kind
+        self.name = name
+        self.kflag = kflag
+        self.ref = ref
+        self.vlen_info = vlen_info
+        self.data = data
+
+    # -- structure -----------------------------------------------------------------
+    @property
+    def vlen(self) -> int:
+        if self.kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64,
+                         Kind.FUNC_PROTO, Kind.DATASEC):
+            return len(self.data)
+        return self.vlen_info
+
+    @property
+    def linkage(self) -> int:
+        """FUNC or VAR linkage."""
+        if self.kind is Kind.FUNC:
+            return self.vlen_info
+        if self.kind is Kind.VAR:
+            return self.data
+        raise ValueError(f"{self.kind.name} has no linkage")
+
+    def type_ids(self) -> Iterator[int]:
+        """Every type ID this type references, in encoding order."""
+        k = self.kind
+        if k in REF_KINDS:
+            yield self.ref
+        if k is Kind.ARRAY:
+            yield self.data[0]
+            yield self.data[1]
+        elif k in (Kind.STRUCT, Kind.UNION):
+            for m in self.data:
+                yield m[1]
+        elif k is Kind.FUNC_PROTO:
+            for p in self.data:
+                yield p[1]
+        elif k is Kind.DATASEC:
+            for v in self.data:
+                yield v[0]
+
+    def remap(self, fn: Callable[[int], int]) -> None:
+        """Rewrite every referenced type ID through ``fn`` in place."""
+        k = self.kind
+        if k in REF_KINDS:
+            self.ref = fn(self.ref)
+        if k is Kind.ARRAY:
+            self.data[0] = fn(self.data[0])
+            self.data[1] = fn(self.data[1])
+        elif k in (Kind.STRUCT, Kind.UNION, Kind.FUNC_PROTO):
+            for m in self.data:
+                m[1] = fn(m[1])
+        elif k is Kind.DATASEC:
+            for v in self.data:
+                v[0] = fn(v[0])
+
+    def copy(self) -> "BtfType":
+        d = self.data
+        if isinstance(d, list):
+            d = [list(x) if isinstance(x, list) else x for x in d]
+        return BtfType(self.kind, self.name, self.ref, d, self.kflag, self.vlen_info)
+
+    def key(self) -> tuple:
+        """A hashable, complete description (for tests and equality)."""
+        d = self.data
+        if isinstance(d, list):
+            d = tuple(tuple(x) if isinstance(x, list) else x for x in d)
+        return (int(self.kind), self.name, self.kflag, self.ref, self.vlen_info, d)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BtfType) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        return f"BtfType({self.kind.name}, {self.name!r}, ref={self.ref}, data={self.data!r})"
+
+
+class Btf:
+    """A complete BTF: ``types[0]`` is void, ``types[i]`` is type ID i."""
+
+    def __init__(self, types: list[BtfType] | None = None):
+        self.types: list[BtfType] = types if types is not None else [BtfType(Kind.UNKN)]
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def __getitem__(self, type_id: int) -> BtfType:
+        return self.types[type_id]
+
+    def add(self, t: BtfType) -> int:
+        self.types.append(t)
+        return len(self.types) - 1
+
+    def resolve(self, type_id: int, *, typedefs: bool = True) -> tuple[int, BtfType]:
+        """Skip modifiers (and typedefs) to the underlying type; cycle-safe."""
+        seen = 0
+        t = self.types[type_id]
+        while t.kind in MODIFIER_KINDS and (typedefs or t.kind is not Kind.TYPEDEF):
+            type_id = t.ref
+            t = self.types[type_id]
+            seen += 1
+            if seen > len(self.types):
+                raise FormatError(f"type [{type_id}] is part of a modifier cycle", section=".BTF")
+        return type_id, t
+
+    def type_size(self, type_id: int) -> int:
+        """Size in bytes of a type, as libbpf's btf__resolve_size computes it."""
+        mult = 1
+        for _ in range(len(self.types) + 1):
+            t = self.types[type_id]
+            if t.kind in SIZED_KINDS:
+                return mult * t.ref
+            if t.kind is Kind.PTR:
+                return mult * 8
+            if t.kind in MODIFIER_KINDS or t.kind is Kind.VAR:
+                type_id = t.ref
+            elif t.kind is Kind.ARRAY:
+                mult *= t.data[2]
+                type_id = t.data[0]
+            else:
+                raise FormatError(f"type [{type_id}] ({t.kind.name}) has no size", section=".BTF")
+        raise FormatError(f"type [{type_id}] is part of a reference cycle", section=".BTF")
+
+    def find_by_name(self, name: str, kind: Kind) -> list[int]:
+        return [i for i, t in enumerate(self.types) if t.kind is kind and t.name == name]
+
+    # -- encoding ------------------------------------------------------------------
+    def encode(self, big_endian: bool = False, extra_strings: list[str] = ()) -> tuple[bytes, "StringTable"]:
+        """Encode to the raw ``.BTF`` section bytes.
+
+        ``extra_strings`` are added to the string table after the types' strings
+        (BTF.ext refers to strings of the BTF string section).  Returns the bytes
+        and the string table so the BTF.ext encoder can look offsets up.
+        """
+        strings = StringTable()
+        add = strings.add
+        bo = ">" if big_endian else "<"
+        out = bytearray()
+        hdr3 = struct.Struct(bo + "III")
+        one = struct.Struct(bo + "I")
+        three = struct.Struct(bo + "III")
+        two = struct.Struct(bo + "II")
+        i32 = struct.Struct(bo + "i")
+        for t in self.types[1:]:
+            k = t.kind
+            info = (int(k) << 24) | (t.vlen & MAX_VLEN) | ((t.kflag & 1) << 31)
+            out += hdr3.pack(add(t.name), info, t.ref)
+            if k is Kind.INT:
+                out += one.pack(t.data)
+            elif k is Kind.ARRAY:
+                out += three.pack(*t.data)
+            elif k in (Kind.STRUCT, Kind.UNION):
+                for n, ty, off in t.data:
+                    out += three.pack(add(n), ty, off)
+            elif k is Kind.ENUM:
+                for n, v in t.data:
+                    out += two.pack(add(n), v & 0xFFFFFFFF)
+            elif k is Kind.ENUM64:
+                for n, v in t.data:
+                    v &= 0xFFFFFFFFFFFFFFFF
+                    out += three.pack(add(n), v & 0xFFFFFFFF, v >> 32)
+            elif k is Kind.FUNC_PROTO:
+                for n, ty in t.data:
+                    out += two.pack(add(n), ty)
+            elif k is Kind.VAR:
+                out += one.pack(t.data)
+            elif k is Kind.DATASEC:
+                for v in t.data:
+                    out += three.pack(*v)
+            elif k is Kind.DECL_TAG:
+                out += i32.pack(t.data)
+        for s in extra_strings:
+            add(s)
+        str_bytes = strings.data()
+        hdr = struct.pack(bo + "HBBIIIII", BTF_MAGIC, BTF_VERSION, 0, HDR_SIZE,
+                          0, len(out), len(out), len(str_bytes))
+        return hdr + bytes(out) + str_bytes, strings
+
+
+class StringTable:
+    """An append-only, deduplicating NUL-terminated string table."""
+
+    def __init__(self) -> None:
+        self._offsets: dict[str, int] = {"": 0}
+        self._parts: list[bytes] = [b"\0"]
+        self._size = 1
+
+    def add(self, s: str) -> int:
+        off = self._offsets.get(s)
+        if off is None:
+            off = self._size
+            b = s.encode() + b"\0"
+            self._parts.append(b)
+            self._size += len(b)
+            self._offsets[s] = off
+        return off
+
+    def offset(self, s: str) -> int:
+        return self._offsets[s]
+
+    def data(self) -> bytes:
+        return b"".join(self._parts)
+
+
+class _Strings:
+    """Bounds-checked reader of a BTF string section, with a cache."""
+
+    def __init__(self, blob: bytes, section: str):
+        self.blob = blob
+        self.section = section
+        self.cache: dict[int, str] = {0: ""}
+
+    def get(self, off: int, what: str) -> str:
+        s = self.cache.get(off)
+        if s is not None:
+            return s
+        blob = self.blob
+        if off >= len(blob):
+            raise FormatError(f"{what}: string offset {off} is outside the string section "
+                              f"({len(blob)} bytes)", section=self.section)
+        end = blob.find(b"\0", off)
+        if end < 0:
+            raise FormatError(f"{what}: string at offset {off} has no terminating NUL",
+                              section=self.section)
+        try:
+            s = blob[off:end].decode()
+        except UnicodeDecodeError:
+            raise FormatError(f"{what}: string at offset {off} is not valid UTF-8",
+                              section=self.section) from None
+        self.cache[off] = s
+        return s
+
+
+def parse_header(raw: bytes, section: str) -> tuple[str, int, bytes, bytes]:
+    """Check a BTF header; return (byte order char, hdr_len, type bytes, string bytes)."""
+    if len(raw) < HDR_SIZE:
+        raise FormatError(f"too short for a BTF header ({len(raw)} bytes)", section=section)
+    magic_le = struct.unpack_from("<H", raw)[0]
+    if magic_le == BTF_MAGIC:
+        bo = "<"
+    elif struct.unpack_from(">H", raw)[0] == BTF_MAGIC:
+        bo = ">"
+    else:
+        raise FormatError(f"bad BTF magic 0x{magic_le:04x}", section=section)
+    _, version, _flags, hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from(
+        bo + "HBBIIIII", raw)
+    if version != BTF_VERSION:
+        raise FormatError(f"unsupported BTF version {version}", section=section)
+    if hdr_len < HDR_SIZE or hdr_len > len(raw):
+        raise FormatError(f"bad BTF header length {hdr_len}", section=section)
+    body = len(raw) - hdr_len
+    if type_off % 4 or type_len % 4:
+        raise FormatError("BTF type section is not 4-byte aligned", section=section)
+    if type_off + type_len > body or str_off + str_len > body:
+        raise FormatError(f"BTF type or string section runs past the end of {section} "
+                          f"({len(raw)} bytes)", section=section)
+    if type_off < str_off < type_off + type_len or str_off < type_off < str_off + str_len:
+        raise FormatError("BTF type and string sections overlap", section=section)
+    strs = raw[hdr_len + str_off: hdr_len + str_off + str_len]
+    if str_len == 0 or strs[0] != 0 or strs[-1] != 0:
+        raise FormatError("BTF string section must start and end with NUL", section=section)
+    return bo, hdr_len, raw[hdr_len + type_off: hdr_len + type_off + type_len], strs
+
+
+def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
+    """Parse and validate raw ``.BTF`` bytes; return (Btf, big_endian).
+
+    Validation: every record fits, every kind is known, every string offset
+    points at a terminated string, every type ID is in range.  Semantic checks
+    (cycles, sizes) happen where they are needed.
+    """
+    bo, _, tdata, sdata = parse_header(raw, section)
+    strings = _Strings(sdata, section)
+    sget = strings.get
+    types: list[BtfType] = [BtfType(Kind.UNKN)]
+    hdr = struct.Struct(bo + "III")
+    u32 = struct.Struct(bo + "I")
+    i32 = struct.Struct(bo + "i")
+    three = struct.Struct(bo + "III")
+    two = struct.Struct(bo + "II")
+    pos, end = 0, len(tdata)
+    kinds = {int(k): k for k in Kind}
+
+    def need(n: int, tid: int) -> None:
+        if pos + n > end:
+            raise FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
+                              section=section)
+
+    while pos < end:
+        tid = len(types)
+        need(12, tid)
+        name_off, info, ref = hdr.unpack_from(tdata, pos)
+        pos += 12
+        kind = kinds.get((info >> 24) & 0x1F)
+        if kind is None or kind is Kind.UNKN:
+            raise FormatError(f"type [{tid}] has unknown kind {(info >> 24) & 0x1F}",
+                              section=section)
+        vlen = info & MAX_VLEN
+        kflag = info >> 31
+        name = sget(name_off, f"type [{tid}] name")
+        t = BtfType(kind, name, ref, None, kflag)
+        if kind is Kind.INT:
+            need(4, tid)
+            t.data = u32.unpack_from(tdata, pos)[0]
+            pos += 4
+        elif kind is Kind.ARRAY:
+            need(12, tid)
+            t.data = list(three.unpack_from(tdata, pos))
+            pos += 12
+        elif kind in (Kind.STRUCT, Kind.UNION):
+            need(12 * vlen, tid)
+            t.data = [[sget(n, f"type [{tid}] member name"), ty, off]
+                      for n, ty, off in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
+            pos += 12 * vlen
+        elif kind is Kind.ENUM:
+            need(8 * vlen, tid)
+            t.data = [[sget(n, f"type [{tid}] enumerator name"), v]
+                      for n, v in two.iter_unpack(tdata[pos:pos + 8 * vlen])]
+            pos += 8 * vlen
+        elif kind is Kind.ENUM64:
+            need(12 * vlen, tid)
+            t.data = [[sget(n, f"type [{tid}] enumerator name"), lo | (hi << 32)]
+                      for n, lo, hi in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
+            pos += 12 * vlen
+        elif kind is Kind.FUNC_PROTO:
+            need(8 * vlen, tid)
+            t.data = [[sget(n, f"type [{tid}] parameter name"), ty]
+                      for n, ty in two.iter_unpack(tdata[pos:pos + 8 * vlen])]
+            pos += 8 * vlen
+        elif kind is Kind.VAR:
+            need(4, tid)
+            t.data = u32.unpack_from(tdata, pos)[0]
+            pos += 4
+        elif kind is Kind.DATASEC:
+            need(12 * vlen, tid)
+            t.data = [list(v) for v in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
+            pos += 12 * vlen
+        elif kind is Kind.DECL_TAG:
+            need(4, tid)
+            t.data = i32.unpack_from(tdata, pos)[0]
+            pos += 4
+        elif kind is Kind.FUNC:
+            t.vlen_info = vlen
+        if kind in (Kind.FWD, Kind.PTR, Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST,
+                    Kind.RESTRICT, Kind.TYPE_TAG, Kind.FLOAT, Kind.INT, Kind.ARRAY,
+                    Kind.VAR, Kind.DECL_TAG):
+            if vlen:
+                raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
+                                  section=section)
+        types.append(t)
+    btf = Btf(types)
+    validate_ids(btf, section)
+    return btf, bo == ">"
+
+
+def validate_ids(btf: Btf, section: str = ".BTF") -> None:
+    """Every referenced type ID exists; kinds that need a non-void target have one."""
+    n = len(btf.types)
+    for tid, t in enumerate(btf.types):
+        for ref in t.type_ids():
+            if ref >= n:
+                raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
+                                  f"type [{ref}], but there are only {n - 1} types",
+                                  section=section)
+        k = t.kind
+        if k in (Kind.FUNC, Kind.VAR, Kind.DECL_TAG) and t.ref == 0:
+            raise FormatError(f"type [{tid}] ({k.name} '{t.name}') references void",
+                              section=section)
+        if k is Kind.FUNC and btf.types[t.ref].kind is not Kind.FUNC_PROTO:
+            raise FormatError(f"type [{tid}] (FUNC '{t.name}') does not point to a FUNC_PROTO",
+                              section=section)
+        if k is Kind.FUNC and t.vlen_info > FUNC_EXTERN:
+            raise FormatError(f"type [{tid}] (FUNC '{t.name}') has unknown linkage "
+                              f"{t.vlen_info}", section=section)
+        if k is Kind.VAR and t.data > VAR_GLOBAL_EXTERN:
+            raise FormatError(f"type [{tid}] (VAR '{t.name}') has unknown linkage {t.data}",
+                              section=section)
+        if k is Kind.DECL_TAG and t.data < -1:
+            raise FormatError(f"type [{tid}] (DECL_TAG '{t.name}') has bad component index "
+                              f"{t.data}", section=section)

@@ -1,0 +1,109 @@
+"""Command line: parse arguments, run, render diagnostics, choose the exit status.
+
+    bpflink a.o b.o -o out.o [--print-callgraph] [-v]
+    bpflink graph a.o b.o [--format text|dot|json|mermaid] [-o FILE]
+
+Exit status: 0 success, 1 link error (bad input, conflicting symbols...),
+2 usage error.  Diagnostics go to stderr as ``bpflink: error: FILE: ...``;
+bad input never produces a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+PROG = "bpflink"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):       # usage errors: exit 2, one line
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{PROG}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _link_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Statically link BPF ELF objects into one object "
+                "that libbpf loads.",
+                epilog="Subcommand: 'bpflink graph IN... [--format F] [-o FILE]' prints the "
+                "call graph.")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="input objects (.o) or archives (.a)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output object")
+    p.add_argument("--no-dedup", action="store_true", help="keep the merged BTF as appended")
+    p.add_argument("--print-callgraph", action="store_true",
+                   help="print the call graph (text) to stdout after linking")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also list subprograms no program reaches, and phase timings")
+    p.add_argument("--version", action="version", version=f"{PROG} " + _version())
+    return p
+
+
+def _graph_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.")
+    p.add_argument("inputs", nargs="+", metavar="IN")
+    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the graph here, not stdout")
+    p.add_argument("-v", "--verbose", action="store_true")
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _render(diags) -> None:
+    for d in diags:
+        sys.stderr.write(d.render(PROG) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import Linker
+    from .errors import LinkError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    graph_mode = bool(argv) and argv[0] == "graph"
+    args = (_graph_parser() if graph_mode else _link_parser()).parse_args(
+        argv[1:] if graph_mode else argv)
+    linker = Linker(dedup=not getattr(args, "no_dedup", False))
+    for path in args.inputs:
+        linker.add_file(path)
+    try:
+        result = linker.link(None if graph_mode else args.output)
+    except LinkError as e:
+        _render(e.diagnostics)
+        return 1
+    _render(result.warnings)
+    from . import graph
+
+    if graph_mode:
+        text = graph.render(result.callgraph, args.format, verbose=args.verbose)
+        if args.output:
+            from .fileio import write_atomic
+
+            try:
+                write_atomic(args.output, text.encode())
+            except OSError as e:
+                sys.stderr.write(f"{PROG}: error: {args.output}: cannot write: "
+                                 f"{e.strerror or e}\n")
+                return 1
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.print_callgraph:
+        sys.stdout.write(graph.render(result.callgraph, "text", verbose=args.verbose))
+    if args.verbose:
+        for phase, secs in result.timings.items():
+            sys.stderr.write(f"{PROG}: {phase}: {secs * 1000:.1f} ms\n")
+    return 0
+
+
+def main_entry() -> None:
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        code = 130
+    raise SystemExit(code)

@@ -1,0 +1,368 @@
+"""Read a relocatable BPF ELF object into an :class:`InputObject`.
+
+pyelftools identifies the file and decodes the ELF header; the section
+header table, symbols and relocations are unpacked with ``struct`` (one
+call per table), which is what makes large links fast.  Every offset, size
+and index is checked against the file before it is used, so a corrupt or
+hostile file gives one :class:`~bpflink.errors.InputError` naming the file
+and section, never an exception from deep inside, and never an allocation
+larger than the file itself.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from ..btf import ext as btf_ext_mod
+from ..btf import types as btf_mod
+from ..btf.ext import BtfExt
+from ..btf.types import Btf
+from ..errors import FormatError, InputError, error
+from .constants import *  # noqa: F403 - the ELF vocabulary
+
+
+@dataclass
+class Section:
+    index: int
+    name: str
+    type: int
+    flags: int
+    offset: int
+    size: int
+    link: int
+    info: int
+    addralign: int
+    entsize: int
+    data: bytes = b""          # empty for SHT_NOBITS; ``size`` is the real size
+
+    @property
+    def is_exec(self) -> bool:
+        return self.type == SHT_PROGBITS and bool(self.flags & SHF_EXECINSTR)
+
+
+@dataclass
+class Symbol:
+    index: int
+    name: str
+    value: int
+    size: int
+    bind: int
+    type: int
+    visibility: int
+    other: int
+    shndx: int
+
+    @property
+    def is_undef(self) -> bool:
+        return self.shndx == SHN_UNDEF
+
+    @property
+    def is_local(self) -> bool:
+        return self.bind == STB_LOCAL
+
+
+@dataclass
+class Relocation:
+    offset: int
+    sym: int
+    type: int
+
+
+@dataclass
+class InputObject:
+    """One input object, validated; the linker never looks at raw bytes again."""
+
+    name: str
+    big_endian: bool
+    sections: list[Section]
+    symbols: list[Symbol]
+    relocations: dict[int, list[Relocation]]       # target section index -> relocations
+    btf: Btf
+    btf_ext: BtfExt | None
+    btf_raw: bytes = b""
+    sections_by_name: dict[str, Section] = field(default_factory=dict)
+
+    def section(self, name: str) -> Section | None:
+        return self.sections_by_name.get(name)
+
+
+KNOWN_SECTION_TYPES = {SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS, SHT_REL,
+                       SHT_LLVM_ADDRSIG}
+
+
+def read_object(data: bytes, name: str) -> InputObject:
+    """Parse ``data`` (the bytes of file ``name``); raise InputError on any defect."""
+    try:
+        return _Reader(data, name).read()
+    except FormatError as e:
+        raise InputError([error(e.message, file=name, section=e.section, symbol=e.symbol)]) from None
+
+
+def _cstr(blob: bytes, off: int, what: str, section: str) -> str:
+    if off >= len(blob):
+        raise FormatError(f"{what}: name offset {off} is outside the string table "
+                          f"({len(blob)} bytes)", section=section)
+    end = blob.find(b"\0", off)
+    if end < 0:
+        raise FormatError(f"{what}: name at offset {off} has no terminating NUL "
+                          f"(string table is not terminated)", section=section)
+    try:
+        return blob[off:end].decode()
+    except UnicodeDecodeError:
+        raise FormatError(f"{what}: name at offset {off} is not valid UTF-8",
+                          section=section) from None
+
+
+class _Reader:
+    def __init__(self, data: bytes, name: str):
+        self.data = data
+        self.name = name
+
+    def read(self) -> InputObject:
+        data = self.data
+        bo = self._header()
+        sections = self._section_headers(bo)
+        by_name: dict[str, Section] = {}
+        for s in sections[1:]:
+            by_name.setdefault(s.name, s)
+        symtab = self._find_symtab(sections)
+        symbols = self._symbols(bo, sections, symtab)
+        relocations = self._relocations(bo, sections, symtab, symbols)
+        btf_sec = by_name.get(".BTF")
+        if btf_sec is None:
+            raise FormatError("no .BTF section: bpflink needs BTF to link; compile with -g")
+        try:
+            btf, btf_be = btf_mod.parse(btf_sec.data, ".BTF")
+        except FormatError as e:
+            raise FormatError(f"broken BTF: {e.message}", section=".BTF") from None
+        if btf_be != (bo == ">"):
+            raise FormatError("BTF byte order differs from the ELF byte order", section=".BTF")
+        ext = None
+        ext_sec = by_name.get(".BTF.ext")
+        if ext_sec is not None:
+            try:
+                ext = btf_ext_mod.parse(ext_sec.data, btf_sec.data, len(btf))
+            except FormatError as e:
+                raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
+            self._check_ext(ext, by_name)
+        return InputObject(self.name, bo == ">", sections, symbols, relocations, btf, ext,
+                           btf_sec.data, by_name)
+
+    # -- ELF header ------------------------------------------------------------------
+    def _header(self) -> str:
+        data = self.data
+        if len(data) < 4 or data[:4] != b"\x7fELF":
+            raise FormatError("not an ELF file")
+        if len(data) < EHDR_SIZE:
+            raise FormatError(f"truncated ELF header ({len(data)} bytes)")
+        if data[4] != ELFCLASS64:
+            raise FormatError("not a 64-bit ELF object (BPF objects are ELF64)")
+        if data[5] not in (ELFDATA2LSB, ELFDATA2MSB):
+            raise FormatError(f"unknown ELF byte order {data[5]}")
+        self.ehdr = _parse_ehdr(data)
+        if self.ehdr["e_machine"] != "EM_BPF":
+            raise FormatError(f"not a BPF object (machine {self.ehdr['e_machine']}, "
+                              "expected EM_BPF)")
+        if self.ehdr["e_type"] != "ET_REL":
+            raise FormatError(f"not a relocatable object ({self.ehdr['e_type']}); "
+                              "bpflink links the .o files that clang -c writes")
+        return ">" if data[5] == ELFDATA2MSB else "<"
+
+    # -- sections ----------------------------------------------------------------------
+    def _section_headers(self, bo: str) -> list[Section]:
+        data, hdr = self.data, self.ehdr
+        shoff, shnum, shentsize, shstrndx = (hdr["e_shoff"], hdr["e_shnum"],
+                                             hdr["e_shentsize"], hdr["e_shstrndx"])
+        if shoff == 0:
+            raise FormatError("no section header table")
+        if shentsize != SHDR_SIZE:
+            raise FormatError(f"section header size {shentsize}, expected {SHDR_SIZE}")
+        if shoff + SHDR_SIZE > len(data):
+            raise FormatError(f"truncated: section header table at offset {shoff} is past "
+                              f"the end of the file ({len(data)} bytes)")
+        shdr = struct.Struct(bo + "IIQQQQIIQQ")
+        if shnum == 0:      # extended numbering: count in section 0's sh_size
+            shnum = shdr.unpack_from(data, shoff)[5]
+        if shstrndx == SHN_XINDEX:
+            shstrndx = shdr.unpack_from(data, shoff)[6]
+        if shoff + shnum * SHDR_SIZE > len(data):
+            raise FormatError(f"truncated: {shnum} section headers at offset {shoff} run past "
+                              f"the end of the file ({len(data)} bytes)")
+        raw = [shdr.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
+        if not 0 < shstrndx < shnum:
+            raise FormatError(f"section name table index {shstrndx} is out of range "
+                              f"({shnum} sections)")
+        names_hdr = raw[shstrndx]
+        if names_hdr[1] != SHT_STRTAB:
+            raise FormatError(f"section name table (section {shstrndx}) is not a string table")
+        names = self._slice(names_hdr[4], names_hdr[5], f"section #{shstrndx}")
+        sections: list[Section] = []
+        for i, (sh_name, sh_type, flags, _addr, off, size, link, info, align, entsize) in \
+                enumerate(raw):
+            if i == 0:
+                sections.append(Section(0, "", 0, 0, 0, 0, 0, 0, 0, 0))
+                continue
+            sname = _cstr(names, sh_name, f"section #{i}", ".shstrtab")
+            if not sname:
+                raise FormatError(f"section #{i} has an empty name")
+            if sh_type not in KNOWN_SECTION_TYPES:
+                raise FormatError(f"section type 0x{sh_type:x} is not supported in BPF objects",
+                                  section=sname)
+            if align and align & (align - 1):
+                raise FormatError(f"alignment {align} is not a power of two", section=sname)
+            if align > 4096:
+                raise FormatError(f"alignment {align} is implausibly large", section=sname)
+            body = b"" if sh_type in (SHT_NOBITS, SHT_NULL) else self._slice(off, size, sname)
+            if sh_type == SHT_PROGBITS and flags & SHF_EXECINSTR and size % BPF_INSN_SIZE:
+                raise FormatError(f"code size {size} is not a multiple of {BPF_INSN_SIZE}",
+                                  section=sname)
+            sections.append(Section(i, sname, sh_type, flags, off, size, link, info, align,
+                                    entsize, body))
+        return sections
+
+    def _slice(self, off: int, size: int, what: str) -> bytes:
+        if off + size > len(self.data):
+            raise FormatError(f"truncated: {size} bytes at offset {off} run past the end of "
+                              f"the file ({len(self.data)} bytes)", section=what)
+        return self.data[off:off + size]
+
+    def _find_symtab(self, sections: list[Section]) -> Section:
+        tabs = [s for s in sections if s.type == SHT_SYMTAB]
+        if not tabs:
+            raise FormatError("no symbol table (.symtab)")
+        if len(tabs) > 1:
+            raise FormatError("more than one symbol table")
+        return tabs[0]
+
+    # -- symbols -----------------------------------------------------------------------
+    def _symbols(self, bo: str, sections: list[Section], symtab: Section) -> list[Symbol]:
+        sname = symtab.name
+        if symtab.entsize != SYM_SIZE or symtab.size % SYM_SIZE:
+            raise FormatError(f"symbol table entry size {symtab.entsize} / size {symtab.size} "
+                              f"is not a whole number of {SYM_SIZE}-byte symbols", section=sname)
+        if not 0 < symtab.link < len(sections) or sections[symtab.link].type != SHT_STRTAB:
+            raise FormatError(f"symbol table's string table (section #{symtab.link}) is missing "
+                              "or not a string table", section=sname)
+        strtab = sections[symtab.link].data
+        nsec = len(sections)
+        symbols: list[Symbol] = []
+        for i, (st_name, info, other, shndx, value, size) in enumerate(
+                struct.iter_unpack(bo + "IBBHQQ", symtab.data)):
+            if i == 0:
+                if st_name or info or other or shndx or value or size:
+                    raise FormatError("symbol #0 is not the null symbol", section=sname)
+                symbols.append(Symbol(0, "", 0, 0, 0, 0, 0, 0, 0))
+                continue
+            name = _cstr(strtab, st_name, f"symbol #{i}", sections[symtab.link].name)
+            bind, stype, vis = info >> 4, info & 0xF, other & 0x3
+            what = f"symbol '{name}'" if name else f"symbol #{i}"
+            if bind not in (STB_LOCAL, STB_GLOBAL, STB_WEAK):
+                raise FormatError(f"{what} has unsupported binding {bind}", section=sname)
+            if vis not in (STV_DEFAULT, STV_HIDDEN):
+                raise FormatError(f"{what} has unsupported visibility {vis}", section=sname)
+            if shndx == SHN_COMMON:
+                raise FormatError(f"{what} is a COMMON symbol; BPF globals must be defined or "
+                                  "extern (compile with -fno-common)", section=sname)
+            if shndx == SHN_UNDEF:
+                if bind == STB_LOCAL or value or size or stype != STT_NOTYPE:
+                    raise FormatError(f"{what} is an invalid extern (undefined symbols must be "
+                                      "global or weak, untyped, with zero value and size)",
+                                      section=sname)
+            elif shndx < SHN_LORESERVE:
+                if shndx >= nsec:
+                    raise FormatError(f"{what} points to section #{shndx}, but there are only "
+                                      f"{nsec} sections", section=sname)
+                target = sections[shndx]
+                if stype == STT_SECTION and value:
+                    raise FormatError(f"{what} is a section symbol with non-zero value",
+                                      section=sname)
+                if target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
+                    raise FormatError(f"{what} (offset {value}, size {size}) lies outside its "
+                                      f"section {target.name} ({target.size} bytes)",
+                                      section=sname)
+            elif shndx != SHN_ABS:
+                raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
+                                  section=sname)
+            symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
+        return symbols
+
+    # -- relocations -------------------------------------------------------------------
+    def _relocations(self, bo: str, sections: list[Section], symtab: Section,
+                     symbols: list[Symbol]) -> dict[int, list[Relocation]]:
+        out: dict[int, list[Relocation]] = {}
+        nsym = len(symbols)
+        for rel in sections:
+            if rel.type != SHT_REL:
+                continue
+            if rel.entsize != REL_SIZE or rel.size % REL_SIZE:
+                raise FormatError(f"relocation entry size {rel.entsize} / size {rel.size} is not "
+                                  f"a whole number of {REL_SIZE}-byte entries", section=rel.name)
+            if rel.link != symtab.index:
+                raise FormatError(f"relocations refer to section #{rel.link}, which is not the "
+                                  "symbol table", section=rel.name)
+            if not 0 < rel.info < len(sections):
+                raise FormatError(f"relocations apply to section #{rel.info}, which does not "
+                                  "exist", section=rel.name)
+            target = sections[rel.info]
+            if rel.name != ".rel" + target.name:
+                raise FormatError(f"relocation section name does not match its target "
+                                  f"section '{target.name}'", section=rel.name)
+            if target.name.startswith(".debug") or target.name in (".BTF", ".BTF.ext"):
+                continue        # dropped with their target, as libbpf does
+            if target.type not in (SHT_PROGBITS, SHT_NOBITS):
+                raise FormatError(f"relocations apply to '{target.name}', which holds neither "
+                                  "code nor data", section=rel.name)
+            relocs = out.setdefault(target.index, [])
+            for j, (r_offset, r_info) in enumerate(struct.iter_unpack(bo + "QQ", rel.data)):
+                sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
+                if rtype not in RELOC_WIDTH:
+                    raise FormatError(f"relocation #{j} has unsupported type {rtype}",
+                                      section=rel.name)
+                if not 0 < sym < nsym:
+                    raise FormatError(f"relocation #{j} refers to symbol #{sym}, but there are "
+                                      f"only {nsym} symbols", section=rel.name)
+                width = RELOC_WIDTH[rtype]
+                if target.is_exec:
+                    if r_offset % BPF_INSN_SIZE:
+                        raise FormatError(f"relocation #{j} at offset {r_offset} is not on an "
+                                          "instruction boundary", section=rel.name)
+                    width = 16 if rtype == R_BPF_64_64 else 8
+                if r_offset + width > target.size:
+                    raise FormatError(f"relocation #{j} at offset {r_offset} lies outside "
+                                      f"'{target.name}' ({target.size} bytes)", section=rel.name)
+                s = symbols[sym]
+                if s.type == STT_SECTION and not (0 < s.shndx < len(sections)):
+                    raise FormatError(f"relocation #{j} is against a section symbol of no "
+                                      "section", section=rel.name)
+                relocs.append(Relocation(r_offset, sym, rtype))
+        return out
+
+    def _check_ext(self, ext: BtfExt, by_name: dict[str, Section]) -> None:
+        for kind, table in (("func_info", ext.func_info), ("line_info", ext.line_info),
+                            ("CO-RE relocation", ext.core_relo)):
+            for sec_name, recs in table.items():
+                sec = by_name.get(sec_name)
+                if sec is None or not sec.is_exec:
+                    raise FormatError(f"{kind} records refer to section '{sec_name}', which is "
+                                      "not a code section of this object", section=".BTF.ext")
+                for r in recs:
+                    if r[0] % BPF_INSN_SIZE or r[0] >= sec.size:
+                        raise FormatError(f"{kind} record at instruction offset {r[0]} points "
+                                          f"past the code of '{sec_name}' ({sec.size} bytes)",
+                                          section=".BTF.ext")
+
+
+def _parse_ehdr(data: bytes) -> dict:
+    """Decode the ELF header with pyelftools' struct layouts (names for enums)."""
+    from elftools.elf.structs import ELFStructs
+
+    structs = _EHDR_STRUCTS.get(data[5])
+    if structs is None:
+        structs = ELFStructs(little_endian=data[5] == ELFDATA2LSB, elfclass=64)
+        structs.create_basic_structs()
+        _EHDR_STRUCTS[data[5]] = structs
+    return structs.Elf_Ehdr.parse(data[:EHDR_SIZE])
+
+
+_EHDR_STRUCTS: dict[int, object] = {}

@@ -1,0 +1,113 @@
+"""Encode a :class:`~bpflink.link.model.LinkedObject` as an ELF relocatable object.
+
+Layout: ELF header, section contents in section order (each at its
+alignment), then the section header table.  Sections: the linked code and
+data sections in layout order, one ``.rel<name>`` per section that has
+relocations, ``.BTF``, ``.BTF.ext``, ``.symtab`` (locals first, ``sh_info``
+the first global) and one ``.strtab`` shared by symbol and section names.
+Nothing depends on time, paths or hash order: the same linked object always
+encodes to the same bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ..btf.types import StringTable
+from ..errors import FormatError
+from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF, ET_REL,
+                        EV_CURRENT, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
+                        SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
+
+SHF_INFO_LINK = 0x40
+
+
+class _Out:
+    """One output section header plus its bytes."""
+
+    __slots__ = ("name", "type", "flags", "align", "entsize", "link", "info", "data", "size",
+                 "name_off", "offset")
+
+    def __init__(self, name, type_, flags, align, data=b"", size=None, entsize=0, link=0,
+                 info=0):
+        self.name, self.type, self.flags, self.align = name, type_, flags, max(align, 1)
+        self.entsize, self.link, self.info = entsize, link, info
+        self.data = data
+        self.size = len(data) if size is None else size
+        self.name_off = self.offset = 0
+
+
+def write_elf(linked) -> bytes:
+    bo = ">" if linked.big_endian else "<"
+    strtab = StringTable()
+    outs: list[_Out] = []
+    for sec in linked.sections:
+        sec.index = len(outs) + 1
+        data = b"" if sec.type == SHT_NOBITS else bytes(sec.data)
+        outs.append(_Out(sec.name, sec.type, sec.flags, sec.align, data, sec.size,
+                         sec.entsize))
+    n_content = len(outs)
+    rel = struct.Struct(bo + "QQ")
+    rel_outs = []
+    for sec in linked.sections:
+        if not sec.relocs:
+            continue
+        body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type) for r in sec.relocs)
+        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, body, entsize=REL_SIZE,
+                 info=sec.index)
+        outs.append(o)
+        rel_outs.append(o)
+    btf_raw, btf_strings = linked.btf.encode(linked.big_endian, linked.btf_ext.strings())
+    outs.append(_Out(".BTF", SHT_PROGBITS, 0, 4, btf_raw))
+    if not linked.btf_ext.is_empty():
+        ext_raw = linked.btf_ext.encode(btf_strings, linked.big_endian,
+                                        [s.name for s in linked.sections])
+        outs.append(_Out(".BTF.ext", SHT_PROGBITS, 0, 4, ext_raw))
+    symtab_index = len(outs) + 1
+    strtab_index = symtab_index + 1
+    if strtab_index >= SHN_LORESERVE:
+        raise FormatError(f"the output would have {strtab_index + 1} sections; more than ELF "
+                          "section indices can address without extended numbering")
+    for o in rel_outs:
+        o.link = symtab_index
+    sym = struct.Struct(bo + "IBBHQQ")
+    syms = bytearray()
+    first_global = len(linked.symbols)
+    for i, s in enumerate(linked.symbols):
+        if i and s.bind != STB_LOCAL and first_global == len(linked.symbols):
+            first_global = i
+        shndx = s.section.index if s.section is not None else s.shndx
+        syms += sym.pack(strtab.add(s.name) if s.name else 0, (s.bind << 4) | s.type,
+                         s.visibility, shndx, s.value, s.size)
+    outs.append(_Out(".symtab", SHT_SYMTAB, 0, 8, bytes(syms), entsize=SYM_SIZE,
+                     link=strtab_index, info=first_global))
+    for o in outs:
+        o.name_off = strtab.add(o.name)
+    strtab_out = _Out(".strtab", SHT_STRTAB, 0, 1)
+    strtab_out.name_off = strtab.add(".strtab")
+    strtab_out.data = strtab.data()
+    strtab_out.size = len(strtab_out.data)
+    outs.append(strtab_out)
+
+    body = bytearray(EHDR_SIZE)
+    for o in outs:
+        if o.type == SHT_NOBITS:
+            o.offset = -(-len(body) // o.align) * o.align
+            continue
+        pad = -len(body) % o.align
+        body += bytes(pad)
+        o.offset = len(body)
+        body += o.data
+    body += bytes(-len(body) % 8)
+    shoff = len(body)
+    shdr = struct.Struct(bo + "IIQQQQIIQQ")
+    body += bytes(SHDR_SIZE)
+    for o in outs:
+        body += shdr.pack(o.name_off, o.type, o.flags, 0, o.offset, o.size, o.link, o.info,
+                          o.align, o.entsize)
+    ident = b"\x7fELF" + bytes([ELFCLASS64, ELFDATA2MSB if linked.big_endian else ELFDATA2LSB,
+                                 EV_CURRENT]) + bytes(9)
+    body[:EHDR_SIZE] = ident + struct.pack(bo + "HHIQQQIHHHHHH", ET_REL, EM_BPF, EV_CURRENT,
+                                           0, 0, shoff, 0, EHDR_SIZE, 0, 0, SHDR_SIZE,
+                                           len(outs) + 1, strtab_index)
+    return bytes(body)

@@ -1,0 +1,129 @@
+"""Diagnostics and the exception hierarchy.
+
+A diagnostic is a value: severity, file, section, symbol, message and notes
+(one per related place, rendered as ``>>>`` lines).  Phases collect them; a
+checkpoint after each phase raises :class:`LinkError` carrying every error of
+that phase, so the user sees all of them at once (mold's way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: Severity
+    message: str
+    file: str | None = None
+    section: str | None = None
+    symbol: str | None = None
+    notes: tuple[str, ...] = ()
+    hint: str | None = None
+
+    def render(self, prog: str = "bpflink") -> str:
+        """``bpflink: error: a.o: section tc: prog: message`` plus ``>>>`` notes."""
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.section:
+            where.append(f"section {self.section}")
+        if self.symbol:
+            where.append(self.symbol)
+        head = f"{prog}: {self.severity.value}: "
+        head += "".join(f"{w}: " for w in where) + self.message
+        lines = [head]
+        lines.extend(f">>> {n}" for n in self.notes)
+        if self.hint:
+            lines.append(f"{prog}: note: {self.hint}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def error(message: str, file: str | None = None, section: str | None = None,
+          symbol: str | None = None, notes: tuple[str, ...] | list[str] = (),
+          hint: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, file, section, symbol, tuple(notes), hint)
+
+
+def warning(message: str, file: str | None = None, section: str | None = None,
+            symbol: str | None = None, notes: tuple[str, ...] | list[str] = (),
+            hint: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.WARNING, message, file, section, symbol, tuple(notes), hint)
+
+
+class BpflinkError(Exception):
+    """Base of every error bpflink raises on purpose."""
+
+
+class LinkError(BpflinkError):
+    """The link failed; ``diagnostics`` holds every error found (and warnings so far)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        super().__init__("\n".join(d.render() for d in errors) or "link failed")
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+
+class InputError(LinkError):
+    """An input file is unreadable or malformed (not ELF, truncated, broken BTF...)."""
+
+
+class OutputError(LinkError):
+    """The output could not be written."""
+
+
+class FormatError(Exception):
+    """Raised by format parsers (ELF, BTF, BTF.ext) on malformed bytes.
+
+    Parsers know the section but not the file; the reader catches this and
+    turns it into an :class:`InputError` naming the file.
+    """
+
+    def __init__(self, message: str, section: str | None = None, symbol: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.section = section
+        self.symbol = symbol
+
+
+class Diagnostics:
+    """A phase's collector: add diagnostics, then :meth:`checkpoint`."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def add(self, diag: Diagnostic) -> None:
+        self.items.append(diag)
+
+    def error(self, message: str, **kw) -> None:
+        self.add(error(message, **kw))
+
+    def warning(self, message: str, **kw) -> None:
+        self.add(warning(message, **kw))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.items)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.WARNING]
+
+    def checkpoint(self, exc: type[LinkError] = LinkError) -> None:
+        """Stop the link if this phase (or an earlier one) recorded an error."""
+        if self.has_errors:
+            raise exc(self.items)

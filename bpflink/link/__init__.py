@@ -1,0 +1,1 @@
+"""The linker proper: symbol resolution, layout, BTF merge, relocation."""

@@ -1,0 +1,53 @@
+"""Static archives (``.a``): an archive expands to its members, in archive order.
+
+Format: ``!<arch>\\n``, then members each behind a 60-byte header (name,
+mtime, uid, gid, mode, size, ``\\x60\\n``), padded to even offsets.  GNU
+``/`` (symbol index) and ``//`` (long names) members are understood and not
+linked.  Unlike ``ld``, every member is linked: BPF links are small and
+libbpf's linker has no archive semantics to match.
+"""
+
+from __future__ import annotations
+
+from ..errors import FormatError
+
+MAGIC = b"!<arch>\n"
+
+
+def expand(name: str, data: bytes):
+    """Yield (display name, bytes) for a plain object or every member of an archive."""
+    if not data.startswith(MAGIC):
+        yield name, data
+        return
+    pos = len(MAGIC)
+    longnames = b""
+    while pos < len(data):
+        if pos + 60 > len(data):
+            raise FormatError(f"truncated archive member header at offset {pos}")
+        hdr = data[pos:pos + 60]
+        if hdr[58:60] != b"`\n":
+            raise FormatError(f"bad archive member header at offset {pos}")
+        raw_name = hdr[:16].decode("ascii", "replace").rstrip()
+        try:
+            size = int(hdr[48:58].decode("ascii").strip() or "0")
+        except ValueError:
+            raise FormatError(f"bad archive member size at offset {pos}") from None
+        body_start = pos + 60
+        if body_start + size > len(data):
+            raise FormatError(f"archive member at offset {pos} runs past the end of the file")
+        body = data[body_start:body_start + size]
+        pos = body_start + size + (size & 1)
+        if raw_name in ("/", "/SYM64/"):
+            continue
+        if raw_name == "//":
+            longnames = body
+            continue
+        if raw_name.startswith("/") and raw_name[1:].isdigit():
+            off = int(raw_name[1:])
+            end = longnames.find(b"/\n", off)
+            if off >= len(longnames) or end < 0:
+                raise FormatError(f"archive long name offset {off} is out of range")
+            member = longnames[off:end].decode("utf-8", "replace")
+        else:
+            member = raw_name.rstrip("/")
+        yield f"{name}({member})", body

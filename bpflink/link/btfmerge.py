@@ -1,0 +1,162 @@
+"""Merge every input's BTF and BTF.ext into one, fixed to the output layout.
+
+Types are appended input by input with their IDs remapped, except:
+
+* DATASECs are rebuilt, one per output section, from the final layout: a
+  static variable sits at its input section's offset plus its own; a global
+  sits where the *resolved* symbol sits.  (libbpf keeps the offset of the
+  first declaration it saw, so a map or variable defined after an extern or
+  a losing weak definition gets a stale offset and the output misloads.)
+* A global VAR/FUNC appears once: the winning definition's type (or the first
+  declaration's, for externs the kernel resolves); every other input's
+  VAR/FUNC of that name is mapped to it.  So extern entries are replaced by
+  their definition.
+* ``.extern`` DATASECs are dropped, as libbpf does.
+
+Deduplication runs afterwards (``bpflink.btf.dedup``).
+"""
+
+from __future__ import annotations
+
+from ..btf.ext import BtfExt
+from ..btf.types import FUNC_STATIC, VAR_STATIC, Btf, BtfType, Kind
+from ..elf.reader import InputObject
+from ..errors import Diagnostics
+from .layout import Layout
+from .symbols import GlobalSymbol
+
+TypeMap = list[int]           # input type ID -> output type ID
+
+
+def _is_global(t: BtfType) -> bool:
+    return (t.kind is Kind.VAR and t.data != VAR_STATIC) or \
+        (t.kind is Kind.FUNC and t.vlen_info != FUNC_STATIC)
+
+
+def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, GlobalSymbol],
+              diags: Diagnostics) -> tuple[Btf, dict[int, TypeMap]]:
+    out = Btf()
+    # Which (input, type ID) stands for each global name in the output.
+    reps: dict[str, tuple[int, int]] = {}
+    for g in globals_.values():
+        rep = g.representative
+        if rep.btf_id:
+            reps[g.name] = (id(rep.obj), rep.btf_id)
+    maps: dict[int, TypeMap] = {}
+    appended: list[tuple[BtfType, TypeMap]] = []
+    aliases: list[tuple[TypeMap, int, str]] = []
+    for obj in inputs:
+        types = obj.btf.types
+        m: TypeMap = [0] * len(types)
+        maps[id(obj)] = m
+        for tid in range(1, len(types)):
+            t = types[tid]
+            if t.kind is Kind.DATASEC:
+                continue
+            if _is_global(t):
+                rep = reps.setdefault(t.name, (id(obj), tid))
+                if rep != (id(obj), tid):
+                    aliases.append((m, tid, t.name))
+                    continue
+            new = t.copy()
+            m[tid] = out.add(new)
+            appended.append((new, m))
+    rep_out = {name: maps[oid][tid] for name, (oid, tid) in reps.items() if oid in maps}
+    for m, tid, name in aliases:
+        m[tid] = rep_out[name]
+    _rebuild_datasecs(inputs, layout, globals_, reps, maps, out, diags)
+    for new, m in appended:
+        new.remap(m.__getitem__)
+    return out, maps
+
+
+def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
+                      diags: Diagnostics) -> None:
+    entries: dict[str, list[tuple[int, int, list[int]]]] = {}
+    ephemeral: dict[str, bool] = {}
+    datasec_ids: list[tuple[TypeMap, int, str]] = []
+    seq = 0
+    for obj in inputs:
+        types = obj.btf.types
+        m = maps[id(obj)]
+        for tid, t in enumerate(types):
+            if t.kind is not Kind.DATASEC or t.name == ".extern":
+                continue
+            datasec_ids.append((m, tid, t.name))
+            src = obj.section(t.name)
+            piece = layout.piece(obj, src.index) if src is not None else None
+            aliased = src is not None and (id(obj), src.index) in layout.aliases
+            ephemeral.setdefault(t.name, src is None)
+            lst = entries.setdefault(t.name, [])
+            for vtid, off, size in t.data:
+                vt = types[vtid]
+                if _is_global(vt):
+                    if reps.get(vt.name) != (id(obj), vtid):
+                        continue        # the winning definition's entry stands for it
+                    g = globals_.get(vt.name)
+                    if g is not None and g.definition is not None and g.out is not None:
+                        if g.out.section is None or g.out.section.name != t.name:
+                            diags.error(f"BTF places this global in '{t.name}', but its "
+                                        f"symbol lives in "
+                                        f"'{g.out.section.name if g.out.section else '?'}'",
+                                        file=obj.name, section=".BTF", symbol=vt.name)
+                            continue
+                        off = g.out.value
+                    elif piece is not None:
+                        off += piece.offset
+                elif aliased:
+                    continue
+                elif piece is not None:
+                    off += piece.offset
+                lst.append((off, seq, [m[vtid], off, size]))
+                seq += 1
+    order = [s.name for s in layout.sections if s.name in entries]
+    order += [n for n in entries if n not in layout.by_name]
+    ids: dict[str, int] = {}
+    for name in order:
+        sec = layout.by_name.get(name)
+        lst = entries[name]
+        if not ephemeral.get(name, False) or sec is not None:
+            lst.sort(key=lambda e: (e[0], e[1]))
+        ids[name] = out.add(BtfType(Kind.DATASEC, name, sec.size if sec else 0,
+                                    [e[2] for e in lst]))
+    for m, tid, name in datasec_ids:
+        m[tid] = ids[name]
+
+
+def merge_btf_ext(inputs: list[InputObject], layout: Layout,
+                  maps: dict[int, TypeMap]) -> BtfExt:
+    """Records grouped per output section, offsets shifted, type IDs remapped."""
+    ext = BtfExt()
+    for obj in inputs:
+        src_ext = obj.btf_ext
+        if src_ext is None:
+            continue
+        m = maps[id(obj)]
+        for dst_table, src_table, typed in ((ext.func_info, src_ext.func_info, True),
+                                            (ext.line_info, src_ext.line_info, False),
+                                            (ext.core_relo, src_ext.core_relo, True)):
+            for sec_name, recs in src_table.items():
+                src = obj.section(sec_name)
+                piece = layout.piece(obj, src.index) if src is not None else None
+                if piece is None:
+                    continue
+                dst = dst_table.setdefault(piece.dst.name, [])
+                base = piece.offset
+                if typed:
+                    for r in recs:
+                        nr = list(r)
+                        nr[0] += base
+                        nr[1] = m[r[1]]
+                        dst.append(nr)
+                else:
+                    for r in recs:
+                        nr = list(r)
+                        nr[0] += base
+                        dst.append(nr)
+    order = [s.name for s in layout.sections]
+    for table in (ext.func_info, ext.line_info, ext.core_relo):
+        ordered = {n: table[n] for n in order if n in table}
+        table.clear()
+        table.update(ordered)
+    return ext

@@ -1,0 +1,138 @@
+"""The link pipeline: one function whose body is the phases in order.
+
+Each phase records diagnostics; a checkpoint after it stops the link on
+errors, so the user sees every error of a phase at once and no later phase
+runs on a broken state.  Nothing is written until every phase succeeded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..btf import dedup as btf_dedup
+from ..elf.reader import InputObject, read_object
+from ..elf.writer import write_elf
+from ..errors import Diagnostic, Diagnostics, FormatError, InputError, error
+from .btfmerge import merge_btf, merge_btf_ext
+from .layout import lay_out
+from .model import LinkedObject
+from .relocate import relocate
+from .symbols import SymbolTable, build_symtab, check_unresolved, resolve
+
+
+@dataclass
+class LinkOptions:
+    dedup: bool = True                  # deduplicate the merged BTF (libbpf does, always)
+    graph_checks: bool = True           # build and check the call graph
+
+
+@dataclass
+class LinkOutcome:
+    data: bytes
+    linked: LinkedObject
+    symtab: SymbolTable
+    callgraph: object
+    diagnostics: list[Diagnostic]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
+                diags: Diagnostics) -> list[InputObject]:
+    """Phase 1: read and validate every input (all of them, to report every bad one)."""
+    from .archive import expand
+
+    inputs: list[InputObject] = []
+    for name, data, path in sources:
+        if data is None:
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+            except OSError as e:
+                diags.error(f"cannot read input: {e.strerror or e}", file=name)
+                continue
+        try:
+            for member_name, member in expand(name, data):
+                inputs.append(read_object(member, member_name))
+        except InputError as e:
+            for d in e.diagnostics:
+                diags.add(d)
+        except FormatError as e:
+            diags.add(error(e.message, file=name, section=e.section))
+    return inputs
+
+
+def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
+    """Phase 2: properties the inputs must share."""
+    if not inputs:
+        diags.error("no input objects")
+        return
+    first = inputs[0]
+    for obj in inputs[1:]:
+        if obj.big_endian != first.big_endian:
+            order = lambda o: "big-endian" if o.big_endian else "little-endian"  # noqa: E731
+            diags.error(f"byte order mismatch: this input is {order(obj)} but "
+                        f"{first.name} is {order(first)}; one link has one byte order",
+                        file=obj.name)
+
+
+def run_link(sources: list[tuple[str, bytes | None, str | None]],
+             options: LinkOptions) -> LinkOutcome:
+    timings: dict[str, float] = {}
+    diags = Diagnostics()
+    clock = time.perf_counter
+
+    t = clock()
+    inputs = read_inputs(sources, diags)
+    diags.checkpoint(InputError)
+    check_inputs(inputs, diags)
+    diags.checkpoint()
+    timings["read"] = clock() - t
+
+    t = clock()
+    layout = lay_out(inputs, diags)
+    diags.checkpoint()
+    globals_ = resolve(inputs, layout, diags)
+    diags.checkpoint()
+    check_unresolved(globals_, diags)
+    symtab = build_symtab(inputs, layout, globals_, diags)
+    diags.checkpoint()
+    timings["resolve+layout"] = clock() - t
+
+    t = clock()
+    btf, type_maps = merge_btf(inputs, layout, globals_, diags)
+    diags.checkpoint()
+    ext = merge_btf_ext(inputs, layout, type_maps)
+    timings["btf-merge"] = clock() - t
+
+    t = clock()
+    if options.dedup:
+        btf, id_map = btf_dedup.dedup(btf)
+        btf_dedup.remap_ext(ext, id_map)
+    timings["btf-dedup"] = clock() - t
+
+    t = clock()
+    relocate(inputs, layout, symtab, diags)
+    diags.checkpoint()
+    timings["relocate"] = clock() - t
+
+    linked = LinkedObject(inputs[0].big_endian, layout.sections, symtab.symbols, btf, ext,
+                          inputs)
+
+    t = clock()
+    from .. import graph
+
+    callgraph = graph.build_callgraph(linked)
+    if options.graph_checks:
+        graph.check_callgraph(callgraph, linked, diags)
+        diags.checkpoint()
+    timings["callgraph"] = clock() - t
+
+    t = clock()
+    try:
+        data = write_elf(linked)
+    except FormatError as e:
+        diags.error(e.message)
+        diags.checkpoint()
+    timings["encode"] = clock() - t
+    return LinkOutcome(data, linked, symtab, callgraph, diags.items, timings)

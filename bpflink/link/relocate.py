@@ -1,0 +1,76 @@
+"""Rewrite every input relocation against the output symbol table and layout.
+
+A relocation against a named symbol only needs its offset shifted and its
+symbol index remapped.  A relocation against a *section* symbol carries the
+target's offset in the instruction or data itself, so it is adjusted by where
+that input section landed (libbpf ``linker_append_elf_relos``):
+
+* in code, ``call`` immediates count instructions (``imm += offset / 8``) and
+  ``ld_imm64`` immediates count bytes (``imm += offset``); this is what keeps
+  calls to same-named statics from two inputs apart;
+* in data, an ``R_BPF_64_ABS64`` pointer to code (a static function's
+  address) is adjusted in place, in the object's byte order.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ..elf.constants import BPF_JMP_CALL, R_BPF_64_ABS64, RELOC_NAMES, STT_SECTION
+from ..elf.reader import InputObject
+from ..errors import Diagnostics
+from .layout import Layout
+from .model import OutputReloc
+from .symbols import SymbolTable
+
+
+def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
+             diags: Diagnostics) -> None:
+    for obj in inputs:
+        imap = symtab.index_map[id(obj)]
+        bo = ">" if obj.big_endian else "<"
+        imm = struct.Struct(bo + "i")
+        u64 = struct.Struct(bo + "Q")
+        for target_index, relocs in obj.relocations.items():
+            piece = layout.placement.get((id(obj), target_index))
+            if piece is None:
+                continue
+            dst = piece.dst
+            sec_name = piece.src.name
+            if dst.is_nobits and relocs:
+                diags.error("relocations against a section without contents", file=obj.name,
+                            section=sec_name)
+                continue
+            for j, r in enumerate(relocs):
+                out_sym = imap[r.sym]
+                src_sym = obj.symbols[r.sym]
+                off = piece.offset + r.offset
+                if out_sym is None:
+                    diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) refers to "
+                                f"'{src_sym.name or obj.sections[src_sym.shndx].name}', which "
+                                "lives in a section that is not linked",
+                                file=obj.name, section=sec_name)
+                    continue
+                if src_sym.type == STT_SECTION:
+                    target = layout.piece(obj, src_sym.shndx)
+                    delta = target.offset if target is not None else 0
+                    if delta:
+                        if dst.is_exec:
+                            pos = off + 4
+                            step = delta // 8 if dst.data[off] == BPF_JMP_CALL else delta
+                            value = imm.unpack_from(dst.data, pos)[0] + step
+                            if not -2**31 <= value < 2**31:
+                                diags.error(f"relocation #{j}: immediate overflows after "
+                                            "layout", file=obj.name, section=sec_name)
+                                continue
+                            imm.pack_into(dst.data, pos, value)
+                        elif r.type == R_BPF_64_ABS64 and target.dst.is_exec:
+                            value = (u64.unpack_from(dst.data, off)[0] + delta) % 2**64
+                            u64.pack_into(dst.data, off, value)
+                        else:
+                            diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) against "
+                                        f"section '{target.src.name}' in a data section is "
+                                        "not supported (libbpf cannot load it either)",
+                                        file=obj.name, section=sec_name)
+                            continue
+                dst.relocs.append(OutputReloc(off, out_sym, r.type))
