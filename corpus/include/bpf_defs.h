@@ -32,7 +32,13 @@ typedef _Bool bool;
 #define NULL ((void *)0)
 
 /* ---- section / linkage attributes (same spelling as libbpf's bpf_helpers.h) */
-#define SEC(name) __attribute__((section(name), used))
+/* `used` is meaningless (and warned about) on extern declarations such as
+ * `extern struct {...} m SEC(".maps")`; silence that like libbpf does. */
+#define SEC(name)                                                   \
+	_Pragma("GCC diagnostic push")                              \
+	_Pragma("GCC diagnostic ignored \"-Wignored-attributes\"")  \
+	__attribute__((section(name), used))                        \
+	_Pragma("GCC diagnostic pop")
 #define __weak __attribute__((weak))
 #define __hidden __attribute__((visibility("hidden")))
 #define __noinline __attribute__((noinline))
