@@ -34,7 +34,7 @@ class LinkResult:
     output: str | None                  # where it was written, if anywhere
     warnings: list[Diagnostic]
     callgraph: object                   # networkx.DiGraph
-    linked: object = field(repr=False)  # bpflink.link.model.LinkedObject
+    linked: object = field(repr=False)  # bpflink.linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -42,7 +42,7 @@ class Linker:
     """Collects inputs, then links them in the order they were added."""
 
     def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
-        from .link.linker import LinkOptions
+        from .linker.pipeline import LinkOptions
 
         self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
@@ -57,7 +57,7 @@ class Linker:
     def link(self, output: str | os.PathLike | None = None) -> LinkResult:
         """Link; write ``output`` atomically if given.  Raises LinkError."""
         from .fileio import same_file, write_atomic
-        from .link.linker import run_link
+        from .linker.pipeline import run_link
 
         out_path = os.fspath(output) if output is not None else None
         if out_path is not None:

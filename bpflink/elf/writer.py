@@ -1,4 +1,4 @@
-"""Encode a :class:`~bpflink.link.model.LinkedObject` as an ELF relocatable object.
+"""Encode a :class:`~bpflink.linker.model.LinkedObject` as an ELF relocatable object.
 
 Layout: ELF header, section contents in section order (each at its
 alignment), then the section header table.  Sections: the linked code and

@@ -1,1 +1,0 @@
-"""The linker proper: symbol resolution, layout, BTF merge, relocation."""
