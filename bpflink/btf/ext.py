@@ -155,10 +155,13 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -
     ext.func_info = read_block(
         fi_off, fi_len, FUNC_REC, "func_info",
         lambda r, s: [r[0], check_type(r[1], f"func_info in '{s}'")])
+    cache = strings.cache
     ext.line_info = read_block(
         li_off, li_len, LINE_REC, "line_info",
-        lambda r, s: [r[0], strings.get(r[1], "line_info file name"),
-                      strings.get(r[2], "line_info line"), r[3]])
+        lambda r, s: [r[0],
+                      cache[r[1]] if r[1] in cache else strings.get(r[1], "line_info file name"),
+                      cache[r[2]] if r[2] in cache else strings.get(r[2], "line_info line"),
+                      r[3]])
     ext.core_relo = read_block(
         cr_off, cr_len, CORE_REC, "CO-RE relocation",
         lambda r, s: [r[0], check_type(r[1], f"CO-RE relocation in '{s}'"),

@@ -297,7 +297,19 @@ class _Strings:
     def __init__(self, blob: bytes, section: str):
         self.blob = blob
         self.section = section
-        self.cache: dict[int, str] = {0: ""}
+        # Pre-split once: nearly every offset in BTF points at a string start, and
+        # one split is far cheaper than a find() per lookup.  Offsets into the
+        # middle of a string (suffix sharing) fall back to get().
+        cache: dict[int, str] = {}
+        off = 0
+        try:
+            for part in blob.split(b"\0")[:-1]:
+                cache[off] = part.decode()
+                off += len(part) + 1
+        except UnicodeDecodeError:
+            pass                # get() reports the bad string when something uses it
+        cache[0] = ""
+        self.cache = cache
 
     def get(self, off: int, what: str) -> str:
         s = self.cache.get(off)
