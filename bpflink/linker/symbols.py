@@ -57,12 +57,11 @@ class Candidate:
         return self.sym.bind == STB_WEAK
 
     def describe(self) -> str:
+        """One ``>>>`` line: ``a.o: weak definition in section .text``."""
         if not self.is_definition:
-            what = "declared (extern)"
-        else:
-            what = ("weak definition" if self.is_weak else "defined") + \
-                f" in section {self.piece.src.name if self.piece else '?'}"
-        return f"{what} in {self.obj.name}"
+            return f"{self.obj.name}: extern declaration"
+        what = "weak definition" if self.is_weak else "definition"
+        return f"{self.obj.name}: {what} in section {self.piece.src.name}"
 
 
 @dataclass
@@ -170,10 +169,9 @@ def resolve(inputs: list[InputObject], layout: Layout, diags: Diagnostics) -> di
 def _check_global(g: GlobalSymbol, diags: Diagnostics) -> None:
     strong = [c for c in g.candidates if c.is_definition and not c.is_weak]
     if len(strong) > 1:
-        diags.error("duplicate symbol: defined (strong) in more than one input",
+        diags.error(f"duplicate symbol: {len(strong)} inputs define it (none weak)",
                     file=strong[1].obj.name, symbol=g.name,
-                    notes=[f"defined in {c.obj.name} (section {c.piece.src.name})"
-                           for c in strong],
+                    notes=[c.describe() for c in strong],
                     hint="make all but one definition static, or mark them __weak")
         return
     rep = g.representative
@@ -194,7 +192,8 @@ def _check_global(g: GlobalSymbol, diags: Diagnostics) -> None:
             why = btf_mismatch(rep.obj.btf, rep.btf_id, c.obj.btf, c.btf_id, True)
             what = "type"
         if why:
-            diags.error(f"{what} does not match the one in {rep.obj.name}: {why}",
+            diags.error(f"{what} does not match the one in {rep.obj.name} "
+                        f"(theirs vs this one: {why})",
                         file=c.obj.name, symbol=g.name,
                         notes=[rep.describe(), c.describe()])
             return
