@@ -1,0 +1,124 @@
+"""End-to-end: every corpus scenario, linked by bpflink in every listed order.
+
+Three layers per scenario and order:
+
+* the link itself: exit status, the expected diagnostics, no output and no
+  temporary file on error;
+* the output read back by independent readers (pyelftools, lief, and
+  bpflink's own reader) — big-endian scenarios stop here;
+* the kernel: libbpf loads the output, every ``[run.*]`` program returns its
+  expected value under BPF_PROG_TEST_RUN, and ``[globals]``/``[maps]`` hold
+  their expected values.  Where bpftool can link the scenario, its output
+  must behave identically; where libbpf 1.1 is known to fail or mislink, the
+  scenario says why and bpflink is checked alone.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bpflink.cli import main as cli_main
+from tests.scenarios import (Scenario, bpftool_link, check_loaded, error_matches,
+                             load_scenarios)
+
+SCENARIOS = load_scenarios()
+
+
+def _cases(predicate=lambda sc: True):
+    for sc in SCENARIOS:
+        if not predicate(sc):
+            continue
+        for order in sc.all_orders:
+            label = "-".join(p.stem for p in order)
+            yield pytest.param(sc, order, id=f"{sc.name}[{label}]")
+
+
+def link_cli(inputs, out: Path, capsys) -> tuple[int, str]:
+    rc = cli_main([*map(str, inputs), "-o", str(out)])
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sc,order", list(_cases()))
+def test_link_outcome(sc: Scenario, order, tmp_path, capsys):
+    out = tmp_path / "out.o"
+    rc, err = link_cli(order, out, capsys)
+    assert "Traceback" not in err
+    if sc.expects_error:
+        assert rc == 1, err
+        assert error_matches(err, sc) == [], err
+        assert err.startswith("bpflink: error: "), err
+        assert not out.exists(), "a failed link must not leave an output"
+        assert list(tmp_path.iterdir()) == [], "no temporary files may remain"
+        return
+    assert rc == 0, err
+    for s in sc.warning:
+        assert s in err, f"expected warning {s!r} in:\n{err}"
+    check_readback(out.read_bytes(), big_endian=sc.big_endian)
+
+
+def check_readback(data: bytes, big_endian: bool) -> None:
+    """pyelftools, lief and bpflink's reader all accept the output and agree."""
+    import lief
+    from elftools.elf.elffile import ELFFile
+
+    from bpflink.elf.reader import read_object
+
+    elf = ELFFile(io.BytesIO(data))
+    assert elf.little_endian is not big_endian
+    assert elf["e_machine"] == "EM_BPF" and elf["e_type"] == "ET_REL"
+    names = [s.name for s in elf.iter_sections()]
+    assert ".BTF" in names and ".symtab" in names
+    symtab = elf.get_section_by_name(".symtab")
+    syms = list(symtab.iter_symbols())
+    first_global = symtab["sh_info"]
+    assert all(s["st_info"]["bind"] == "STB_LOCAL" for s in syms[:first_global])
+    assert all(s["st_info"]["bind"] != "STB_LOCAL" for s in syms[first_global:])
+
+    parsed = lief.parse(list(data))
+    assert parsed is not None
+    assert sorted(s.name for s in parsed.sections if s.name) == sorted(n for n in names if n)
+    assert sorted(s.name for s in parsed.symbols if s.name) == \
+        sorted(s.name for s in syms if s.name)
+
+    obj = read_object(data, "out.o")
+    assert obj.big_endian is big_endian
+    assert len(obj.btf) > 1
+
+
+def observe(kernel, path: Path, sc: Scenario) -> dict:
+    """Load ``path`` and record what each program returns and what globals hold."""
+    obj = kernel.load(path)
+    seen: dict = {("run", r.program): obj.run(r.program, repeat=r.repeat) for r in sc.runs}
+    for sec, sym in sc.globals:
+        seen[("global", sec, sym)] = int.from_bytes(obj.read_global(sec, sym), "little")
+    for name, entries in sc.maps.items():
+        for key in entries:
+            raw = obj.lookup(name, key)
+            seen[("map", name, key)] = None if raw is None else int.from_bytes(raw, "little")
+    return seen
+
+
+@pytest.mark.parametrize("sc,order", list(_cases(lambda sc: sc.loadable)))
+def test_runs_in_kernel(sc: Scenario, order, tmp_path, capsys, kernel):
+    out = tmp_path / "out.o"
+    rc, err = link_cli(order, out, capsys)
+    assert rc == 0, err
+    assert check_loaded(kernel.load(out), sc) == []
+
+
+@pytest.mark.parametrize("sc", [s for s in SCENARIOS if s.loadable], ids=str)
+def test_behaves_like_bpftool(sc: Scenario, tmp_path, capsys, kernel, bpftool):
+    """bpftool's link of the same inputs behaves exactly as bpflink's."""
+    reason = sc.bpftool_skip_reason
+    if reason:
+        pytest.skip(f"libbpf 1.1 fault, bpflink checked alone: {reason}")
+    ours, theirs = tmp_path / "bpflink.o", tmp_path / "bpftool.o"
+    rc, err = link_cli(sc.inputs, ours, capsys)
+    assert rc == 0, err
+    proc = bpftool_link(bpftool, sc.inputs, theirs)
+    assert proc.returncode == 0, proc.stderr
+    assert check_loaded(kernel.load(theirs), sc) == []
+    assert observe(kernel, ours, sc) == observe(kernel, theirs, sc)
