@@ -1,0 +1,138 @@
+"""The library entry points and the command line: results, exit codes, file safety."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bpflink
+from bpflink import InputError, LinkError, Linker, OutputError
+from bpflink.cli import main as cli_main
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+CROSS = [CORPUS / "cross_call" / "a.o", CORPUS / "cross_call" / "b.o"]
+
+
+def test_link_returns_object_and_graph(tmp_path):
+    out = tmp_path / "out.o"
+    result = bpflink.link(CROSS, out)
+    assert result.output == str(out)
+    assert out.read_bytes() == result.data
+    assert result.data[:4] == b"\x7fELF"
+    assert result.callgraph.number_of_nodes() > 0
+
+
+def test_link_in_memory_from_bytes_matches_files(tmp_path):
+    from_files = bpflink.link(CROSS).data
+    linker = Linker()
+    for p in CROSS:
+        linker.add_bytes(p.read_bytes(), name=p.name)
+    assert linker.link().data == from_files
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_relinking_an_output_is_a_fixed_point(tmp_path):
+    once = bpflink.link(CROSS, tmp_path / "once.o").data
+    twice = bpflink.link([tmp_path / "once.o"]).data
+    assert twice == once
+
+
+def test_bad_input_raises_link_error_naming_the_file(tmp_path):
+    bogus = tmp_path / "bogus.o"
+    bogus.write_text("not an object\n")
+    with pytest.raises(InputError) as exc:
+        bpflink.link([CROSS[0], bogus])
+    (diag,) = exc.value.errors
+    assert diag.file == str(bogus) and "not an ELF file" in diag.message
+
+
+def test_every_bad_input_is_reported_at_once(tmp_path):
+    a, b = tmp_path / "a.o", tmp_path / "b.o"
+    a.write_bytes(b"")
+    b.write_bytes(CROSS[0].read_bytes()[:100])
+    with pytest.raises(LinkError) as exc:
+        bpflink.link([a, b])
+    assert [d.file for d in exc.value.errors] == [str(a), str(b)]
+
+
+def test_output_naming_an_input_is_refused_before_anything_is_written(tmp_path):
+    x = tmp_path / "x.o"
+    shutil.copy(CROSS[0], x)
+    before = x.read_bytes()
+    with pytest.raises(OutputError):
+        bpflink.link([x, x], x)
+    assert x.read_bytes() == before
+
+
+def test_failed_link_leaves_existing_output_untouched(tmp_path, capsys):
+    out = tmp_path / "out.o"
+    out.write_bytes(b"previous build")
+    dup = CORPUS / "err_dup_strong"
+    assert cli_main([str(dup / "a.o"), str(dup / "b.o"), "-o", str(out)]) == 1
+    assert out.read_bytes() == b"previous build"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.o"]
+    assert "duplicate symbol" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [[], ["a.o"], ["-o", "out.o"], ["--bogus", "a.o", "-o", "x"]])
+def test_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(argv)
+    assert exc.value.code == 2
+    assert "bpflink: error:" in capsys.readouterr().err
+
+
+def test_cli_same_input_and_output_exits_1_and_keeps_the_file(tmp_path):
+    x = tmp_path / "x.o"
+    shutil.copy(CROSS[0], x)
+    before = x.read_bytes()
+    proc = subprocess.run([sys.executable, "-m", "bpflink", str(x), str(x), "-o", str(x)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"bpflink: error: {x}: ")
+    assert "Traceback" not in proc.stderr
+    assert x.read_bytes() == before
+
+
+def test_console_script_and_module_agree(tmp_path):
+    exe = shutil.which("bpflink")
+    if exe is None:
+        pytest.skip("the bpflink console script is not on PATH (package not installed)")
+    a, b = tmp_path / "a.o", tmp_path / "b.o"
+    subprocess.run([exe, *map(str, CROSS), "-o", str(a)], check=True)
+    subprocess.run([sys.executable, "-m", "bpflink", *map(str, CROSS), "-o", str(b)], check=True)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_output_file_mode_follows_umask(tmp_path):
+    out = tmp_path / "out.o"
+    old = os.umask(0o022)
+    try:
+        bpflink.link(CROSS, out)
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644
+
+
+def test_unresolved_extern_warns_and_still_links(tmp_path, capsys):
+    # cross_call's a.o alone calls a function that only b.o defines
+    rc = cli_main([str(CROSS[0]), "-o", str(tmp_path / "out.o")])
+    err = capsys.readouterr().err
+    assert rc == 0
+    assert "bpflink: warning:" in err and "undefined symbol" in err
+
+
+def test_archive_members_link_like_the_objects(tmp_path):
+    ar = shutil.which("ar")
+    if ar is None:
+        pytest.skip("ar (binutils) is not installed")
+    lib = tmp_path / "libcross.a"
+    for p in CROSS:
+        shutil.copy(p, tmp_path / p.name)
+    subprocess.run([ar, "rcD", str(lib), "a.o", "b.o"], cwd=tmp_path, check=True)
+    assert bpflink.link([lib]).data == bpflink.link(CROSS).data
