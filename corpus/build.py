@@ -93,6 +93,17 @@ DERIVED: dict[str, dict[str, Derived]] = {
     "err_truncated": {"a.o": Derived("whole.o", _truncate_half)},
 }
 
+# Committed ".o" files that are neither compiled nor derived (scenario/name).
+# Anything else without a source is stale, which the corpus tests report.
+HANDWRITTEN: frozenset[str] = frozenset({"err_not_elf/a.o"})
+
+
+def expected_objects(scenario: Path) -> list[str]:
+    """Names of the objects build_scenario() writes for ``scenario``."""
+    names = [source.stem + ".o" for source in sorted(scenario.glob("*.c"))]
+    names.extend(DERIVED.get(scenario.name, {}))
+    return names
+
 
 class BuildError(RuntimeError):
     pass
