@@ -174,10 +174,7 @@ def build_scenario(scenario: Path, out_dir: Path | None = None) -> list[Path]:
         cmd = compile_command(source, output)
         proc = subprocess.run(cmd, cwd=scenario, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise BuildError(
-                f"{scenario.name}/{source.name}: compiler failed "
-                f"({shlex.join(cmd)}):\n{proc.stderr}"
-            )
+            raise BuildError(f"{scenario.name}/{source.name}: compiler failed ({shlex.join(cmd)}):\n{proc.stderr}")
         if proc.stderr:
             # Warnings often mean the compiler folded away what a scenario
             # meant to test, so show them.

@@ -39,8 +39,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 __all__ = [
     "LoadError",
@@ -151,6 +153,11 @@ def _find_libbpf_path() -> str | None:
 class _Lib:
     """Lazily bound libbpf + libc functions with their ctypes signatures."""
 
+    if TYPE_CHECKING:
+        # The libbpf functions are bound by name in __init__; to the type
+        # checker they are untyped ctypes callables.
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init__(self, path: str) -> None:
         self.path = path
         lib = ctypes.CDLL(path)
@@ -215,7 +222,7 @@ def _get_lib() -> _Lib:
 
 def libbpf_version() -> str:
     """Version of the libbpf used for loading, e.g. ``"v1.6"``."""
-    return _get_lib().libbpf_version_string().decode()
+    return str(_get_lib().libbpf_version_string().decode())
 
 
 # --------------------------------------------------------------------------
@@ -396,7 +403,7 @@ class LoadedObject:
         prog = self._lib.bpf_object__find_program_by_name(self._handle(), name.encode())
         if not prog:
             raise KeyError(f"{self.path}: no program {name!r} (have {self.programs()})")
-        return prog
+        return int(prog)
 
     def program_type(self, name: str) -> int:
         """The program's ``enum bpf_prog_type`` value."""
@@ -457,7 +464,7 @@ class LoadedObject:
         # ELF section it came from (".bss", ".data.custom", ...).
         m = self._lib.bpf_object__find_map_by_name(self._handle(), name.encode())
         if m:
-            return m
+            return int(m)
         raise KeyError(f"{self.path}: no map {name!r} (have {self.maps()})")
 
     def lookup(self, map_name: str, key: int | bytes) -> bytes | None:
@@ -495,7 +502,7 @@ class LoadedObject:
             with self.path.open("rb") as f:
                 elf = ELFFile(f)
                 symtab = elf.get_section_by_name(".symtab")
-                if symtab is not None:
+                if isinstance(symtab, SymbolTableSection):
                     for sym in symtab.iter_symbols():
                         shndx = sym["st_shndx"]
                         if not isinstance(shndx, int) or shndx == 0 or not sym.name:

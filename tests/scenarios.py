@@ -133,7 +133,7 @@ def _inputs(value: Any, folder: Path, where: Path, key: str) -> tuple[Path, ...]
     names = _str_list(value, where, key)
     _require(len(names) > 0, where, f"{key} must not be empty")
     paths = tuple((folder / n).resolve() for n in names)
-    for n, p in zip(names, paths):
+    for n, p in zip(names, paths, strict=True):
         _require(p.is_file(), where, f"{key}: {n} does not exist")
     return paths
 
@@ -163,7 +163,8 @@ def load_scenario(path: str | Path) -> Scenario:
     unknown = set(data) - _TOP_KEYS
     _require(not unknown, toml_path, f"unknown keys {sorted(unknown)}")
     description = data.get("description")
-    _require(isinstance(description, str) and description.strip() != "", toml_path, "description is required")
+    if not isinstance(description, str) or not description.strip():
+        raise ScenarioError(f"{toml_path}: description is required")
     _require("inputs" in data, toml_path, "inputs is required")
     inputs = _inputs(data["inputs"], folder, toml_path, "inputs")
 
