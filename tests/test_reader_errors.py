@@ -1,0 +1,130 @@
+"""Each kind of malformed input gets one clear error naming file and section.
+
+Table-driven: every row takes a valid corpus object, corrupts one field the
+way a truncated download, a wrong compiler or a bit flip would, and pins
+the message.  The link must exit 1, print exactly one ``bpflink: error:``
+line for the file (no traceback) and write nothing.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from bpflink.cli import main as cli_main
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+SOURCE = CORPUS / "cross_call" / "a.o"        # little-endian, has .reltc, .BTF, .BTF.ext
+
+
+class Elf:
+    """Just enough ELF64-LE parsing to find the fields a test corrupts."""
+
+    def __init__(self, data: bytes):
+        self.data = bytearray(data)
+        (self.shoff,) = struct.unpack_from("<Q", data, 0x28)
+        self.shnum, self.shstrndx = struct.unpack_from("<HH", data, 0x3C)
+
+    def shdr_off(self, index: int) -> int:
+        return self.shoff + 64 * index
+
+    def shdr(self, index: int) -> tuple:
+        return struct.unpack_from("<IIQQQQIIQQ", self.data, self.shdr_off(index))
+
+    def index(self, name: str) -> int:
+        names_off = self.shdr(self.shstrndx)[4]
+        for i in range(1, self.shnum):
+            start = names_off + self.shdr(i)[0]
+            end = self.data.index(0, start)
+            if self.data[start:end].decode() == name:
+                return i
+        raise KeyError(name)
+
+    def body(self, name: str) -> int:
+        """File offset of a section's contents."""
+        return self.shdr(self.index(name))[4]
+
+    def set_shdr(self, name: str, field: int, value: int) -> None:
+        fmt = "<IIQQQQIIQQ"
+        fields = list(self.shdr(self.index(name)))
+        fields[field] = value
+        struct.pack_into(fmt, self.data, self.shdr_off(self.index(name)), *fields)
+
+
+def corrupt(fn) -> bytes:
+    elf = Elf(SOURCE.read_bytes())
+    fn(elf)
+    return bytes(elf.data)
+
+
+def _set(fmt: str, where, value):
+    def apply(elf: Elf):
+        off = where(elf) if callable(where) else where
+        struct.pack_into(fmt, elf.data, off, value)
+    return apply
+
+
+# (id, corruption, expected section or None, expected message fragment)
+CASES = [
+    ("empty", lambda e: e.data.clear(), None, "not an ELF file"),
+    ("text", lambda e: e.data.__setitem__(slice(None), b"hello, world\n"), None, "not an ELF file"),
+    ("short-header", lambda e: e.data.__delitem__(slice(40, None)), None, "truncated ELF header"),
+    ("elf32", _set("<B", 4, 1), None, "not a 64-bit ELF object"),
+    ("x86-64", _set("<H", 0x12, 62), None, "not a BPF object"),
+    ("executable", _set("<H", 0x10, 2), None, "not a relocatable object"),
+    ("cut-in-half", lambda e: e.data.__delitem__(slice(len(e.data) // 2, None)), None,
+     "truncated: section header table"),
+    ("huge-shnum", _set("<H", 0x3C, 0xFFF0), None, "section headers at offset"),
+    ("shstrndx-out-of-range", _set("<H", 0x3E, 0x7FFF), None, "section name table index"),
+    ("section-past-eof", lambda e: e.set_shdr(".BTF", 5, 1 << 32), ".BTF", "run past the end"),
+    ("odd-section-type", lambda e: e.set_shdr(".llvm_addrsig", 1, 0x12345), ".llvm_addrsig",
+     "section type 0x12345 is not supported"),
+    ("code-not-8-byte-multiple", lambda e: e.set_shdr("tc", 5, 12), "tc",
+     "not a multiple of 8"),
+    ("symbol-section-out-of-range",
+     _set("<H", lambda e: e.body(".symtab") + 24 * 12 + 6, 0x7000), ".symtab",
+     "points to section #28672"),
+    ("strtab-without-terminator",
+     lambda e: e.data.__setitem__(e.body(".strtab") + e.shdr(e.index(".strtab"))[5] - 1, 0x41),
+     ".strtab", "no terminating NUL"),
+    ("reloc-symbol-out-of-range", _set("<I", lambda e: e.body(".reltc") + 12, 999), ".reltc",
+     "refers to symbol #999"),
+    ("reloc-unknown-type", _set("<I", lambda e: e.body(".reltc") + 8, 77), ".reltc",
+     "unsupported type 77"),
+    ("reloc-odd-offset", _set("<Q", lambda e: e.body(".reltc"), 3), ".reltc",
+     "not on an instruction boundary"),
+    ("reloc-past-section", _set("<Q", lambda e: e.body(".reltc"), 4096), ".reltc",
+     "lies outside"),
+    ("btf-bad-magic", _set("<H", lambda e: e.body(".BTF"), 0x1234), ".BTF", "bad BTF magic"),
+    ("btf-type-id-out-of-range",
+     # [1] is an INT (16-byte record), [2] a FUNC_PROTO: point its return type at 99999
+     _set("<I", lambda e: e.body(".BTF") + 24 + 16 + 8, 99999), ".BTF", "references type [99999]"),
+    ("btf-string-out-of-range", _set("<I", lambda e: e.body(".BTF") + 24, 1 << 20), ".BTF",
+     "outside the string section"),
+    ("btf-huge-vlen",
+     _set("<I", lambda e: e.body(".BTF") + 24 + 4, (4 << 24) | 0xFFFF), ".BTF", "truncated"),
+    ("btf-ext-past-code",
+     # first func_info record of the first section: 32-byte header, rec_size, sec hdr
+     _set("<I", lambda e: e.body(".BTF.ext") + 32 + 4 + 8, 1 << 16), ".BTF.ext",
+     "points past the code"),
+]
+
+
+@pytest.mark.parametrize("mutate,section,fragment", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_malformed_input_is_one_clear_error(mutate, section, fragment, tmp_path, capsys):
+    bad = tmp_path / "bad.o"
+    bad.write_bytes(corrupt(mutate))
+    out = tmp_path / "out.o"
+    rc = cli_main([str(bad), str(CORPUS / "cross_call" / "b.o"), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("bpflink: error:")]
+    assert len(lines) == 1, err
+    prefix = f"bpflink: error: {bad}: " + (f"section {section}: " if section else "")
+    assert lines[0].startswith(prefix), err
+    assert fragment in lines[0], err
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.o"]
