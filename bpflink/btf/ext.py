@@ -117,11 +117,34 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -
     body = raw[hdr_len:]
     ext = BtfExt()
 
-    def check_type(tid: int, what: str) -> int:
-        if tid >= n_types:
-            raise FormatError(f"{what} references type [{tid}], but there are only "
+    cache = strings.cache
+
+    def string(off: int, what: str) -> str:
+        s = cache.get(off)
+        return s if s is not None else strings.get(off, what)
+
+    def check_types(recs: list[tuple], field: int, what: str) -> None:
+        bad = [r[field] for r in recs if r[field] >= n_types]
+        if bad:
+            raise FormatError(f"{what} references type [{bad[0]}], but there are only "
                               f"{n_types - 1} types", section=section)
-        return tid
+
+    # Records are unpacked a whole section at a time and converted by one
+    # comprehension per kind: per-record Python calls dominated large links.
+    def func_recs(recs: list[tuple], name: str) -> list[list]:
+        check_types(recs, 1, f"func_info in '{name}'")
+        return [[o, t] for o, t in recs]
+
+    def line_recs(recs: list[tuple], name: str) -> list[list]:
+        try:
+            return [[o, cache[f], cache[ln], c] for o, f, ln, c in recs]
+        except KeyError:
+            return [[o, string(f, "line_info file name"), string(ln, "line_info line"), c]
+                    for o, f, ln, c in recs]
+
+    def core_recs(recs: list[tuple], name: str) -> list[list]:
+        check_types(recs, 1, f"CO-RE relocation in '{name}'")
+        return [[o, t, string(a, "CO-RE access string"), k] for o, t, a, k in recs]
 
     def read_block(off: int, length: int, min_rec: int, what: str, convert) -> dict:
         table: dict[str, list[list]] = {}
@@ -135,6 +158,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -
         if rec_size < min_rec or rec_size % 4:
             raise FormatError(f"{what} record size {rec_size} is invalid (minimum {min_rec})",
                               section=section)
+        fmt = struct.Struct(bo + "I" * (min_rec // 4))
         pos = 4
         while pos < length:
             if pos + 8 > length:
@@ -145,25 +169,16 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -
             if num * rec_size > length - pos:
                 raise FormatError(f"{what} for section '{name}' claims {num} records, more "
                                   f"than the block holds", section=section)
-            fmt = struct.Struct(bo + "I" * (min_rec // 4))
-            recs = table.setdefault(name, [])
-            for i in range(num):
-                recs.append(convert(fmt.unpack_from(blk, pos + i * rec_size), name))
+            chunk = blk[pos:pos + num * rec_size]
+            if rec_size == min_rec:
+                recs = list(fmt.iter_unpack(chunk))
+            else:       # newer producers may append fields: keep the ones we know
+                recs = [fmt.unpack_from(chunk, i * rec_size) for i in range(num)]
+            table.setdefault(name, []).extend(convert(recs, name))
             pos += num * rec_size
         return table
 
-    ext.func_info = read_block(
-        fi_off, fi_len, FUNC_REC, "func_info",
-        lambda r, s: [r[0], check_type(r[1], f"func_info in '{s}'")])
-    cache = strings.cache
-    ext.line_info = read_block(
-        li_off, li_len, LINE_REC, "line_info",
-        lambda r, s: [r[0],
-                      cache[r[1]] if r[1] in cache else strings.get(r[1], "line_info file name"),
-                      cache[r[2]] if r[2] in cache else strings.get(r[2], "line_info line"),
-                      r[3]])
-    ext.core_relo = read_block(
-        cr_off, cr_len, CORE_REC, "CO-RE relocation",
-        lambda r, s: [r[0], check_type(r[1], f"CO-RE relocation in '{s}'"),
-                      strings.get(r[2], "CO-RE access string"), r[3]])
+    ext.func_info = read_block(fi_off, fi_len, FUNC_REC, "func_info", func_recs)
+    ext.line_info = read_block(li_off, li_len, LINE_REC, "line_info", line_recs)
+    ext.core_relo = read_block(cr_off, cr_len, CORE_REC, "CO-RE relocation", core_recs)
     return ext
