@@ -451,7 +451,58 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
         types.append(t)
     btf = Btf(types)
     validate_ids(btf, section)
+    check_cycles(btf, section)
     return btf, bo == ">"
+
+
+def check_cycles(btf: Btf, section: str = ".BTF") -> None:
+    """Reject reference cycles that no pointer breaks.
+
+    ``typedef A -> const B -> A`` or a struct holding itself by value has no
+    size and no meaning (the kernel refuses it: "Loop detected"), and would
+    send :meth:`Btf.resolve`, :meth:`Btf.type_size` and every recursive walk
+    round forever.  Cycles through a PTR (``struct list { struct list *next; }``)
+    are ordinary and allowed.  One iterative DFS, linear in the number of types.
+    """
+    types = btf.types
+    single = REF_KINDS - {Kind.PTR, Kind.FUNC_PROTO}
+    refs: list = []
+    for t in types:             # spelled out per kind: this loop is on the parse hot path
+        k = t.kind
+        if k in single:
+            refs.append((t.ref,) if t.ref else ())
+        elif k is Kind.FUNC_PROTO:
+            refs.append([t.ref] + [p[1] for p in t.data])
+        elif k is Kind.STRUCT or k is Kind.UNION:
+            refs.append([m[1] for m in t.data])
+        elif k is Kind.ARRAY:
+            refs.append(t.data[:2])
+        elif k is Kind.DATASEC:
+            refs.append([v[0] for v in t.data])
+        else:                   # PTR breaks cycles; INT, ENUM, FWD... reference nothing
+            refs.append(())
+    state = bytearray(len(types))           # 0 unseen, 1 on the DFS stack, 2 done
+    for root in range(1, len(types)):
+        if state[root] or not refs[root]:
+            state[root] = 2
+            continue
+        state[root] = 1
+        stack = [(root, iter(refs[root]))]
+        while stack:
+            tid, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[tid] = 2
+                stack.pop()
+            elif not nxt:
+                continue                    # void
+            elif state[nxt] == 1:
+                t = types[nxt]
+                raise FormatError(f"type [{nxt}] ({t.kind.name} '{t.name}') is part of a "
+                                  "reference cycle that no pointer breaks", section=section)
+            elif state[nxt] == 0:
+                state[nxt] = 1
+                stack.append((nxt, iter(refs[nxt])))
 
 
 def validate_ids(btf: Btf, section: str = ".BTF") -> None:
