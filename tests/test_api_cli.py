@@ -136,3 +136,13 @@ def test_archive_members_link_like_the_objects(tmp_path):
         shutil.copy(p, tmp_path / p.name)
     subprocess.run([ar, "rcD", str(lib), "a.o", "b.o"], cwd=tmp_path, check=True)
     assert bpflink.link([lib]).data == bpflink.link(CROSS).data
+
+
+def test_identical_licenses_collapse_to_one_section_and_symbol():
+    from bpflink.elf.reader import read_object
+
+    sc = CORPUS / "license_twice"
+    out = read_object(bpflink.link([sc / "a.o", sc / "b.o"]).data, "out.o")
+    assert [s.name for s in out.sections].count("license") == 1
+    assert out.section("license").data == b"GPL\0"
+    assert [s.name for s in out.symbols].count("LICENSE") == 1
