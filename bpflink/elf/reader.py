@@ -213,6 +213,19 @@ class _Reader:
                 raise FormatError(f"alignment {align} is not a power of two", section=sname)
             if align > 4096:
                 raise FormatError(f"alignment {align} is implausibly large", section=sname)
+            if flags & ~SHF_KNOWN:
+                raise FormatError(f"section flags 0x{flags:x} have unknown bits "
+                                  f"0x{flags & ~SHF_KNOWN:x}", section=sname)
+            if flags & SHF_COMPRESSED and not sname.startswith(".debug"):
+                raise FormatError("section is compressed (SHF_COMPRESSED); only debug "
+                                  "sections may be, since code and data are linked as is",
+                                  section=sname)
+            if sname in ("license", "version") and sh_type != SHT_PROGBITS:
+                raise FormatError(f"'{sname}' must hold its contents (SHT_PROGBITS); "
+                                  "libbpf reads them", section=sname)
+            if sname == "version" and size != 4:
+                raise FormatError(f"'version' is {size} bytes; it holds one 32-bit "
+                                  "kernel version", section=sname)
             body = b"" if sh_type in (SHT_NOBITS, SHT_NULL) else self._slice(off, size, sname)
             if sh_type == SHT_PROGBITS and flags & SHF_EXECINSTR and size % BPF_INSN_SIZE:
                 raise FormatError(f"code size {size} is not a multiple of {BPF_INSN_SIZE}",
