@@ -527,6 +527,13 @@ def validate_ids(btf: Btf, section: str = ".BTF") -> None:
         if k is Kind.VAR and t.data > VAR_GLOBAL_EXTERN:
             raise FormatError(f"type [{tid}] (VAR '{t.name}') has unknown linkage {t.data}",
                               section=section)
+        if k is Kind.DATASEC:
+            for vt, _off, _size in t.data:
+                v = btf.types[vt]
+                if v.kind is not Kind.VAR and not (v.kind is Kind.FUNC and t.name == ".ksyms"):
+                    raise FormatError(f"type [{tid}] (DATASEC '{t.name}') lists type [{vt}] "
+                                      f"({v.kind.name} '{v.name}'), which is not a variable "
+                                      "(only .ksyms may list functions)", section=section)
         if k is Kind.DECL_TAG and t.data < -1:
             raise FormatError(f"type [{tid}] (DECL_TAG '{t.name}') has bad component index "
                               f"{t.data}", section=section)
