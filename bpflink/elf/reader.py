@@ -298,6 +298,16 @@ class _Reader:
                                       f"section {target.name} ({target.size} bytes)",
                                       section=sname)
             elif shndx != SHN_ABS:
+                if stype == STT_FUNC and target.is_exec:
+                    if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE:
+                        raise FormatError(f"{what} (offset {value}, size {size}) is not a whole "
+                                          f"number of {BPF_INSN_SIZE}-byte instructions",
+                                          section=sname)
+                    if bind == STB_LOCAL and target.name != ".text":
+                        raise FormatError(f"{what} is a static function in program section "
+                                          f"'{target.name}'; static functions must live in "
+                                          ".text (libbpf refuses static programs)",
+                                          section=sname)
                 raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
                                   section=sname)
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
