@@ -297,7 +297,6 @@ class _Reader:
                     raise FormatError(f"{what} (offset {value}, size {size}) lies outside its "
                                       f"section {target.name} ({target.size} bytes)",
                                       section=sname)
-            elif shndx != SHN_ABS:
                 if stype == STT_FUNC and target.is_exec:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE:
                         raise FormatError(f"{what} (offset {value}, size {size}) is not a whole "
@@ -308,6 +307,7 @@ class _Reader:
                                           f"'{target.name}'; static functions must live in "
                                           ".text (libbpf refuses static programs)",
                                           section=sname)
+            elif shndx != SHN_ABS:
                 raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
                                   section=sname)
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
@@ -361,8 +361,57 @@ class _Reader:
                 if s.type == STT_SECTION and not (0 < s.shndx < len(sections)):
                     raise FormatError(f"relocation #{j} is against a section symbol of no "
                                       "section", section=rel.name)
+                if target.is_exec:
+                    self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
                 relocs.append(Relocation(r_offset, sym, rtype))
         return out
+
+    def _check_code_reloc(self, bo: str, j: int, off: int, sym: Symbol, target: Section,
+                          sections: list[Section], rel_name: str) -> None:
+        """A relocation in code patches a call or an ld_imm64, against code or data.
+
+        These are the rules libbpf applies when it opens an object
+        (``bpf_program__record_reloc``); checked here, a bad input gets an
+        error naming it instead of an output libbpf refuses.
+        """
+        code = target.data[off]
+        sym_name = sym.name or (sections[sym.shndx].name if 0 < sym.shndx < len(sections)
+                                else f"#{sym.index}")
+        what = f"relocation #{j} (against '{sym_name}')"
+        if code not in (BPF_JMP_CALL, BPF_LD_IMM64):
+            raise FormatError(f"{what} at offset {off} applies to instruction 0x{code:02x}, "
+                              "which is neither a call nor a 64-bit load (ld_imm64)",
+                              section=rel_name)
+        if code == BPF_LD_IMM64 and off + 2 * BPF_INSN_SIZE > target.size:
+            raise FormatError(f"{what}: the 64-bit load at offset {off} is cut off by the end "
+                              f"of '{target.name}'", section=rel_name)
+        if sym.shndx >= SHN_LORESERVE or sym.type == STT_FILE:
+            raise FormatError(f"{what} refers to an absolute or file symbol, not to code or "
+                              "data", section=rel_name)
+        if sym.shndx == SHN_UNDEF:
+            return          # an extern: bound by the link, or by libbpf at load
+        dst = sections[sym.shndx]
+        if code == BPF_JMP_CALL:
+            regs = target.data[off + 1]
+            src_reg = regs & 0xF if bo == ">" else regs >> 4
+            if not (dst.is_exec and dst.name == ".text" and sym.type in (STT_FUNC, STT_SECTION)):
+                raise FormatError(f"{what}: the call at offset {off} targets '{sym_name}' in "
+                                  f"section '{dst.name}', which is not a function in .text "
+                                  "(BPF subprograms live in .text)", section=rel_name)
+            if src_reg != BPF_PSEUDO_CALL:
+                raise FormatError(f"{what}: the call at offset {off} has src_reg {src_reg}, "
+                                  f"not {BPF_PSEUDO_CALL} (a BPF-to-BPF call)",
+                                  section=rel_name)
+        elif dst.is_exec:
+            if not (dst.name == ".text" and (sym.type == STT_SECTION or (
+                    sym.type == STT_FUNC and sym.bind in (STB_GLOBAL, STB_WEAK)))):
+                raise FormatError(f"{what}: the 64-bit load at offset {off} takes the address "
+                                  f"of code in '{dst.name}' that is not a subprogram in .text",
+                                  section=rel_name)
+        elif not _is_data_section(dst):
+            raise FormatError(f"{what}: the 64-bit load at offset {off} refers to section "
+                              f"'{dst.name}', which is neither maps (.maps) nor global data "
+                              "(.data*, .rodata*, .bss*)", section=rel_name)
 
     def _check_ext(self, ext: BtfExt, by_name: dict[str, Section]) -> None:
         for kind, table in (("func_info", ext.func_info), ("line_info", ext.line_info),
@@ -377,6 +426,16 @@ class _Reader:
                         raise FormatError(f"{kind} record at instruction offset {r[0]} points "
                                           f"past the code of '{sec_name}' ({sec.size} bytes)",
                                           section=".BTF.ext")
+
+
+def _is_data_section(sec: Section) -> bool:
+    """Sections libbpf turns into maps: .maps, .data*, .rodata*, .bss*, the arena."""
+    name = sec.name
+    if name in (".maps", ".addr_space.1"):
+        return True
+    if sec.type == SHT_NOBITS:
+        return name == ".bss" or name.startswith(".bss.")
+    return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata"))
 
 
 def _parse_ehdr(data: bytes) -> dict:
