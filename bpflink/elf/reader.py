@@ -146,6 +146,7 @@ class _Reader:
             except FormatError as e:
                 raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
             self._check_ext(ext, by_name)
+        self._check_datasecs(btf, symbols, by_name)
         return InputObject(self.name, bo == ">", sections, symbols, relocations, btf, ext,
                            btf_sec.data, by_name)
 
@@ -412,6 +413,50 @@ class _Reader:
             raise FormatError(f"{what}: the 64-bit load at offset {off} refers to section "
                               f"'{dst.name}', which is neither maps (.maps) nor global data "
                               "(.data*, .rodata*, .bss*)", section=rel_name)
+
+    def _check_datasecs(self, btf: Btf, symbols: list[Symbol],
+                        by_name: dict[str, Section]) -> None:
+        """BTF's DATASECs agree with the symbol table and the sections.
+
+        libbpf matches every global VAR to a global object symbol of its name
+        and every extern to an undefined symbol when it opens an object; the
+        linker places variables by these entries.  A disagreement means the
+        BTF or the symbol table is corrupt.
+        """
+        externs = {s.name for s in symbols if s.shndx == SHN_UNDEF and s.name}
+        objects: dict[str, set[int]] = {}
+        for s in symbols:
+            if s.bind in (STB_GLOBAL, STB_WEAK) and s.type == STT_OBJECT and \
+                    0 < s.shndx < SHN_LORESERVE:
+                objects.setdefault(s.name, set()).add(s.shndx)
+        for t in btf.types:
+            if t.kind is not btf_mod.Kind.DATASEC:
+                continue
+            sec = by_name.get(t.name)
+            for vtid, off, size in t.data:
+                v = btf[vtid]
+                is_var = v.kind is btf_mod.Kind.VAR
+                linkage = v.data if is_var else v.vlen_info
+                what = f"BTF {'variable' if is_var else 'function'} '{v.name}' [{vtid}] of " \
+                       f"DATASEC '{t.name}'"
+                if linkage == btf_mod.VAR_GLOBAL_EXTERN:        # == FUNC_EXTERN
+                    if v.name not in externs:
+                        raise FormatError(f"{what} is extern, but the symbol table has no "
+                                          f"undefined symbol '{v.name}'", section=".BTF")
+                    continue
+                if t.name in (".ksyms", ".kconfig"):
+                    raise FormatError(f"{what} is not extern, but {t.name} holds only "
+                                      "externs", section=".BTF")
+                if sec is None or sec.type not in (SHT_PROGBITS, SHT_NOBITS):
+                    raise FormatError(f"{what}: this object has no data section "
+                                      f"'{t.name}'", section=".BTF")
+                if off + size > sec.size:
+                    raise FormatError(f"{what} (offset {off}, size {size}) lies outside "
+                                      f"'{t.name}' ({sec.size} bytes)", section=".BTF")
+                if is_var and linkage == btf_mod.VAR_GLOBAL_ALLOCATED and \
+                        sec.index not in objects.get(v.name, ()):
+                    raise FormatError(f"{what} is global, but the symbol table has no global "
+                                      f"object '{v.name}' in that section", section=".BTF")
 
     def _check_ext(self, ext: BtfExt, by_name: dict[str, Section]) -> None:
         for kind, table in (("func_info", ext.func_info), ("line_info", ext.line_info),
