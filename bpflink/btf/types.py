@@ -503,6 +503,21 @@ def check_cycles(btf: Btf, section: str = ".BTF") -> None:
             elif state[nxt] == 0:
                 state[nxt] = 1
                 stack.append((nxt, iter(refs[nxt])))
+    # A cycle through a pointer still needs something with a body (a struct, a
+    # function prototype...): ``PTR -> CONST -> PTR`` describes nothing.  Each
+    # PTR/modifier has one target, so following chains with a colour per
+    # chain finds such cycles in linear time.
+    chain_kinds = MODIFIER_KINDS | {Kind.PTR}
+    color = [0] * len(types)               # 0 unseen, else the chain that saw it
+    for start in range(1, len(types)):
+        tid = start
+        while tid and not color[tid] and types[tid].kind in chain_kinds:
+            color[tid] = start
+            tid = types[tid].ref
+        if tid and color[tid] == start:
+            t = types[tid]
+            raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') refers to itself "
+                              "through pointers and modifiers only", section=section)
 
 
 def validate_ids(btf: Btf, section: str = ".BTF") -> None:
