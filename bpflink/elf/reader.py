@@ -299,9 +299,9 @@ class _Reader:
                                       f"section {target.name} ({target.size} bytes)",
                                       section=sname)
                 if stype == STT_FUNC and target.is_exec:
-                    if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE:
-                        raise FormatError(f"{what} (offset {value}, size {size}) is not a whole "
-                                          f"number of {BPF_INSN_SIZE}-byte instructions",
+                    if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
+                        raise FormatError(f"{what} (offset {value}, size {size}) does not "
+                                          f"cover whole {BPF_INSN_SIZE}-byte instructions",
                                           section=sname)
                     if bind == STB_LOCAL and target.name != ".text":
                         raise FormatError(f"{what} is a static function in program section "
