@@ -59,6 +59,11 @@ RELOC_NAMES = {
 # Bytes a relocation of each type patches at r_offset (ld_imm64 spans two insns).
 RELOC_WIDTH = {R_BPF_64_64: 16, R_BPF_64_ABS64: 8, R_BPF_64_ABS32: 4, R_BPF_64_32: 8}
 
+# A data section becomes one array-map value, which the kernel caps at INT_MAX
+# bytes (kernel/bpf/arraymap.c); it also keeps every BTF DATASEC size and
+# offset well inside 32 bits.
+MAX_SECTION_SIZE = 0x7FFFFFFF
+
 EHDR_SIZE = 64
 SHDR_SIZE = 64
 SYM_SIZE = 24

@@ -228,9 +228,9 @@ class _Reader:
                 raise FormatError(f"'version' is {size} bytes; it holds one 32-bit "
                                   "kernel version", section=sname)
             body = b"" if sh_type in (SHT_NOBITS, SHT_NULL) else self._slice(off, size, sname)
-            if size > 0xFFFFFFFF:       # only NOBITS gets here: the others fit in the file
-                raise FormatError(f"section size {size} does not fit in 32 bits; BTF and "
-                                  "libbpf describe section sizes in 32 bits", section=sname)
+            if size > MAX_SECTION_SIZE:     # only NOBITS gets here: the others fit in the file
+                raise FormatError(f"section size {size} is larger than {MAX_SECTION_SIZE}, "
+                                  "the largest map value the kernel accepts", section=sname)
             if sh_type == SHT_PROGBITS and flags & SHF_EXECINSTR and size % BPF_INSN_SIZE:
                 raise FormatError(f"code size {size} is not a multiple of {BPF_INSN_SIZE}",
                                   section=sname)

@@ -16,7 +16,7 @@ import struct
 from ..btf.types import StringTable
 from ..errors import FormatError
 from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF, ET_REL,
-                        EV_CURRENT, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
+                        EV_CURRENT, MAX_SECTION_SIZE, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
                         SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
 
 SHF_INFO_LINK = 0x40
@@ -39,6 +39,11 @@ class _Out:
 
 def write_elf(linked) -> bytes:
     bo = ">" if linked.big_endian else "<"
+    for sec in linked.sections:     # inputs are each in bounds, their sum may not be
+        if sec.size > MAX_SECTION_SIZE:
+            raise FormatError(f"output section '{sec.name}' would be {sec.size} bytes, more "
+                              f"than {MAX_SECTION_SIZE}, the largest map value the kernel "
+                              "accepts")
     strtab = StringTable()
     outs: list[_Out] = []
     for sec in linked.sections:
