@@ -433,6 +433,10 @@ class _Reader:
             if t.kind is not btf_mod.Kind.DATASEC:
                 continue
             sec = by_name.get(t.name)
+            if not t.data and t.name not in (".ksyms", ".kconfig") and (
+                    sec is None or sec.type not in (SHT_PROGBITS, SHT_NOBITS)):
+                raise FormatError(f"BTF DATASEC '{t.name}' names no data section of this "
+                                  "object", section=".BTF")
             for vtid, off, size in t.data:
                 v = btf[vtid]
                 is_var = v.kind is btf_mod.Kind.VAR
@@ -453,6 +457,9 @@ class _Reader:
                 if off + size > sec.size:
                     raise FormatError(f"{what} (offset {off}, size {size}) lies outside "
                                       f"'{t.name}' ({sec.size} bytes)", section=".BTF")
+                if is_var and btf.type_size(v.ref) > size:
+                    raise FormatError(f"{what} is {btf.type_size(v.ref)} bytes, but its DATASEC "
+                                      f"entry holds {size}", section=".BTF")
                 if is_var and linkage == btf_mod.VAR_GLOBAL_ALLOCATED and \
                         sec.index not in objects.get(v.name, ()):
                     raise FormatError(f"{what} is global, but the symbol table has no global "
