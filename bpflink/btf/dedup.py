@@ -1,16 +1,392 @@
-"""BTF deduplication (placeholder until the dedup work lands: identity)."""
+"""BTF deduplication with the semantics of libbpf's ``btf__dedup``.
+
+The merged BTF of a link holds every input's types back to back, so a struct
+declared in a shared header appears once per input.  :func:`dedup` collapses
+equal type graphs into one and returns the compacted BTF plus the map from
+old to new type IDs.  The phases are libbpf's (``src/btf.c``), in its order:
+
+1. **Primitives** — INT, FLOAT, FWD, ENUM and ENUM64 are equal when every
+   field is.  An enum forward declaration (an ENUM/ENUM64 with no
+   enumerators) resolves to a full enum or enum64 of its name.
+2. **Structs and unions** — each one not yet mapped is looked up by a shallow
+   hash (kind, name, size, member names and offsets) among the canonical
+   structs; a candidate is accepted when the two type graphs are equivalent
+   (:meth:`_Dedup.is_equiv`, libbpf's ``btf_dedup_is_equiv``): walk both
+   graphs in lockstep, recording in a *hypothetical map* which candidate-side
+   type each canonical-side type stands for; a canonical type that would
+   stand for two different candidate types (not structurally identical)
+   means not equivalent.  A FWD matches a struct/union of its name and kind.
+   On success the hypothetical map is merged: FWDs resolve to their struct,
+   and the candidate graph's structs map onto the canonical graph's, so they
+   need no walk of their own.
+3. **Forward declarations** — a FWD left over resolves to the canonical
+   struct/union of its name and kind if exactly one exists
+   (``btf_dedup_resolve_fwds``).
+4. **Everything else** — PTR, TYPEDEF, CONST, VOLATILE, RESTRICT, TYPE_TAG,
+   ARRAY, FUNC_PROTO, FUNC, DECL_TAG, and (unlike libbpf) VAR and DATASEC,
+   bottom-up: once the types a type refers to are canonical, it is equal to
+   another type exactly when their fields and canonical references are, so a
+   dict keyed by that finds its representative.
+5. **Compaction** — every canonical type keeps its place relative to the
+   others; the rest disappear, and references are rewritten.
+
+A canonical type is the first of its class met in ID order, except where a
+later full definition absorbs an earlier forward declaration.  So dedup of an
+already deduplicated BTF is the identity, and relinking an output gives the
+same bytes.  Every phase is a pass over the types with dict lookups; the
+struct walks visit each input's type graph about once, so time is linear in
+the number of types in practice (the worst case, like libbpf's, is not).
+"""
 
 from __future__ import annotations
 
+import gc
+
+from ..errors import FormatError
 from .ext import BtfExt
-from .types import Btf
+from .types import Btf, BtfType, Kind
+
+# Kinds as plain ints in module constants: the hot loops compare ints.
+(_INT, _PTR, _ARRAY, _STRUCT, _UNION, _ENUM, _FWD, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT,
+ _FUNC, _FUNC_PROTO, _VAR, _DATASEC, _FLOAT, _DECL_TAG, _TYPE_TAG, _ENUM64) = range(1, 20)
+assert [int(k) for k in Kind] == list(range(20))
+
+# Kinds that are a name and qualifiers on one other type.
+_CHAINS = frozenset({_PTR, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC, _TYPE_TAG})
+# Kinds that refer to exactly one type (VAR: linkage and DECL_TAG: component
+# index live in ``data``; FUNC linkage in ``vlen_info``).
+_ONE_REF = _CHAINS | {_VAR, _DECL_TAG}
+
+UNPROCESSED = -1
+IN_PROGRESS = -2
+
+# libbpf compares a canonical type that already stands for another candidate
+# type structurally, this deep, before calling the graphs different: compilers
+# sometimes emit identical duplicates within one unit.
+IDENTICAL_DEPTH = 16
+
+
+def _describe(t: BtfType, k: int) -> tuple[tuple, tuple[int, ...]]:
+    """Split ``t`` (of kind ``k``) into its shallow key and the type IDs it refers to.
+
+    The shallow key is everything but the referenced IDs: two types with
+    equal keys are equal once what they refer to is (enum forward
+    declarations aside, see :func:`_enum_compat`).  Kind, name and kflag are
+    in every key, as libbpf compares name and info for every kind.  The
+    referenced IDs come in libbpf's comparison order (array: index first).
+    """
+    d = t.data
+    if k in _ONE_REF:       # the most common kinds first
+        return (k, t.name, t.kflag, t.vlen_info, d), (t.ref,)
+    if k == _STRUCT or k == _UNION:
+        names, ids, offsets = zip(*d) if d else ((), (), ())
+        return (k, t.name, t.kflag, t.ref, names, offsets), ids
+    if k == _FWD:
+        return (k, t.name, t.kflag), ()
+    if k == _FUNC_PROTO:
+        return (k, t.name, t.kflag, tuple([x[0] for x in d])), (t.ref, *[x[1] for x in d])
+    if k == _ARRAY:
+        return (k, t.name, t.kflag, d[2]), (d[1], d[0])
+    if k == _ENUM or k == _ENUM64:
+        return (k, t.name, t.kflag, t.ref, tuple([(x[0], x[1]) for x in d])), ()
+    if k == _DATASEC:
+        return ((k, t.name, t.kflag, t.ref, tuple([(x[1], x[2]) for x in d])),
+                tuple([x[0] for x in d]))
+    return (k, t.name, t.kflag, t.ref, d), ()           # INT, FLOAT, void
+
+
+class _Dedup:
+    """One deduplication run; ``m`` is libbpf's ``d->map``.
+
+    ``m[i]`` is UNPROCESSED, IN_PROGRESS (during the bottom-up phase), or the
+    ID type ``i`` maps to; ``m[i] == i`` makes ``i`` canonical, and a chain
+    of mappings ends at a canonical type.  ``sid[i]`` numbers the shallow key
+    of type ``i`` (equal keys, equal numbers), so comparing and hashing
+    shallow keys costs an int.
+    """
+
+    def __init__(self, btf: Btf):
+        self.types = types = btf.types
+        self.n = len(types)
+        self.kinds = kinds = [int(t.kind) for t in types]
+        keys: dict[tuple, int] = {}
+        sid: list[int] = []
+        children: list[tuple[int, ...]] = []
+        for t, k in zip(types, kinds):
+            key, kids = _describe(t, k)
+            sid.append(keys.setdefault(key, len(keys)))
+            children.append(kids)
+        self.sid = sid
+        self.children = children
+        self.m = [UNPROCESSED] * self.n
+        self.m[0] = 0
+
+    def run(self) -> tuple[list[int], list[int]]:
+        self.dedup_prims()
+        self.dedup_structs()
+        self.resolve_fwds()
+        self.dedup_refs()
+        return self.compact()
+
+    def resolve(self, i: int) -> int:
+        m = self.m
+        j = m[i]
+        while j >= 0 and j != i:
+            i = j
+            j = m[i]
+        return i
+
+    # -- phase 1 -------------------------------------------------------------------
+    def dedup_prims(self) -> None:
+        kinds, sid, m, types = self.kinds, self.sid, self.m, self.types
+        table: dict[int, int] = {}
+        latest_enum: dict[str, int] = {}     # name -> newest canonical enum/enum64
+        pending_fwd: dict[str, int] = {}     # name -> canonical enum fwd not yet resolved
+        for i in range(1, self.n):
+            k = kinds[i]
+            if k == _INT or k == _FLOAT or k == _FWD:
+                m[i] = table.setdefault(sid[i], i)
+            elif k == _ENUM or k == _ENUM64:
+                name = types[i].name
+                if not types[i].data:
+                    # A forward declaration matches any enum of its name,
+                    # enum64 included (libbpf's btf_compat_enum), newest first.
+                    c = latest_enum.get(name)
+                    if c is None:
+                        m[i] = latest_enum[name] = pending_fwd[name] = i
+                    else:
+                        m[i] = self.resolve(c)
+                    continue
+                c = m[i] = table.setdefault(sid[i], i)
+                fwd = pending_fwd.pop(name, None)
+                if fwd is not None:
+                    m[fwd] = c
+                if c == i:
+                    latest_enum[name] = i
+
+    # -- phase 2 -------------------------------------------------------------------
+    def dedup_structs(self) -> None:
+        kinds, sid, m = self.kinds, self.sid, self.m
+        candidates: dict[int, list[int]] = {}
+        for i in range(1, self.n):
+            if m[i] != UNPROCESSED or (kinds[i] != _STRUCT and kinds[i] != _UNION):
+                continue
+            cands = candidates.get(sid[i])
+            new = i
+            if cands is None:
+                candidates[sid[i]] = [i]
+            else:
+                for c in cands:
+                    hypot = self.is_equiv(i, c)
+                    if hypot is not None:
+                        self.merge_hypot(hypot)
+                        new = c
+                        break
+                else:
+                    cands.append(i)
+            m[i] = new
+
+    def is_equiv(self, cand0: int, canon0: int) -> dict[int, int] | None:
+        """libbpf's ``btf_dedup_is_equiv``, iteratively: the hypothetical map
+        (canonical-side ID -> candidate-side ID) if the graphs from ``cand0``
+        and ``canon0`` are equivalent, else None."""
+        kinds, sid, children, m = self.kinds, self.sid, self.children, self.m
+        hypot: dict[int, int] = {}
+        stack = [(cand0, canon0)]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        while stack:
+            cand, canon = pop()
+            # Inlined self.resolve() of both sides: same canonical, equal.
+            rc = cand
+            j = m[rc]
+            while j >= 0 and j != rc:
+                rc = j
+                j = m[rc]
+            rk = canon
+            j = m[rk]
+            while j >= 0 and j != rk:
+                rk = j
+                j = m[rk]
+            if rc == rk:
+                continue
+            if kinds[canon] == _FWD and kinds[rk] != _FWD:
+                canon = rk          # libbpf's resolve_fwd_id
+            seen = hypot.get(canon)
+            if seen is not None:
+                if seen == cand or self.identical(seen, cand, IDENTICAL_DEPTH):
+                    continue
+                return None
+            hypot[canon] = cand
+            if sid[cand] != sid[canon]:
+                if not self.compatible(cand, canon):
+                    return None
+                continue
+            kids = children[cand]
+            if kids:
+                if len(kids) == 1:
+                    push((kids[0], children[canon][0]))
+                else:
+                    extend(zip(reversed(kids), reversed(children[canon])))
+        return hypot
+
+    def compatible(self, a: int, b: int) -> bool:
+        """Unequal shallow keys that libbpf still calls equivalent: a FWD and
+        a struct/union of its name and kind, or an enum and its forward
+        declaration (same kind; across kinds the prim phase resolved it)."""
+        ka, kb = self.kinds[a], self.kinds[b]
+        ta, tb = self.types[a], self.types[b]
+        if ta.name != tb.name:
+            return False
+        if ka == _FWD and (kb == _STRUCT or kb == _UNION):
+            return ta.kflag == (kb == _UNION)          # FWD kflag: 1 = union
+        if kb == _FWD and (ka == _STRUCT or ka == _UNION):
+            return tb.kflag == (ka == _UNION)
+        return ka == kb and (ka == _ENUM or ka == _ENUM64) and _enum_compat(ta, tb)
+
+    def identical(self, a: int, b: int, depth: int) -> bool:
+        """libbpf's ``btf_dedup_identical_types``: structurally the same, to a depth
+        (counted in struct members, array and prototype parts; chains of
+        pointers, typedefs and modifiers are followed without counting)."""
+        kinds, sid, children = self.kinds, self.sid, self.children
+        for _ in range(self.n):
+            if a == b:
+                return True
+            if depth <= 0 or kinds[a] != kinds[b]:
+                return False
+            if sid[a] != sid[b]:
+                return self.compatible(a, b)
+            ka, kb = children[a], children[b]
+            if kinds[a] not in _CHAINS:
+                return all(x == y or self.identical(x, y, depth - 1) for x, y in zip(ka, kb))
+            a, b = ka[0], kb[0]
+        return False            # a cycle of reference types: invalid, never identical
+
+    def merge_hypot(self, hypot: dict[int, int]) -> None:
+        """libbpf's ``btf_dedup_merge_hypot_map``: record what the walk proved."""
+        kinds, m, resolve = self.kinds, self.m, self.resolve
+        for canon, cand in hypot.items():
+            t = resolve(cand)
+            c = resolve(canon)
+            tk, ck = kinds[t], kinds[c]
+            if ck == _FWD and tk != _FWD:
+                m[c] = t
+            elif tk == _FWD and ck != _FWD:
+                m[t] = c
+            elif (tk == _STRUCT or tk == _UNION) and m[c] == c and m[t] == UNPROCESSED:
+                # The candidate graph's structs are now known to equal the
+                # canonical graph's: map them, sparing them a walk each.
+                m[t] = c
+
+    # -- phase 3 -------------------------------------------------------------------
+    def resolve_fwds(self) -> None:
+        kinds, m, types = self.kinds, self.m, self.types
+        unique: dict[str, int] = {}          # name -> its only canonical struct/union, or 0
+        for i in range(1, self.n):
+            if (kinds[i] == _STRUCT or kinds[i] == _UNION) and m[i] == i:
+                name = types[i].name
+                unique[name] = 0 if name in unique else i
+        for i in range(1, self.n):
+            if kinds[i] != _FWD or m[i] != i:
+                continue
+            c = unique.get(types[i].name)
+            if c and types[i].kflag == (kinds[c] == _UNION):
+                m[i] = c
+
+    # -- phase 4 -------------------------------------------------------------------
+    def dedup_refs(self) -> None:
+        """Bottom-up: a type's key is its shallow key and the canonical IDs of
+        what it refers to, so a dict finds its representative."""
+        sid, children, m, resolve = self.sid, self.children, self.m, self.resolve
+        # Point every type mapped so far straight at its canonical type; from
+        # here on a processed type's m[] entry is canonical.
+        for i in range(self.n):
+            if m[i] >= 0:
+                m[i] = resolve(i)
+        table: dict[tuple, int] = {}
+        for root in range(1, self.n):
+            if m[root] != UNPROCESSED:
+                continue
+            m[root] = IN_PROGRESS
+            stack = [(root, iter(children[root]))]
+            while stack:
+                i, it = stack[-1]
+                for c in it:
+                    mc = m[c]
+                    if mc == UNPROCESSED:
+                        m[c] = IN_PROGRESS
+                        stack.append((c, iter(children[c])))
+                        break
+                    if mc == IN_PROGRESS:
+                        t = self.types[c]
+                        raise FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to "
+                                          f"itself through reference types only",
+                                          section=".BTF")
+                else:
+                    stack.pop()
+                    m[i] = table.setdefault((sid[i], *[m[c] for c in children[i]]), i)
+
+    # -- phase 5 -------------------------------------------------------------------
+    def compact(self) -> tuple[list[int], list[int]]:
+        """(old ID -> new ID, canonical old IDs in order): canonical types keep
+        their relative order; every other type takes its canonical's new ID."""
+        m = self.m
+        kept = [i for i in range(self.n) if m[i] == i]
+        new_id = [0] * self.n
+        for new, old in enumerate(kept):
+            new_id[old] = new
+        return [new_id[c] for c in m], kept
+
+
+def _enum_compat(a: BtfType, b: BtfType) -> bool:
+    """libbpf's ``btf_compat_enum`` for unequal enums: one is a forward
+    declaration (no enumerators) of the other's name."""
+    return (not a.data or not b.data) and a.name == b.name
 
 
 def dedup(btf: Btf) -> tuple[Btf, list[int]]:
-    return btf, list(range(len(btf.types)))
+    """Deduplicate ``btf``; return the new BTF and the old -> new type ID map.
+
+    ``btf`` is left as it was; the new BTF holds copies of its canonical types.
+    """
+    # A run allocates a few containers per type and frees none of them until
+    # it ends, which keeps triggering CPython's cyclic collector over the
+    # whole heap (every input's parsed BTF) for nothing: pause it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        id_map, kept = _Dedup(btf).run()
+        out = _compacted(btf, id_map, kept)
+        # One pass of libbpf's algorithm can leave two equivalent structs
+        # apart: when the walk from one of them finds a canonical type that
+        # would stand for two different types of the other's graph (say, a
+        # FWD and the definition it names, both in one input).  A pass over
+        # the output, much smaller than the merged input, merges them; repeat
+        # until a pass merges nothing, so that dedup of its own output is the
+        # identity (relinking an output gives the same bytes).
+        while True:
+            pass_map, kept = _Dedup(out).run()
+            if len(kept) == len(out.types):
+                break
+            out = _compacted(out, pass_map, kept)
+            id_map = [pass_map[i] for i in id_map]
+    finally:
+        if collecting:
+            gc.enable()
+    return out, id_map
+
+
+def _compacted(btf: Btf, id_map: list[int], kept: list[int]) -> Btf:
+    remap = id_map.__getitem__
+    out: list[BtfType] = [BtfType(Kind.UNKN)]
+    for old in kept[1:]:
+        t = btf.types[old].copy()
+        t.remap(remap)
+        out.append(t)
+    return Btf(out)
 
 
 def remap_ext(ext: BtfExt, id_map: list[int]) -> None:
+    """Rewrite the type IDs of BTF.ext records (func_info, CO-RE) through ``id_map``."""
     for table in (ext.func_info, ext.core_relo):
         for recs in table.values():
             for r in recs:
