@@ -44,7 +44,7 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
             reps[g.name] = (id(rep.obj), rep.btf_id)
     maps: dict[int, TypeMap] = {}
     appended: list[tuple[BtfType, TypeMap]] = []
-    aliases: list[tuple[TypeMap, int, str]] = []
+    aliases: list[tuple[TypeMap, int, BtfType]] = []
     for obj in inputs:
         types = obj.btf.types
         m: TypeMap = [0] * len(types)
@@ -56,18 +56,41 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
             if _is_global(t):
                 rep = reps.setdefault(t.name, (id(obj), tid))
                 if rep != (id(obj), tid):
-                    aliases.append((m, tid, t.name))
+                    aliases.append((m, tid, t))
                     continue
             new = t.copy()
             m[tid] = out.add(new)
             appended.append((new, m))
     rep_out = {name: maps[oid][tid] for name, (oid, tid) in reps.items() if oid in maps}
-    for m, tid, name in aliases:
-        m[tid] = rep_out[name]
+    for m, tid, t in aliases:
+        m[tid] = rep_out[t.name]
     _rebuild_datasecs(inputs, layout, globals_, reps, maps, out, diags)
     for new, m in appended:
         new.remap(m.__getitem__)
+    _complete_extern_protos(out, aliases)
     return out, maps
+
+
+def _complete_extern_protos(out: Btf, aliases) -> None:
+    """Give the prototype of every other declaration of a global function the
+    parameter names of the one that stands for it.
+
+    Extern declarations carry unnamed parameters; without their names the
+    declaration's FUNC_PROTO differs from the definition's and survives
+    dedup.  libbpf's ``complete_extern_btf_info`` does this too (only when
+    the extern comes first; here in either order).
+    """
+    for m, tid, t in aliases:
+        if t.kind is not Kind.FUNC:
+            continue
+        rep = out.types[m[tid]]
+        dst, src = out.types[m[t.ref]], out.types[rep.ref]
+        if dst.kind is not Kind.FUNC_PROTO or src.kind is not Kind.FUNC_PROTO \
+                or len(dst.data) != len(src.data):
+            continue
+        for dp, sp in zip(dst.data, src.data):
+            if not dp[0]:
+                dp[0] = sp[0]
 
 
 def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
