@@ -44,7 +44,8 @@ def _graph_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="IN")
     p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write the graph here, not stdout")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show subprograms no program reaches (never loaded)")
     return p
 
 

@@ -1,0 +1,53 @@
+"""The call graph of a linked program set, and the checks it makes possible.
+
+Nodes are the functions of the output: every ``STT_FUNC`` symbol in an
+executable section.  A node is identified by where it lives, a
+:class:`FuncId` ``(file, section, offset in the input section)``: after a
+static link two functions may share a name, so a name is only a label.  Node
+attributes: ``name``, ``file``, ``section``, ``offset``, ``size`` (in
+instructions), ``bind`` (``global``/``weak``/``static``), ``visibility``,
+``entry`` (a program: its section is not ``.text``), ``stack`` (an estimate
+in bytes) and ``order`` (its output position, the stable sort key).
+
+Edges carry ``kind`` and ``kinds`` (all kinds between the same two
+functions, in table order; ``kind`` is the first).  The kinds, all made in
+:mod:`bpflink.graph.build`:
+
+* ``call`` — a BPF-to-BPF call, relocated or pc-relative;
+* ``func_ref`` — a function's address loaded with ``ld_imm64``: the
+  callbacks of ``bpf_loop``, ``bpf_for_each_map_elem``, timers;
+* one kind per decl-tag rule (:mod:`bpflink.graph.rules`), today
+  ``exception_callback``: from the program the tag sits on to the one
+  function its value names.
+
+Roots and reachability (:mod:`bpflink.graph.reach`): the roots are the entry
+programs.  Each loads the subprograms it reaches through ``call`` and
+``func_ref`` edges, plus the functions its own tags name and what they
+reach; a subprogram no program reaches is never loaded (``-v`` lists them).
+
+The checks (:mod:`bpflink.graph.checks`) turn what libbpf's loader or the
+verifier would refuse into link errors naming files and functions: names
+looked up by string that do not resolve to exactly one function, misplaced
+or repeated tags, callbacks that are static, hidden or called directly,
+recursion, call chains deeper than 8 frames; and warn about stack use.
+
+API::
+
+    graph = build_callgraph(linked)              # networkx.DiGraph
+    check_callgraph(graph, linked, diags)        # records errors/warnings
+    render(graph, "text" | "dot" | "json" | "mermaid", verbose=False) -> str
+"""
+
+from __future__ import annotations
+
+from .build import Dangling, FuncId, TagUse, build_callgraph, functions_named
+from .checks import check_callgraph
+from .reach import entries, reachable, reachable_sets, unreachable
+from .formats import FORMATS, render
+from .rules import (CALL, EXCEPTION_CALLBACK, FUNC_REF, TAG_RULES, TagRule, edge_kinds,
+                    register_tag_rule, unregister_tag_rule)
+
+__all__ = ["CALL", "EXCEPTION_CALLBACK", "FORMATS", "FUNC_REF", "TAG_RULES", "Dangling",
+           "FuncId", "TagRule", "TagUse", "build_callgraph", "check_callgraph", "edge_kinds",
+           "entries", "functions_named", "reachable", "reachable_sets", "register_tag_rule",
+           "render", "unreachable", "unregister_tag_rule"]

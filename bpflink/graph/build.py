@@ -1,0 +1,311 @@
+"""Build the call graph of a :class:`~bpflink.linker.model.LinkedObject`.
+
+All implicit edges are made here, each with its kind:
+
+* ``call``: a BPF-to-BPF call.  Through a relocation (``R_BPF_64_32`` against
+  a function symbol, or against a section symbol with the target in the
+  immediate: byte offset ``value + (imm + 1) * 8``), or pc-relative without
+  one (``call`` with ``src_reg = BPF_PSEUDO_CALL``: instruction
+  ``pc + imm + 1`` of the same section, which clang emits for a static
+  callee in the caller's own section).
+* ``func_ref``: a function's address loaded with ``ld_imm64``, relocated
+  (``R_BPF_64_64`` to a symbol in an executable section: byte offset
+  ``value + imm``) or already marked ``src_reg = BPF_PSEUDO_FUNC``
+  (instruction ``pc + imm + 1``).  These are the callbacks of ``bpf_loop``,
+  ``bpf_for_each_map_elem``, timers...
+* one kind per decl-tag rule (:mod:`bpflink.graph.rules`), from the program
+  the tag sits on to the one function its value names.
+
+The linker has already moved every section-symbol immediate to output
+offsets (:mod:`bpflink.linker.relocate`), so targets are computed on output
+offsets and mapped back to the function that starts there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import networkx as nx
+
+from ..btf.types import Kind
+from ..elf.constants import (
+    BPF_INSN_SIZE,
+    R_BPF_64_32,
+    R_BPF_64_64,
+    STB_GLOBAL,
+    STB_LOCAL,
+    STB_WEAK,
+    STT_FUNC,
+    STV_DEFAULT,
+    STV_HIDDEN,
+)
+from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
+from . import insn as bpf_insn
+from .rules import CALL, FUNC_REF, TAG_RULES, TagRule, edge_kinds
+
+
+class FuncId(NamedTuple):
+    """Where a function lives: input file, section, byte offset in that input section."""
+
+    file: str
+    section: str
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.section}+0x{self.offset:x}"
+
+
+@dataclass
+class TagUse:
+    """One decl tag that matched a rule, and what it resolved to."""
+
+    rule: TagRule
+    tag: str                            # the whole tag, "exception_callback:cb"
+    value: str                          # "cb"
+    on_name: str                        # name of the BTF type the tag sits on
+    on_kind: str                        # its BTF kind ("FUNC", "VAR"...)
+    component: int                      # DECL_TAG component_idx (-1: the type itself)
+    sites: list[FuncId] = field(default_factory=list)        # functions it sits on
+    candidates: list[FuncId] = field(default_factory=list)   # functions named `value`
+
+
+@dataclass
+class Dangling:
+    """A call or function reference whose target is not the start of a function."""
+
+    source: FuncId
+    insn_offset: int                    # byte offset of the instruction in its input section
+    kind: str
+    section: str
+    target_offset: int                  # byte offset in the output section
+
+
+BIND_NAMES = {STB_LOCAL: "static", STB_GLOBAL: "global", STB_WEAK: "weak"}
+VISIBILITY_NAMES = {STV_DEFAULT: "default", STV_HIDDEN: "hidden", 1: "internal", 3: "protected"}
+
+
+@dataclass
+class _Code:
+    """What the edge pass needs about a function besides its node attributes."""
+
+    section: OutputSection
+    piece_offset: int                   # where its input section landed in the output
+    insns: list[bpf_insn.Insn]
+
+
+def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> nx.DiGraph:
+    """The call graph: one node per function of the output, edges with their kind."""
+    rules = list(TAG_RULES if rules is None else rules)
+    graph = nx.DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[])
+    starts, code = _add_functions(graph, linked)
+    _add_code_edges(graph, linked, starts, code)
+    _add_tag_edges(graph, linked, starts, rules)
+    return graph
+
+
+# -- nodes ---------------------------------------------------------------------------------
+
+def _display_names(linked: LinkedObject) -> dict[int, str]:
+    """Input name per input; a name given twice gets ``#2``, ``#3``... on later copies."""
+    seen: Counter[str] = Counter()
+    names: dict[int, str] = {}
+    for obj in linked.inputs:
+        seen[obj.name] += 1
+        names[id(obj)] = obj.name if seen[obj.name] == 1 else f"{obj.name}#{seen[obj.name]}"
+    return names
+
+
+def _add_functions(graph: nx.DiGraph, linked: LinkedObject
+                   ) -> tuple[dict[int, dict[int, FuncId]], dict[FuncId, _Code]]:
+    """Add a node per STT_FUNC symbol in an executable section.
+
+    Returns, per output section (by ``id``), output offset -> the function
+    starting there; and each function's decoded code.
+    """
+    display = _display_names(linked)
+    sec_order = {id(s): i for i, s in enumerate(linked.sections)}
+    by_section: dict[int, list[OutputSymbol]] = {}
+    for sym in linked.symbols[1:]:
+        if sym.type == STT_FUNC and sym.section is not None and sym.section.is_exec:
+            by_section.setdefault(id(sym.section), []).append(sym)
+    starts: dict[int, dict[int, FuncId]] = {}
+    code: dict[FuncId, _Code] = {}
+    for sec in linked.sections:
+        syms = by_section.get(id(sec), [])
+        # One function per start offset; a global name beats a local alias.
+        chosen: dict[int, OutputSymbol] = {}
+        for sym in syms:
+            prev = chosen.get(sym.value)
+            if prev is None or (prev.bind == STB_LOCAL and sym.bind != STB_LOCAL):
+                chosen[sym.value] = sym
+        offsets = sorted(chosen)
+        starts[id(sec)] = {}
+        for i, off in enumerate(offsets):
+            sym = chosen[off]
+            end = off + sym.size if sym.size else (
+                offsets[i + 1] if i + 1 < len(offsets) else len(sec.data))
+            piece = sec.origin(off)
+            if piece is None:
+                continue
+            fid = FuncId(display[id(piece.obj)], sec.name, off - piece.offset)
+            insns = list(bpf_insn.decode(sec.data, off, end, linked.big_endian))
+            graph.add_node(
+                fid,
+                name=sym.name,
+                file=fid.file,
+                section=sec.name,
+                offset=fid.offset,
+                size=(end - off) // BPF_INSN_SIZE,
+                bind=BIND_NAMES.get(sym.bind, str(sym.bind)),
+                visibility=VISIBILITY_NAMES.get(sym.visibility, str(sym.visibility)),
+                entry=sec.name != ".text",      # libbpf: every other exec section holds programs
+                stack=bpf_insn.stack_estimate(insns),
+                order=(sec_order[id(sec)], off),     # output position: the stable order
+            )
+            starts[id(sec)][off] = fid
+            code[fid] = _Code(sec, piece.offset, insns)
+    return starts, code
+
+
+# -- edges from instructions ---------------------------------------------------------------
+
+def _add_edge(graph: nx.DiGraph, src: FuncId, dst: FuncId, kind: str) -> None:
+    """Add ``kind`` to the edge src -> dst; ``kinds`` keeps every kind, in table order."""
+    if graph.has_edge(src, dst):
+        data = graph.edges[src, dst]
+        if kind not in data["kinds"]:
+            order = graph.graph["kinds"]
+            data["kinds"] = tuple(sorted((*data["kinds"], kind), key=order.index))
+            data["kind"] = data["kinds"][0]
+    else:
+        graph.add_edge(src, dst, kind=kind, kinds=(kind,))
+
+
+def _add_code_edges(graph: nx.DiGraph, linked: LinkedObject,
+                    starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
+    relocs_by_section: dict[int, dict[int, OutputReloc]] = {
+        id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
+    for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
+        sec = code[fid].section
+        relocs = relocs_by_section.get(id(sec), {})
+        for ins in code[fid].insns:
+            if not (ins.is_call or ins.is_ld_imm64):
+                continue
+            kind = CALL if ins.is_call else FUNC_REF
+            reloc = relocs.get(ins.offset)
+            if reloc is not None:
+                target = _relocated_target(ins, reloc)
+                if target is None:
+                    continue            # a helper/kfunc call, a map or a variable
+                tsec, toff = target
+            elif ins.is_function_call or ins.is_load_of_function_pointer:
+                tsec, toff = sec, ins.offset + (ins.imm + 1) * BPF_INSN_SIZE
+            else:
+                continue                # helper call, or ld_imm64 of a plain constant
+            dst = starts.get(id(tsec), {}).get(toff)
+            if dst is None:
+                graph.graph["dangling"].append(Dangling(
+                    fid, ins.offset - code[fid].piece_offset, kind, tsec.name, toff))
+                continue
+            _add_edge(graph, fid, dst, kind)
+
+
+def _relocated_target(ins: bpf_insn.Insn, reloc: OutputReloc) -> tuple[OutputSection, int] | None:
+    """(section, byte offset) a relocated call or ld_imm64 points at, if it is code."""
+    sym = reloc.symbol
+    if sym.section is None or not sym.section.is_exec:
+        return None
+    if ins.is_call and reloc.type == R_BPF_64_32:
+        return sym.section, sym.value + (ins.imm + 1) * BPF_INSN_SIZE
+    if ins.is_ld_imm64 and reloc.type == R_BPF_64_64:
+        return sym.section, sym.value + ins.imm
+    return None
+
+
+# -- edges from decl tags ------------------------------------------------------------------
+
+def functions_named(graph: nx.DiGraph, name: str) -> list[FuncId]:
+    """Every function of the output called ``name``, in output order.
+
+    Every lookup by name goes through here and gets *all* candidates: after
+    a static link a name may label several functions.
+    """
+    return sorted((n for n, d in graph.nodes(data=True) if d["name"] == name),
+                  key=lambda n: graph.nodes[n]["order"])
+
+
+def _func_info_sites(graph: nx.DiGraph, linked: LinkedObject,
+                     starts: dict[int, dict[int, FuncId]]) -> dict[int, list[FuncId]]:
+    """BTF FUNC type ID -> the functions whose func_info record names it.
+
+    func_info locates each function exactly (section, instruction offset),
+    so it tells same-named functions apart even when BTF deduplication has
+    merged their FUNC types into one.
+    """
+    out: dict[int, list[FuncId]] = {}
+    for sec_name, recs in linked.btf_ext.func_info.items():
+        sec = linked.section(sec_name)
+        if sec is None:
+            continue
+        for insn_off, type_id in recs:
+            fid = starts.get(id(sec), {}).get(insn_off)
+            if fid is not None and fid not in out.setdefault(type_id, []):
+                out[type_id].append(fid)
+    return out
+
+
+def _add_tag_edges(graph: nx.DiGraph, linked: LinkedObject,
+                   starts: dict[int, dict[int, FuncId]], rules: list[TagRule]) -> None:
+    if not rules:
+        return
+    btf = linked.btf
+    by_func_info: dict[int, list[FuncId]] | None = None
+    uses: list[TagUse] = []
+    seen: set[tuple[str, FuncId | str, str]] = set()
+    for t in btf.types[1:]:
+        if t.kind is not Kind.DECL_TAG:
+            continue
+        rule = next((r for r in rules if r.value_of(t.name) is not None), None)
+        if rule is None:
+            continue
+        on = btf.types[t.ref] if 0 < t.ref < len(btf.types) else None
+        use = TagUse(rule, t.name, rule.value_of(t.name) or "",
+                     on.name if on is not None else "", on.kind.name if on is not None else "?",
+                     t.data if isinstance(t.data, int) else -1)
+        if on is not None and on.kind is Kind.FUNC and use.component == -1:
+            if by_func_info is None:
+                by_func_info = _func_info_sites(graph, linked, starts)
+            use.sites = _tag_sites(graph, on.name, by_func_info.get(t.ref, []))
+        if use.value:
+            use.candidates = functions_named(graph, use.value)
+        # Unmerged BTF can hold the same tag twice on one function: count it once.
+        key = (use.tag, tuple(use.sites) if use.sites else use.on_name, use.on_kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        uses.append(use)
+        if len(use.candidates) == 1:
+            for site in use.sites:
+                _add_edge(graph, site, use.candidates[0], rule.kind)
+    graph.graph["tags"] = uses
+
+
+def _tag_sites(graph: nx.DiGraph, func_name: str, located: list[FuncId]) -> list[FuncId]:
+    """The functions a tag on BTF FUNC ``func_name`` sits on.
+
+    By name among entry programs (how libbpf matches a tag to a program);
+    where several programs share the name, the func_info records that name
+    this very FUNC type decide.  If no program has the name, the tag sits on
+    whatever function func_info (or else the name) points at, which the
+    checks then report.
+    """
+    named = functions_named(graph, func_name)
+    programs = [n for n in named if graph.nodes[n]["entry"]]
+    if len(programs) == 1:
+        return programs
+    if len(programs) > 1:
+        narrowed = [n for n in programs if n in located]
+        return narrowed or programs
+    return [n for n in located if graph.nodes[n]["name"] == func_name] or named

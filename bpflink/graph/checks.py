@@ -1,0 +1,298 @@
+"""Checks on the call graph: what libbpf or the verifier would refuse, said at link time.
+
+Errors:
+
+* a decl tag whose value does not name exactly one function (none: *not
+  found*; several: *ambiguous*, in every input order);
+* a tag that does not sit on an entry program, or with an empty value;
+* more tags of one rule on a program than the rule allows (*multiple*);
+* a named function that is not what its rule requires: an entry program,
+  static or hidden, or also called directly;
+* a call cycle (*recursion*) reachable from a program;
+* a call chain longer than the verifier's 8 frames (*too deep*).
+
+Warnings:
+
+* a call chain whose stack, estimated from r10-relative accesses, exceeds
+  the verifier's 512 bytes;
+* a call or function reference to an offset where no function starts.
+
+Messages never depend on input order: candidates are listed, and cycles
+and chains chosen, by name and file rather than by position.
+
+Kernel reference (``kernel/bpf/verifier.c``): ``check_max_stack_depth_subprog``
+counts the program's own frame as frame 0 and fails when a call makes it
+frame 8 (``MAX_CALL_FRAMES``), so at most 8 functions may be on the stack; it
+adds each frame's stack rounded up by ``round_up_stack_depth`` (to 16 bytes
+when the program is JITed, to 32 with a minimum of 32 for the interpreter)
+and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
+(and async callbacks) are checked as separate roots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import networkx as nx
+
+from ..errors import Diagnostics
+from .build import FuncId, TagUse
+from .reach import code_view, entries, ordered, reachable
+from .rules import CALL
+
+MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
+MAX_BPF_STACK = 512     # include/linux/filter.h
+STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
+
+
+# -- naming things in messages -------------------------------------------------------------
+
+def name_key(graph: nx.DiGraph, n: FuncId) -> tuple:
+    """A sort key independent of input order: name, then where it lives."""
+    d = graph.nodes[n]
+    return (d["name"], d["file"], d["section"], d["offset"])
+
+
+def binding(graph: nx.DiGraph, n: FuncId) -> str:
+    d = graph.nodes[n]
+    return ("hidden " if d["visibility"] == "hidden" else "") + d["bind"]
+
+
+def describe(graph: nx.DiGraph, n: FuncId) -> str:
+    """``global cb in g1.o (section .text)``: one ``>>>`` line per candidate."""
+    d = graph.nodes[n]
+    return f"{binding(graph, n)} {d['name']} in {d['file']} (section {d['section']})"
+
+
+def _at(graph: nx.DiGraph, n: FuncId) -> dict:
+    """Diagnostic location of a function: its file, section and name."""
+    d = graph.nodes[n]
+    return {"file": d["file"], "section": d["section"], "symbol": d["name"]}
+
+
+def _chain(graph: nx.DiGraph, path: Iterable[FuncId]) -> str:
+    return " -> ".join(graph.nodes[n]["name"] for n in path)
+
+
+# -- the checks ----------------------------------------------------------------------------
+
+def check_callgraph(graph: nx.DiGraph, linked=None, diags: Diagnostics | None = None) -> Diagnostics:
+    """Record every problem of the graph in ``diags`` (a new collector if None)."""
+    diags = diags if diags is not None else Diagnostics()
+    check_tags(graph, diags)
+    check_dangling(graph, diags)
+    cyclic = check_recursion(graph, diags)
+    check_depth_and_stack(graph, diags, skip=cyclic)
+    return diags
+
+
+def check_tags(graph: nx.DiGraph, diags: Diagnostics) -> None:
+    uses: list[TagUse] = graph.graph["tags"]
+    per_site: dict[tuple[str, FuncId], list[TagUse]] = {}
+    for use in uses:
+        if not _check_site(graph, use, diags):
+            continue
+        for site in use.sites:
+            per_site.setdefault((use.rule.prefix, site), []).append(use)
+        for site in use.sites:
+            _check_target(graph, use, site, diags)
+    for (_prefix, site), group in per_site.items():
+        rule = group[0].rule
+        tags = sorted({u.tag for u in group})
+        if rule.at_most_one and len(tags) > 1:
+            diags.error(f"multiple {rule.kind} tags on one program; a program has at most one "
+                        f"{rule.what}", notes=tags, **_at(graph, site),
+                        hint=f"keep one {rule.kind} tag on {graph.nodes[site]['name']}")
+
+
+def _check_site(graph: nx.DiGraph, use: TagUse, diags: Diagnostics) -> bool:
+    """The tag sits on an entry program's FUNC; report it if not."""
+    rule = use.rule
+    where = "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)"
+    if use.on_kind != "FUNC" or use.component != -1:
+        on = (f"{use.on_kind} {use.on_name}" if use.component == -1
+              else f"component {use.component} of {use.on_kind} {use.on_name}")
+        diags.error(f"{use.tag} sits on {on}; {rule.kind} tags belong on {where}",
+                    section=".BTF", symbol=use.on_name or None)
+        return False
+    if not use.sites:
+        diags.error(f"{use.tag} sits on {use.on_name}, which is not a function of the output; "
+                    f"{rule.kind} tags belong on {where}",
+                    section=".BTF", symbol=use.on_name or None)
+        return False
+    bad = [s for s in use.sites if not graph.nodes[s]["entry"]]
+    for s in bad:
+        diags.error(f"{use.tag} sits on a subprogram, not an entry program; {rule.kind} tags "
+                    f"belong on {where}", **_at(graph, s),
+                    hint="move the tag to the program that should use it")
+    if bad:
+        return False
+    if not use.value:
+        for s in use.sites:
+            diags.error(f"{use.tag} has an empty value; it must name a {rule.names}",
+                        **_at(graph, s))
+        return False
+    return True
+
+
+def _check_target(graph: nx.DiGraph, use: TagUse, site: FuncId, diags: Diagnostics) -> None:
+    """The tag's value names exactly one function, and that function is what the rule needs."""
+    rule, value, at = use.rule, use.value, _at(graph, site)
+    cands = sorted(use.candidates, key=lambda n: name_key(graph, n))
+    if not cands:
+        diags.error(f"{use.tag}: function '{value}' not found in any input", **at,
+                    hint=f"define a global function '{value}' in one of the inputs, or fix "
+                    "the name in the tag")
+        return
+    if len(cands) > 1:
+        diags.error(f"{use.tag} is ambiguous: {len(cands)} functions are named '{value}'",
+                    notes=[describe(graph, c) for c in cands], **at,
+                    hint=f"{rule.why} and take the first match, so the input order would "
+                    f"decide which one is used; give the {rule.what} a name no other function "
+                    f"has, or rename the others (a static function's name is free to change)")
+        return
+    target = cands[0]
+    t = graph.nodes[target]
+    if rule.subprogram_target and t["entry"]:
+        diags.error(f"{use.tag} names an entry program (section {t['section']}); the {rule.what} "
+                    f"must be a subprogram in .text", notes=[describe(graph, target)], **at,
+                    hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
+    if rule.global_target and (t["bind"] == "static" or t["visibility"] == "hidden"):
+        what = "static" if t["bind"] == "static" else "hidden"
+        fix = (f"remove 'static' from {value}" if what == "static" else
+               f"remove __hidden (visibility(\"hidden\")) from {value}; libbpf turns hidden "
+               "functions static for the kernel")
+        diags.error(f"{use.tag} names a {what} function; the {rule.what} must be a global, "
+                    "non-hidden function", notes=[describe(graph, target)], **at,
+                    hint=f"{rule.why} and accept only a global function: {fix}")
+    if rule.exclusive_target:
+        callers = [u for u in graph.predecessors(target)
+                   if CALL in graph.edges[u, target]["kinds"]]
+        if callers:
+            callers.sort(key=lambda n: name_key(graph, n))
+            diags.error(f"{use.tag} names {value}, which is also called directly; the verifier "
+                        f"refuses direct calls to an {rule.what}",
+                        notes=[f"called by {describe(graph, c)}" for c in callers], **at,
+                        hint=f"move the shared code into a function that {value} and its "
+                        "callers both call")
+
+
+def check_dangling(graph: nx.DiGraph, diags: Diagnostics) -> None:
+    for d in graph.graph["dangling"]:
+        what = "call" if d.kind == CALL else "function address"
+        diags.warning(f"{what} at {d.section}+0x{d.insn_offset:x} points to "
+                      f"{d.section}+0x{d.target_offset:x} of the output, where no function "
+                      "starts; libbpf will not find a subprogram there", **_at(graph, d.source))
+
+
+# -- recursion, depth and stack ------------------------------------------------------------
+
+def _reached(graph: nx.DiGraph) -> dict[FuncId, FuncId]:
+    """Every function some program reaches -> the first such program (output order)."""
+    out: dict[FuncId, FuncId] = {}
+    for e in entries(graph):
+        for n in [e, *reachable(graph, e)]:
+            out.setdefault(n, e)
+    return out
+
+
+def check_recursion(graph: nx.DiGraph, diags: Diagnostics) -> set[FuncId]:
+    """Report each call cycle a program reaches; return every function on one."""
+    calls = code_view(graph, (CALL,))
+    reached = _reached(graph)
+    cyclic: set[FuncId] = set()
+    sccs = [c for c in nx.strongly_connected_components(calls)
+            if len(c) > 1 or calls.has_edge(next(iter(c)), next(iter(c)))]
+    for scc in sorted(sccs, key=lambda c: min(name_key(graph, n) for n in c)):
+        cyclic |= scc
+        if not any(n in reached for n in scc):
+            continue                    # never loaded, so never verified
+        cycle = _canonical_cycle(graph, calls.subgraph(scc))
+        start = cycle[0]
+        prog = reached.get(start) or next(reached[n] for n in cycle if n in reached)
+        diags.error(f"recursion: {_chain(graph, cycle)}; the verifier rejects recursive calls",
+                    notes=[describe(graph, n) for n in cycle[:-1]], **_at(graph, start),
+                    hint=f"reached from program {graph.nodes[prog]['name']}; turn the recursion "
+                    "into a loop (a bounded loop or bpf_loop)")
+    return cyclic
+
+
+def _canonical_cycle(graph: nx.DiGraph, scc: nx.DiGraph) -> list[FuncId]:
+    """The shortest cycle through the SCC's first function by name: the same in any order."""
+    start = min(scc.nodes, key=lambda n: name_key(graph, n))
+    if scc.has_edge(start, start):
+        return [start, start]
+    best: list[FuncId] | None = None
+    for succ in sorted(scc.successors(start), key=lambda n: name_key(graph, n)):
+        path = [start, *nx.shortest_path(scc, succ, start)]
+        if best is None or len(path) < len(best):
+            best = path
+    assert best is not None
+    return best
+
+
+def frame_size(stack: int) -> int:
+    """A frame's share of the combined stack, as the verifier rounds it (JIT)."""
+    return -(-stack // STACK_FRAME_ROUND) * STACK_FRAME_ROUND
+
+
+def _roots(graph: nx.DiGraph) -> list[FuncId]:
+    """Where the verifier starts counting frames: programs, and functions reached other
+    than by a call (exception callbacks, callbacks), each a chain of its own."""
+    roots = set(entries(graph))
+    for u, v, d in graph.edges(data=True):
+        if any(k != CALL for k in d["kinds"]):
+            roots.add(v)
+    reached = _reached(graph)
+    return ordered(graph, (r for r in roots if r in reached))
+
+
+def _longest(graph: nx.DiGraph, calls: nx.DiGraph, root: FuncId,
+             weight: Callable[[FuncId], int]) -> tuple[int, list[FuncId]]:
+    """The heaviest call chain from ``root`` (acyclic), ties broken by name."""
+    sub = calls.subgraph({root} | nx.descendants(calls, root))
+    best: dict[FuncId, tuple[int, list[FuncId]]] = {}
+    for n in reversed(list(nx.topological_sort(sub))):
+        tail = (0, [])
+        for m in sorted(sub.successors(n), key=lambda x: name_key(graph, x)):
+            if best[m][0] > tail[0]:
+                tail = best[m]
+        best[n] = (weight(n) + tail[0], [n, *tail[1]])
+    return best[root]
+
+
+def check_depth_and_stack(graph: nx.DiGraph, diags: Diagnostics,
+                          skip: set[FuncId] = frozenset()) -> None:
+    calls = code_view(graph, (CALL,))
+    for root in _roots(graph):
+        if nx.descendants(calls, root) & skip or root in skip:
+            continue                    # recursion is already an error
+        frames, chain = _longest(graph, calls, root, lambda n: 1)
+        if frames > MAX_CALL_FRAMES:
+            diags.error(f"call chain too deep: {frames} frames, the verifier allows "
+                        f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}",
+                        notes=[describe(graph, n) for n in chain], **_at(graph, root),
+                        hint="mark some of these functions __always_inline, or merge them")
+        total, chain = _longest(graph, calls, root,
+                                lambda n: frame_size(graph.nodes[n]["stack"]))
+        if total > MAX_BPF_STACK:
+            sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
+                                for n in chain)
+            diags.warning(f"call chain may need {total} bytes of stack, more than the "
+                          f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}", **_at(graph, root),
+                          hint="the figure is estimated from each function's r10-relative "
+                          f"accesses, frames rounded up to {STACK_FRAME_ROUND} bytes as the "
+                          "kernel does for JITed programs; the verifier's own count decides")
+
+
+__all__ = [
+    "MAX_BPF_STACK",
+    "MAX_CALL_FRAMES",
+    "check_callgraph",
+    "check_dangling",
+    "check_depth_and_stack",
+    "check_recursion",
+    "check_tags",
+    "describe",
+    "frame_size",
+]

@@ -1,0 +1,128 @@
+"""Decoding the few BPF instructions the call graph needs, in either byte order.
+
+An instruction is 8 bytes: ``code u8, regs u8, off s16, imm s32``.  ``off``
+and ``imm`` are in the object's byte order; the two 4-bit register fields
+swap places in big-endian objects (``dst:src`` in the high:low nibbles there,
+``src:dst`` in little-endian ones; ``struct bpf_insn`` declares them as
+bitfields, whose order follows the byte order).
+
+``ld_imm64`` spans two instruction slots; :func:`decode` yields it once and
+skips its second half.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..elf.constants import (
+    BPF_INSN_SIZE,
+    BPF_JMP_CALL,
+    BPF_LD_IMM64,
+    BPF_PSEUDO_CALL,
+    BPF_PSEUDO_FUNC,
+)
+
+# instruction classes and memory modes (include/uapi/linux/bpf.h, bpf_common.h)
+BPF_CLASS_MASK = 0x07
+BPF_LDX, BPF_ST, BPF_STX, BPF_ALU64 = 0x01, 0x02, 0x03, 0x07
+BPF_MODE_MASK = 0xE0
+BPF_MEM, BPF_MEMSX, BPF_ATOMIC = 0x60, 0x80, 0xC0
+BPF_FETCH = 0x01
+BPF_MOV64_X = 0xBF          # ALU64 | MOV | X: dst = src
+BPF_ADD64_K = 0x07          # ALU64 | ADD | K: dst += imm
+BPF_REG_FP = 10             # r10, the read-only frame pointer
+
+
+@dataclass(frozen=True)
+class Insn:
+    offset: int             # byte offset in its section
+    code: int
+    dst: int
+    src: int
+    off: int
+    imm: int
+
+    @property
+    def is_function_call(self) -> bool:
+        """A BPF-to-BPF call: ``call`` with ``src_reg = BPF_PSEUDO_CALL``."""
+        return self.code == BPF_JMP_CALL and self.src == BPF_PSEUDO_CALL
+
+    @property
+    def is_call(self) -> bool:
+        """Any ``call`` (helper, kfunc or BPF-to-BPF)."""
+        return self.code == BPF_JMP_CALL
+
+    @property
+    def is_ld_imm64(self) -> bool:
+        return self.code == BPF_LD_IMM64
+
+    @property
+    def is_load_of_function_pointer(self) -> bool:
+        """``ld_imm64`` with ``src_reg = BPF_PSEUDO_FUNC`` (already marked as one)."""
+        return self.code == BPF_LD_IMM64 and self.src == BPF_PSEUDO_FUNC
+
+    @property
+    def is_atomic(self) -> bool:
+        return self.code & BPF_CLASS_MASK == BPF_STX and self.code & BPF_MODE_MASK == BPF_ATOMIC
+
+    @property
+    def memory_base(self) -> int | None:
+        """The base register of a memory access (ldx/st/stx/atomic), else None."""
+        cls, mode = self.code & BPF_CLASS_MASK, self.code & BPF_MODE_MASK
+        if cls == BPF_LDX and mode in (BPF_MEM, BPF_MEMSX):
+            return self.src
+        if cls == BPF_ST and mode == BPF_MEM:
+            return self.dst
+        if cls == BPF_STX and mode in (BPF_MEM, BPF_ATOMIC):
+            return self.dst
+        return None
+
+
+def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> Iterator[Insn]:
+    """The instructions in ``data[start:end]`` (byte offsets, 8-aligned)."""
+    tail = struct.Struct((">" if big_endian else "<") + "hi")
+    end = min(end, len(data) - len(data) % BPF_INSN_SIZE)
+    pos = start
+    while pos + BPF_INSN_SIZE <= end:
+        code, regs = data[pos], data[pos + 1]
+        dst, src = (regs >> 4, regs & 0xF) if big_endian else (regs & 0xF, regs >> 4)
+        off, imm = tail.unpack_from(data, pos + 2)
+        yield Insn(pos, code, dst, src, off, imm)
+        pos += 2 * BPF_INSN_SIZE if code == BPF_LD_IMM64 else BPF_INSN_SIZE
+
+
+def stack_estimate(insns: Iterator[Insn] | list[Insn]) -> int:
+    """Bytes of stack a function uses, from its r10-relative accesses, rounded up to 8.
+
+    The deepest byte any ``ldx``/``st``/``stx``/atomic reaches below r10, also
+    through a register set from ``rX = r10; rX += K`` (how clang passes a
+    stack buffer to a helper or callee).  Straight-line tracking only, so it
+    is an estimate: the verifier counts what its path walk actually touches.
+    """
+    depth = 0
+    fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
+    for insn in insns:
+        base = insn.memory_base
+        if base is not None and base in fp_regs:
+            depth = max(depth, -(fp_regs[base] + insn.off))
+        if insn.code == BPF_MOV64_X and insn.src in fp_regs:
+            fp_regs[insn.dst] = fp_regs[insn.src]
+        elif insn.code == BPF_ADD64_K and insn.dst in fp_regs and insn.dst != BPF_REG_FP:
+            fp_regs[insn.dst] += insn.imm
+            depth = max(depth, -fp_regs[insn.dst])
+        elif _writes_dst(insn) and insn.dst != BPF_REG_FP:
+            fp_regs.pop(insn.dst, None)
+        elif insn.is_atomic and insn.imm & BPF_FETCH:
+            fp_regs.pop(insn.src, None)     # a fetching atomic writes src (cmpxchg: r0)
+            fp_regs.pop(0, None)
+        if insn.is_call:
+            for r in range(6):           # calls clobber r0-r5
+                fp_regs.pop(r, None)
+    return -(-depth // 8) * 8
+
+
+def _writes_dst(insn: Insn) -> bool:
+    cls = insn.code & BPF_CLASS_MASK
+    return cls in (0x04, BPF_ALU64, BPF_LDX) or insn.code == BPF_LD_IMM64   # ALU, ALU64, loads
