@@ -1,0 +1,597 @@
+"""Call graph rules on tiny hand-built inputs: nodes, edge kinds, tags, checks, rules table.
+
+Each table row is one behaviour.  Inputs are :class:`tests.graphkit.Tiny`
+objects (symbolic instructions laid out into a LinkedObject), so every
+encoding the builder must understand is covered in both byte orders,
+including ones clang does not emit.  One test compiles C to prove a new
+decl-tag rule is a one-row change end to end.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+import bpflink
+from bpflink.errors import Diagnostics, Severity
+from bpflink.graph import (
+    EXCEPTION_CALLBACK,
+    TAG_RULES,
+    FuncId,
+    TagRule,
+    build_callgraph,
+    check_callgraph,
+    edge_kinds,
+    functions_named,
+    reachable,
+    register_tag_rule,
+    render,
+    unreachable,
+    unregister_tag_rule,
+)
+from bpflink.graph.insn import decode, stack_estimate
+from tests.graphkit import (
+    EXIT,
+    Tiny,
+    call,
+    call_pc,
+    call_section,
+    call_to,
+    helper,
+    kfunc,
+    ld_func,
+    ld_map,
+    ld_pseudo_func,
+    raw,
+    stx_fp,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def label(graph: nx.DiGraph, n: FuncId) -> str:
+    d = graph.nodes[n]
+    same = [m for m in graph.nodes if graph.nodes[m]["name"] == d["name"]]
+    return d["name"] if len(same) == 1 else f"{d['file']}:{d['name']}"
+
+
+def edges(graph: nx.DiGraph) -> set[tuple[str, str, str]]:
+    return {(label(graph, u), label(graph, v), k)
+            for u, v, d in graph.edges(data=True) for k in d["kinds"]}
+
+
+def diagnostics(t: Tiny) -> list[str]:
+    graph = build_callgraph(t.linked())
+    return [d.render() for d in check_callgraph(graph, None, Diagnostics()).items]
+
+
+def errors(t: Tiny) -> list[str]:
+    graph = build_callgraph(t.linked())
+    return [d.render() for d in check_callgraph(graph, None, Diagnostics()).items
+            if d.severity is Severity.ERROR]
+
+
+# -- edges, one row per encoding --------------------------------------------------------------
+
+EDGE_CASES = [
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [call("f"), EXIT])
+                   .func("b.o", ".text", "f", [EXIT]),
+        {("prog", "f", "call")}, id="relocated-call-to-global-in-other-input"),
+    pytest.param(
+        lambda t: t.func("a.o", ".text", "helper", [EXIT], bind="static")
+                   .func("b.o", ".text", "helper", [raw(0xB7), EXIT], bind="static")
+                   .func("b.o", "tc", "prog", [call_section("b.o:helper"), EXIT]),
+        {("prog", "b.o:helper", "call")}, id="section-symbol-call-picks-its-own-static"),
+    pytest.param(
+        lambda t: t.func("a.o", ".text", "f", [call_pc("g"), EXIT])
+                   .func("a.o", ".text", "g", [EXIT], bind="static")
+                   .func("a.o", "tc", "prog", [call("f"), EXIT]),
+        {("prog", "f", "call"), ("f", "g", "call")}, id="pc-relative-call-without-relocation"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [helper(181), kfunc(), EXIT]),
+        set(), id="helper-and-kfunc-calls-are-not-edges"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [ld_func("cb"), helper(181), EXIT])
+                   .func("b.o", ".text", "cb", [EXIT], hidden=True),
+        {("prog", "cb", "func_ref")}, id="relocated-ld_imm64-of-a-function"),
+    pytest.param(
+        lambda t: t.func("a.o", ".text", "f", [ld_pseudo_func("cb"), helper(181), EXIT])
+                   .func("a.o", ".text", "cb", [EXIT], bind="static")
+                   .func("a.o", "tc", "prog", [call("f"), EXIT]),
+        {("prog", "f", "call"), ("f", "cb", "func_ref")}, id="ld_imm64-marked-pseudo-func"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [ld_map("the_map"), EXIT]),
+        set(), id="ld_imm64-of-a-map-is-not-an-edge"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [call("cb"), ld_func("cb"), EXIT])
+                   .func("a.o", ".text", "cb", [EXIT]),
+        {("prog", "cb", "call"), ("prog", "cb", "func_ref")}, id="call-and-func_ref-one-edge"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT])
+                   .func("b.o", ".text", "cb", [EXIT])
+                   .tag("prog", "exception_callback:cb"),
+        {("prog", "cb", "exception_callback")}, id="exception-callback-tag"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).func("a.o", ".text", "cb", [EXIT])
+                   .tag("prog", "not_a_rule:cb"),
+        set(), id="unknown-tags-are-not-edges"),
+]
+
+
+@pytest.mark.parametrize("big_endian", [False, True], ids=["el", "eb"])
+@pytest.mark.parametrize("build,expected", EDGE_CASES)
+def test_edges(build, expected, big_endian):
+    graph = build_callgraph(build(Tiny(big_endian)).linked())
+    assert edges(graph) == expected
+
+
+def test_call_and_func_ref_share_one_edge_whose_kind_is_the_first():
+    t = Tiny().func("a.o", "tc", "prog", [ld_func("cb"), call("cb"), EXIT])
+    t.func("a.o", ".text", "cb", [EXIT])
+    graph = build_callgraph(t.linked())
+    ((_, _, data),) = graph.edges(data=True)
+    assert data["kinds"] == ("call", "func_ref") and data["kind"] == "call"
+
+
+# -- nodes ------------------------------------------------------------------------------------
+
+def test_nodes_are_identified_by_input_section_and_offset():
+    t = Tiny()
+    t.func("a.o", ".text", "cb", [EXIT], bind="static")
+    t.func("b.o", ".text", "cb", [raw(0xB7), EXIT], bind="static")
+    t.func("b.o", ".text", "g", [EXIT], hidden=True)
+    t.func("b.o", "xdp", "prog", [stx_fp(-12), call_section("b.o:cb"), EXIT])
+    graph = build_callgraph(t.linked())
+    assert sorted(graph.nodes) == [FuncId("a.o", ".text", 0), FuncId("b.o", ".text", 0),
+                                   FuncId("b.o", ".text", 16), FuncId("b.o", "xdp", 0)]
+    assert functions_named(graph, "cb") == [FuncId("a.o", ".text", 0), FuncId("b.o", ".text", 0)]
+    attrs = {k: v for k, v in graph.nodes[FuncId("b.o", ".text", 16)].items() if k != "order"}
+    assert attrs == {"name": "g", "file": "b.o", "section": ".text", "offset": 16, "size": 1,
+                     "bind": "global", "visibility": "hidden", "entry": False, "stack": 0}
+    prog = graph.nodes[FuncId("b.o", "xdp", 0)]
+    assert (prog["entry"], prog["size"], prog["stack"], prog["bind"]) == (True, 3, 16, "global")
+    assert graph.nodes[FuncId("a.o", ".text", 0)]["bind"] == "static"
+
+
+def test_two_inputs_with_one_name_get_distinct_ids():
+    t = Tiny().func("a.o", ".text", "f", [EXIT], bind="static")
+    t.func("other.o", ".text", "f", [EXIT], bind="static")
+    linked = t.linked()
+    linked.inputs[1].name = "a.o"           # e.g. the same path given twice
+    assert sorted(build_callgraph(linked).nodes) == [FuncId("a.o", ".text", 0),
+                                                     FuncId("a.o#2", ".text", 0)]
+
+
+@pytest.mark.parametrize("ops,stack", [
+    ([EXIT], 0),
+    ([stx_fp(-8), EXIT], 8),
+    ([stx_fp(-12), EXIT], 16),                          # rounded up to 8
+    ([raw(0x61, dst=1, src=10, off=-20), EXIT], 24),    # ldx
+    ([raw(0x62, dst=10, off=-4, imm=1), EXIT], 8),      # st
+    ([raw(0xBF, dst=3, src=10), raw(0x07, dst=3, imm=-40), EXIT], 40),  # r3 = r10 - 40
+    ([raw(0xBF, dst=3, src=10), raw(0x07, dst=3, imm=-8), raw(0x7B, dst=3, src=1, off=-16),
+      EXIT], 24),                                       # store through r3
+    ([raw(0xBF, dst=3, src=10), raw(0xB7, dst=3), raw(0x7B, dst=3, src=1, off=-16), EXIT], 0),
+    ([raw(0xDB, dst=10, src=1, off=-32, imm=0), EXIT], 32),     # atomic add
+    ([raw(0x7B, dst=1, src=10, off=-64), EXIT], 0),     # stores r10 *into* memory: no stack
+])
+@pytest.mark.parametrize("big_endian", [False, True], ids=["el", "eb"])
+def test_stack_estimate(ops, stack, big_endian):
+    t = Tiny(big_endian).func("a.o", "tc", "prog", ops)
+    sec = t.linked().sections[0]
+    assert stack_estimate(list(decode(sec.data, 0, len(sec.data), big_endian))) == stack
+
+
+# -- reachability -----------------------------------------------------------------------------
+
+def reach_fixture() -> nx.DiGraph:
+    t = Tiny()
+    t.func("a.o", "tc", "prog_a", [call("shared"), ld_func("loop_cb"), EXIT])
+    t.func("a.o", "tc", "prog_b", [call("shared"), EXIT])
+    t.func("a.o", ".text", "shared", [EXIT])
+    t.func("a.o", ".text", "loop_cb", [call("deep"), EXIT], bind="static")
+    t.func("a.o", ".text", "deep", [EXIT])
+    t.func("b.o", ".text", "on_throw", [call("cleanup"), EXIT])
+    t.func("b.o", ".text", "cleanup", [EXIT])
+    t.func("b.o", ".text", "unused", [call("also_unused"), EXIT])
+    t.func("b.o", ".text", "also_unused", [EXIT])
+    t.tag("prog_a", "exception_callback:on_throw")
+    return build_callgraph(t.linked())
+
+
+def names(graph, nodes) -> list[str]:
+    return [graph.nodes[n]["name"] for n in nodes]
+
+
+def test_reachable_follows_calls_func_refs_and_the_programs_own_tags():
+    graph = reach_fixture()
+    [a] = functions_named(graph, "prog_a")
+    [b] = functions_named(graph, "prog_b")
+    assert names(graph, reachable(graph, a)) == ["shared", "loop_cb", "deep", "on_throw",
+                                                 "cleanup"]
+    assert names(graph, reachable(graph, b)) == ["shared"]
+
+
+def test_unreachable_lists_subprograms_no_program_loads():
+    graph = reach_fixture()
+    assert names(graph, unreachable(graph)) == ["unused", "also_unused"]
+    assert "unreachable subprograms (never loaded): 2" in render(graph, "text", verbose=True)
+    assert "unused" not in render(graph, "text")
+
+
+# -- checks: one row per diagnostic -----------------------------------------------------------
+
+def two_cbs(t: Tiny, first: str = "g1.o") -> Tiny:
+    """g1.o: prog tagged with cb and a global cb; g2.o: a static cb of its own, called."""
+    def g1():
+        t.func("g1.o", ".text", "cb", [EXIT])
+        t.func("g1.o", "tc", "g1_prog", [EXIT])
+
+    def g2():
+        t.func("g2.o", ".text", "cb", [raw(0xB7), EXIT], bind="static")
+        t.func("g2.o", "tc", "g2_prog", [call_section("g2.o:cb"), EXIT])
+
+    (g1(), g2()) if first == "g1.o" else (g2(), g1())
+    return t.tag("g1_prog", "exception_callback:cb")
+
+
+CHECK_CASES = [
+    pytest.param(lambda t: two_cbs(t, "g1.o"), [
+        "bpflink: error: g1.o: section tc: g1_prog: exception_callback:cb is ambiguous: 2 "
+        "functions are named 'cb'\n"
+        ">>> global cb in g1.o (section .text)\n"
+        ">>> static cb in g2.o (section .text)\n"
+        "bpflink: note: libbpf and the kernel look the callback up by name and take the first "
+        "match, so the input order would decide which one is used; give the exception "
+        "callback a name no other function has, or rename the others (a static function's "
+        "name is free to change)"], id="ambiguous"),
+    pytest.param(lambda t: two_cbs(t, "g2.o"), [
+        "bpflink: error: g1.o: section tc: g1_prog: exception_callback:cb is ambiguous: 2 "
+        "functions are named 'cb'\n"
+        ">>> global cb in g1.o (section .text)\n"
+        ">>> static cb in g2.o (section .text)\n"
+        "bpflink: note: libbpf and the kernel look the callback up by name and take the first "
+        "match, so the input order would decide which one is used; give the exception "
+        "callback a name no other function has, or rename the others (a static function's "
+        "name is free to change)"], id="ambiguous-other-order-same-message"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).tag("prog", "exception_callback:nope"), [
+            "bpflink: error: a.o: section tc: prog: exception_callback:nope: function 'nope' "
+            "not found in any input\n"
+            "bpflink: note: define a global function 'nope' in one of the inputs, or fix the "
+            "name in the tag"], id="not-found"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT])
+                   .func("a.o", ".text", "cb", [EXIT], bind="static")
+                   .tag("prog", "exception_callback:cb"), [
+            "bpflink: error: a.o: section tc: prog: exception_callback:cb names a static "
+            "function; the exception callback must be a global, non-hidden function\n"
+            ">>> static cb in a.o (section .text)\n"
+            "bpflink: note: libbpf and the kernel look the callback up by name and accept only "
+            "a global function: remove 'static' from cb"], id="static-target"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT])
+                   .func("b.o", ".text", "cb", [EXIT], hidden=True)
+                   .tag("prog", "exception_callback:cb"), [
+            "bpflink: error: a.o: section tc: prog: exception_callback:cb names a hidden "
+            "function; the exception callback must be a global, non-hidden function\n"
+            ">>> hidden global cb in b.o (section .text)\n"
+            "bpflink: note: libbpf and the kernel look the callback up by name and accept only "
+            "a global function: remove __hidden (visibility(\"hidden\")) from cb; libbpf turns "
+            "hidden functions static for the kernel"], id="hidden-target"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).func("a.o", "xdp", "other", [EXIT])
+                   .tag("prog", "exception_callback:other"), [
+            "bpflink: error: a.o: section tc: prog: exception_callback:other names an entry "
+            "program (section xdp); the exception callback must be a subprogram in .text\n"
+            ">>> global other in a.o (section xdp)\n"
+            "bpflink: note: libbpf and the kernel look the callback up by name among "
+            "subprograms only: define other without SEC(...)"], id="program-target"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [call("work"), EXIT])
+                   .func("b.o", ".text", "work", [call("cb"), EXIT])
+                   .func("a.o", ".text", "cb", [EXIT])
+                   .tag("prog", "exception_callback:cb"), [
+            "bpflink: error: a.o: section tc: prog: exception_callback:cb names cb, which is "
+            "also called directly; the verifier refuses direct calls to an exception callback\n"
+            ">>> called by global work in b.o (section .text)\n"
+            "bpflink: note: move the shared code into a function that cb and its callers both "
+            "call"], id="called-directly"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [ld_func("cb"), EXIT])
+                   .func("a.o", ".text", "cb", [EXIT])
+                   .tag("prog", "exception_callback:cb"),
+        [], id="address-taken-is-not-a-direct-call"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT])
+                   .func("a.o", ".text", "one", [EXIT]).func("a.o", ".text", "two", [EXIT])
+                   .tag("prog", "exception_callback:two").tag("prog", "exception_callback:one"), [
+            "bpflink: error: a.o: section tc: prog: multiple exception_callback tags on one "
+            "program; a program has at most one exception callback\n"
+            ">>> exception_callback:one\n"
+            ">>> exception_callback:two\n"
+            "bpflink: note: keep one exception_callback tag on prog"], id="two-tags"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).func("a.o", ".text", "cb", [EXIT])
+                   .tag("prog", "exception_callback:cb").tag("prog", "exception_callback:cb"),
+        [], id="the-same-tag-twice-counts-once"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [call("sub"), EXIT])
+                   .func("a.o", ".text", "sub", [EXIT]).func("a.o", ".text", "cb", [EXIT])
+                   .tag("sub", "exception_callback:cb"), [
+            "bpflink: error: a.o: section .text: sub: exception_callback:cb sits on a "
+            "subprogram, not an entry program; exception_callback tags belong on the BTF "
+            "FUNC of an entry program (a function in a SEC(\"...\") section)\n"
+            "bpflink: note: move the tag to the program that should use it"],
+        id="tag-on-a-subprogram"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).func("a.o", ".text", "cb", [EXIT])
+                   .tag("prog", "exception_callback:cb", component=0), [
+            "bpflink: error: section .BTF: prog: exception_callback:cb sits on component 0 of "
+            "FUNC prog; exception_callback tags belong on the BTF FUNC of an entry program "
+            "(a function in a SEC(\"...\") section)"], id="tag-on-a-parameter"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).func("a.o", ".text", "cb", [EXIT])
+                   .tag_var("counter", "exception_callback:cb"), [
+            "bpflink: error: section .BTF: counter: exception_callback:cb sits on VAR counter; "
+            "exception_callback tags belong on the BTF FUNC of an entry program (a function "
+            "in a SEC(\"...\") section)"], id="tag-on-a-variable"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [EXIT]).tag("prog", "exception_callback:"), [
+            "bpflink: error: a.o: section tc: prog: exception_callback: has an empty value; it "
+            "must name a function"], id="empty-value"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [call("fact"), EXIT])
+                   .func("a.o", ".text", "fact", [call_pc("fact"), EXIT]), [
+            "bpflink: error: a.o: section .text: fact: recursion: fact -> fact; the verifier "
+            "rejects recursive calls\n"
+            ">>> global fact in a.o (section .text)\n"
+            "bpflink: note: reached from program prog; turn the recursion into a loop (a "
+            "bounded loop or bpf_loop)"], id="self-recursion"),
+    pytest.param(
+        lambda t: t.func("b.o", ".text", "pong", [call("ping"), EXIT])
+                   .func("a.o", ".text", "ping", [call("pong"), EXIT])
+                   .func("a.o", "tc", "prog", [call("pong"), EXIT]), [
+            "bpflink: error: a.o: section .text: ping: recursion: ping -> pong -> ping; the "
+            "verifier rejects recursive calls\n"
+            ">>> global ping in a.o (section .text)\n"
+            ">>> global pong in b.o (section .text)\n"
+            "bpflink: note: reached from program prog; turn the recursion into a loop (a "
+            "bounded loop or bpf_loop)"], id="mutual-recursion-named-from-first-by-name"),
+    pytest.param(
+        lambda t: t.func("a.o", ".text", "lonely", [call_pc("lonely"), EXIT])
+                   .func("a.o", "tc", "prog", [EXIT]),
+        [], id="recursion-no-program-reaches-is-never-loaded"),
+    pytest.param(
+        lambda t: t.func("a.o", ".text", "timer_cb", [ld_func("timer_cb"), helper(170), EXIT])
+                   .func("a.o", "tc", "prog", [ld_func("timer_cb"), helper(170), EXIT]),
+        [], id="a-callback-taking-its-own-address-is-not-recursion"),
+    pytest.param(
+        lambda t: t.func("a.o", "tc", "prog", [call_to(0x1000), EXIT]), [
+            "bpflink: warning: a.o: section tc: prog: call at tc+0x0 points to tc+0x1000 of "
+            "the output, where no function starts; libbpf will not find a subprogram there"],
+        id="dangling-call"),
+]
+
+
+@pytest.mark.parametrize("build,expected", CHECK_CASES)
+def test_checks(build, expected):
+    assert diagnostics(build(Tiny())) == expected
+
+
+def chain(t: Tiny, frames: int, root: str = "prog") -> Tiny:
+    """``root`` -> f1 -> ... -> f{frames-1}: ``frames`` functions on the stack."""
+    t.func("a.o", "tc", root, [call("f1") if frames > 1 else raw(0xB7), EXIT])
+    for i in range(1, frames):
+        t.func("a.o", ".text", f"f{i}", [call(f"f{i + 1}") if i + 1 < frames else raw(0xB7),
+                                          EXIT])
+    return t
+
+
+def test_eight_frames_is_the_limit():
+    assert errors(chain(Tiny(), 8)) == []
+    [err] = errors(chain(Tiny(), 9))
+    assert err.splitlines()[0] == ("bpflink: error: a.o: section tc: prog: call chain too deep: "
+                                   "9 frames, the verifier allows 8: prog -> f1 -> f2 -> f3 -> "
+                                   "f4 -> f5 -> f6 -> f7 -> f8")
+    assert err.splitlines()[1:] == [
+        ">>> global prog in a.o (section tc)",
+        *[f">>> global f{i} in a.o (section .text)" for i in range(1, 9)],
+        "bpflink: note: mark some of these functions __always_inline, or merge them"]
+
+
+def test_exception_callback_and_callbacks_count_frames_from_themselves():
+    # prog -> f1..f4 and its exception callback -> g1..g7: 5 and 8 frames, both fine
+    t = chain(Tiny(), 5)
+    t.func("b.o", ".text", "cb", [call("g1"), EXIT])
+    for i in range(1, 8):
+        t.func("b.o", ".text", f"g{i}", [call(f"g{i + 1}") if i < 7 else raw(0xB7), EXIT])
+    t.tag("prog", "exception_callback:cb")
+    assert errors(t) == []
+    # one more link under the callback: its own chain is 9 frames
+    t.funcs[-1].ops[0] = call("g8")
+    t.func("b.o", ".text", "g8", [EXIT])
+    [err] = errors(t)
+    assert err.startswith("bpflink: error: b.o: section .text: cb: call chain too deep: 9 frames")
+
+
+def stack_chain(t: Tiny, sizes: list[int]) -> Tiny:
+    names_ = ["prog"] + [f"s{i}" for i in range(1, len(sizes))]
+    for i, (name, size) in enumerate(zip(names_, sizes)):
+        ops = [stx_fp(-size)] if size else []
+        if i + 1 < len(sizes):
+            ops.append(call(names_[i + 1]))
+        t.func("a.o", "tc" if i == 0 else ".text", name, ops + [EXIT])
+    return t
+
+
+@pytest.mark.parametrize("sizes,warn", [
+    ([264, 240], None),             # 272 + 240 = 512: loads (checked on a 6.18 kernel)
+    ([200, 296], None),             # 208 + 304 = 512: loads
+    ([264, 256], "call chain may need 528 bytes of stack, more than the verifier's 512 (an "
+                 "estimate): prog (272) -> s1 (256)"),
+    ([128, 128, 128, 136], "call chain may need 528 bytes of stack, more than the verifier's "
+                           "512 (an estimate): prog (128) -> s1 (128) -> s2 (128) -> s3 (144)"),
+])
+def test_stack_warning(sizes, warn):
+    diags = diagnostics(stack_chain(Tiny(), sizes))
+    if warn is None:
+        assert diags == []
+    else:
+        [d] = diags
+        assert d.splitlines()[0] == f"bpflink: warning: a.o: section tc: prog: {warn}"
+        assert "estimate" in d.splitlines()[1]
+
+
+def test_stack_warning_takes_the_heaviest_branch():
+    t = Tiny()
+    t.func("a.o", "tc", "prog", [stx_fp(-256), call("light"), call("heavy"), EXIT])
+    t.func("a.o", ".text", "light", [stx_fp(-8), EXIT])
+    t.func("a.o", ".text", "heavy", [stx_fp(-264), EXIT])
+    [d] = diagnostics(t)
+    assert "prog (256) -> heavy (272)" in d
+
+
+# -- tag sites when names collide and BTF was deduplicated ------------------------------------
+
+def same_named_programs(t: Tiny) -> Tiny:
+    # two entry programs named "prog" (possible with weak/static programs in other
+    # loaders); only a.o's carries the tag
+    t.func("a.o", "tc", "prog", [EXIT], bind="weak")
+    t.func("b.o", "tc", "prog", [raw(0xB7), EXIT], bind="weak")
+    t.func("a.o", ".text", "cb", [EXIT])
+    return t.tag("a.o:prog", "exception_callback:cb")
+
+
+def test_tag_site_is_located_by_func_info_when_program_names_collide():
+    graph = build_callgraph(same_named_programs(Tiny()).linked())
+    assert edges(graph) == {("a.o:prog", "cb", "exception_callback")}
+
+
+def test_tag_on_a_deduplicated_func_sits_on_every_program_it_describes():
+    t = same_named_programs(Tiny())
+    t.merge_funcs = {"prog"}        # dedup merged the two FUNCs: the kernel sees the tag on both
+    graph = build_callgraph(t.linked())
+    assert edges(graph) == {("a.o:prog", "cb", "exception_callback"),
+                            ("b.o:prog", "cb", "exception_callback")}
+
+
+# -- the rules table --------------------------------------------------------------------------
+
+def test_exception_callback_is_the_one_built_in_row():
+    assert TAG_RULES == [EXCEPTION_CALLBACK]
+    assert EXCEPTION_CALLBACK.prefix == "exception_callback:"
+    assert EXCEPTION_CALLBACK.kind == "exception_callback"
+    assert edge_kinds() == ["call", "func_ref", "exception_callback"]
+
+
+@pytest.mark.parametrize("bad", ["ctor", ":", ""])
+def test_rule_prefix_must_end_with_a_colon(bad):
+    with pytest.raises(ValueError):
+        TagRule(bad)
+
+
+def test_call_and_func_ref_are_reserved_kinds():
+    with pytest.raises(ValueError):
+        register_tag_rule(TagRule("call:"))
+
+
+CTOR = TagRule("ctor:", what="constructor",
+               why="the loader looks the constructor up by name")
+
+
+@pytest.fixture
+def ctor_rule():
+    register_tag_rule(CTOR)
+    try:
+        yield CTOR
+    finally:
+        unregister_tag_rule(CTOR.prefix)
+    assert TAG_RULES == [EXCEPTION_CALLBACK]
+
+
+def test_a_registered_rule_adds_its_edge_kind(ctor_rule):
+    t = Tiny().func("a.o", "tc", "prog", [EXIT]).func("b.o", ".text", "init", [EXIT])
+    t.tag("prog", "ctor:init")
+    graph = build_callgraph(t.linked())
+    assert edges(graph) == {("prog", "init", "ctor")}
+    assert "ctor -> init [b.o .text+0x0]" in render(graph, "text")
+    assert names(graph, reachable(graph, functions_named(graph, "prog")[0])) == ["init"]
+
+
+def test_a_registered_rule_gets_the_same_checks(ctor_rule):
+    t = Tiny().func("a.o", "tc", "prog", [EXIT]).func("a.o", ".text", "init", [EXIT])
+    t.func("b.o", ".text", "init", [EXIT], bind="static")
+    t.tag("prog", "ctor:init").tag("prog", "ctor:missing")
+    assert [d.splitlines()[0] for d in errors(t)] == [
+        "bpflink: error: a.o: section tc: prog: ctor:init is ambiguous: 2 functions are named "
+        "'init'",
+        "bpflink: error: a.o: section tc: prog: ctor:missing: function 'missing' not found in "
+        "any input",
+        "bpflink: error: a.o: section tc: prog: multiple ctor tags on one program; a program "
+        "has at most one constructor"]
+
+
+def test_rule_fields_drive_the_checks():
+    lax = TagRule("dtor:", global_target=False, at_most_one=False, exclusive_target=False)
+    t = Tiny().func("a.o", "tc", "prog", [call("fini"), EXIT])
+    t.func("a.o", ".text", "fini", [EXIT], bind="static").func("a.o", ".text", "fini2", [EXIT])
+    t.tag("prog", "dtor:fini").tag("prog", "dtor:fini2")
+    graph = build_callgraph(t.linked(), rules=[lax])
+    assert edges(graph) == {("prog", "fini", "call"), ("prog", "fini", "dtor"),
+                            ("prog", "fini2", "dtor")}
+    assert check_callgraph(graph, None, Diagnostics()).items == []
+
+
+CTOR_SOURCE = """\
+// bpflink-cflags: -I{include}
+#include "bpf_defs.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+__noinline int init_fn(__u64 x)
+{{
+	return x + 1;
+}}
+
+__attribute__((btf_decl_tag("ctor:init_fn")))
+SEC("tc")
+int with_ctor(struct __sk_buff *skb)
+{{
+	return 0;
+}}
+"""
+
+
+def test_a_new_rule_is_one_row_end_to_end(ctor_rule, tmp_path):
+    """Compile a real ``ctor:`` tag; registering the row is all it takes to see the edge."""
+    pytest.importorskip("ziglang")
+    sys.path.insert(0, str(ROOT / "corpus"))
+    try:
+        import build as corpus_build
+    finally:
+        sys.path.pop(0)
+    import subprocess
+
+    src = tmp_path / "ctor.c"
+    src.write_text(CTOR_SOURCE.format(include=ROOT / "corpus" / "include"))
+    subprocess.run(corpus_build.compile_command(src, "ctor.o"), cwd=tmp_path, check=True)
+    graph = bpflink.link([tmp_path / "ctor.o"]).callgraph
+    [prog] = functions_named(graph, "with_ctor")
+    [init] = functions_named(graph, "init_fn")
+    assert graph.edges[prog, init]["kinds"] == ("ctor",)
+    unregister_tag_rule("ctor:")
+    graph = bpflink.link([tmp_path / "ctor.o"]).callgraph
+    assert not graph.has_edge(prog, init)
+    register_tag_rule(CTOR)
+
+
+def test_graph_checks_can_be_turned_off():
+    with pytest.raises(bpflink.LinkError):
+        bpflink.link(sorted((ROOT / "corpus" / "recursion").glob("*.o")))
+    result = bpflink.link(sorted((ROOT / "corpus" / "recursion").glob("*.o")), graph_checks=False)
+    assert isinstance(result.callgraph, nx.DiGraph)
