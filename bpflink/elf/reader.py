@@ -447,6 +447,10 @@ class _Reader:
                     if v.name not in externs:
                         raise FormatError(f"{what} is extern, but the symbol table has no "
                                           f"undefined symbol '{v.name}'", section=".BTF")
+                    if t.name == ".kconfig" and not (is_var and _kconfig_type_ok(btf, v.ref)):
+                        raise FormatError(f"{what} has a type libbpf cannot fill from the "
+                                          "kernel config (bool, char, 1/2/4/8-byte integers, "
+                                          "enum libbpf_tristate, char arrays)", section=".BTF")
                     continue
                 if t.name in (".ksyms", ".kconfig"):
                     raise FormatError(f"{what} is not extern, but {t.name} holds only "
@@ -478,6 +482,23 @@ class _Reader:
                         raise FormatError(f"{kind} record at instruction offset {r[0]} points "
                                           f"past the code of '{sec_name}' ({sec.size} bytes)",
                                           section=".BTF.ext")
+
+
+def _kconfig_type_ok(btf: Btf, tid: int, elem: bool = False) -> bool:
+    """libbpf's ``find_kcfg_type``: the types a .kconfig extern may have."""
+    Kind = btf_mod.Kind
+    _, t = btf.resolve(tid)
+    if t.kind is Kind.INT:
+        if (t.data >> 24) & 0x4:                        # BTF_INT_BOOL
+            return t.ref == 1 and not elem
+        return t.ref == 1 or (not elem and t.ref in (2, 4, 8))
+    if elem:                                            # arrays are of char only
+        return False
+    if t.kind in (Kind.ENUM, Kind.ENUM64):
+        return t.name == "libbpf_tristate" and (t.kind is Kind.ENUM64 or t.ref == 4)
+    if t.kind is Kind.ARRAY:
+        return t.data[2] > 0 and _kconfig_type_ok(btf, t.data[0], elem=True)
+    return False
 
 
 def _is_data_section(sec: Section) -> bool:
