@@ -32,6 +32,8 @@ import networkx as nx
 from ..btf.types import Kind
 from ..elf.constants import (
     BPF_INSN_SIZE,
+    BPF_JMP_CALL,
+    BPF_LD_IMM64,
     R_BPF_64_32,
     R_BPF_64_64,
     STB_GLOBAL,
@@ -92,7 +94,7 @@ class _Code:
 
     section: OutputSection
     piece_offset: int                   # where its input section landed in the output
-    insns: list[bpf_insn.Insn]
+    insns: list[tuple]             # bpf_insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> nx.DiGraph:
@@ -190,9 +192,10 @@ def _add_code_edges(graph: nx.DiGraph, linked: LinkedObject,
     for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
         sec = code[fid].section
         relocs = relocs_by_section.get(id(sec), {})
-        for ins in code[fid].insns:
-            if not (ins.is_call or ins.is_ld_imm64):
+        for raw in code[fid].insns:
+            if raw[1] != BPF_JMP_CALL and raw[1] != BPF_LD_IMM64:
                 continue
+            ins = bpf_insn.Insn(*raw)
             kind = CALL if ins.is_call else FUNC_REF
             reloc = relocs.get(ins.offset)
             if reloc is not None:

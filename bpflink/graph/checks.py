@@ -37,7 +37,7 @@ import networkx as nx
 
 from ..errors import Diagnostics
 from .build import FuncId, TagUse
-from .reach import code_view, entries, ordered, reachable
+from .reach import Adjacency, adjacency, ordered, reached_by
 from .rules import CALL
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
@@ -187,19 +187,13 @@ def check_dangling(graph: nx.DiGraph, diags: Diagnostics) -> None:
 
 # -- recursion, depth and stack ------------------------------------------------------------
 
-def _reached(graph: nx.DiGraph) -> dict[FuncId, FuncId]:
-    """Every function some program reaches -> the first such program (output order)."""
-    out: dict[FuncId, FuncId] = {}
-    for e in entries(graph):
-        for n in [e, *reachable(graph, e)]:
-            out.setdefault(n, e)
-    return out
-
-
 def check_recursion(graph: nx.DiGraph, diags: Diagnostics) -> set[FuncId]:
     """Report each call cycle a program reaches; return every function on one."""
-    calls = code_view(graph, (CALL,))
-    reached = _reached(graph)
+    adj = adjacency(graph)
+    calls = nx.DiGraph()
+    calls.add_nodes_from(graph.nodes)
+    calls.add_edges_from((u, v) for u, succ in adj.calls.items() for v in succ)
+    reached = reached_by(graph)
     cyclic: set[FuncId] = set()
     sccs = [c for c in nx.strongly_connected_components(calls)
             if len(c) > 1 or calls.has_edge(next(iter(c)), next(iter(c)))]
@@ -236,45 +230,81 @@ def frame_size(stack: int) -> int:
     return -(-stack // STACK_FRAME_ROUND) * STACK_FRAME_ROUND
 
 
-def _roots(graph: nx.DiGraph) -> list[FuncId]:
+def _roots(graph: nx.DiGraph, adj: Adjacency) -> list[FuncId]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
-    roots = set(entries(graph))
-    for u, v, d in graph.edges(data=True):
-        if any(k != CALL for k in d["kinds"]):
+    roots = set(adj.entries)
+    for u, v, kinds in graph.edges(data="kinds"):
+        if any(k != CALL for k in kinds):
             roots.add(v)
-    reached = _reached(graph)
+    reached = reached_by(graph)
     return ordered(graph, (r for r in roots if r in reached))
 
 
-def _longest(graph: nx.DiGraph, calls: nx.DiGraph, root: FuncId,
-             weight: Callable[[FuncId], int]) -> tuple[int, list[FuncId]]:
-    """The heaviest call chain from ``root`` (acyclic), ties broken by name."""
-    sub = calls.subgraph({root} | nx.descendants(calls, root))
-    best: dict[FuncId, tuple[int, list[FuncId]]] = {}
-    for n in reversed(list(nx.topological_sort(sub))):
-        tail = (0, [])
-        for m in sorted(sub.successors(n), key=lambda x: name_key(graph, x)):
-            if best[m][0] > tail[0]:
-                tail = best[m]
-        best[n] = (weight(n) + tail[0], [n, *tail[1]])
-    return best[root]
+class _Chains:
+    """Heaviest call chain from each function, memoized over the whole call DAG.
+
+    The best chain from a function does not depend on which root reached it,
+    so one pass serves every root: linear in the graph, not per root.  Ties
+    go to the callee first by name, so the chain named never depends on
+    input order.  Functions on a cycle (already an error) are never entered.
+    """
+
+    def __init__(self, graph: nx.DiGraph, adj: Adjacency, weight: Callable[[FuncId], int],
+                 cyclic: set[FuncId]):
+        self.graph, self.weight, self.cyclic = graph, weight, cyclic
+        self.succ = {n: sorted(v, key=lambda x: name_key(graph, x))
+                     for n, v in adj.calls.items()}
+        self.best: dict[FuncId, tuple[int, list[FuncId]]] = {}
+        self.touches_cycle: dict[FuncId, bool] = {}
+
+    def _visit(self, root: FuncId) -> None:
+        stack = [(root, False)]
+        while stack:
+            n, done = stack.pop()
+            if n in self.best:
+                continue
+            if not done:
+                stack.append((n, True))
+                stack.extend((m, False) for m in self.succ[n]
+                             if m not in self.best and m not in self.cyclic)
+                continue
+            tail: tuple[int, list[FuncId]] = (0, [])
+            bad = n in self.cyclic
+            for m in self.succ[n]:
+                if m in self.cyclic:
+                    bad = True
+                    continue
+                bad = bad or self.touches_cycle[m]
+                if self.best[m][0] > tail[0]:
+                    tail = self.best[m]
+            self.best[n] = (self.weight(n) + tail[0], [n, *tail[1]])
+            self.touches_cycle[n] = bad
+
+    def longest(self, root: FuncId) -> tuple[int, list[FuncId]] | None:
+        """The heaviest chain from ``root``, or None if it runs into a cycle."""
+        if root in self.cyclic:
+            return None
+        self._visit(root)
+        return None if self.touches_cycle[root] else self.best[root]
 
 
 def check_depth_and_stack(graph: nx.DiGraph, diags: Diagnostics,
                           skip: set[FuncId] = frozenset()) -> None:
-    calls = code_view(graph, (CALL,))
-    for root in _roots(graph):
-        if nx.descendants(calls, root) & skip or root in skip:
+    adj = adjacency(graph)
+    frames_of = _Chains(graph, adj, lambda n: 1, set(skip))
+    stack_of = _Chains(graph, adj, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
+    for root in _roots(graph, adj):
+        deepest = frames_of.longest(root)
+        if deepest is None:
             continue                    # recursion is already an error
-        frames, chain = _longest(graph, calls, root, lambda n: 1)
+        frames, chain = deepest
         if frames > MAX_CALL_FRAMES:
             diags.error(f"call chain too deep: {frames} frames, the verifier allows "
                         f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}",
                         notes=[describe(graph, n) for n in chain], **_at(graph, root),
                         hint="mark some of these functions __always_inline, or merge them")
-        total, chain = _longest(graph, calls, root,
-                                lambda n: frame_size(graph.nodes[n]["stack"]))
+        total, chain = stack_of.longest(root)
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
                                 for n in chain)

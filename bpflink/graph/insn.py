@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..elf.constants import (
     BPF_INSN_SIZE,
@@ -35,8 +35,9 @@ BPF_ADD64_K = 0x07          # ALU64 | ADD | K: dst += imm
 BPF_REG_FP = 10             # r10, the read-only frame pointer
 
 
-@dataclass(frozen=True)
-class Insn:
+class Insn(NamedTuple):
+    """One decoded instruction (a tuple: tens of thousands are made per link)."""
+
     offset: int             # byte offset in its section
     code: int
     dst: int
@@ -80,20 +81,34 @@ class Insn:
         return None
 
 
-def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> Iterator[Insn]:
-    """The instructions in ``data[start:end]`` (byte offsets, 8-aligned)."""
-    tail = struct.Struct((">" if big_endian else "<") + "hi")
+_LAYOUT = {False: struct.Struct("<BBhi"), True: struct.Struct(">BBhi")}
+
+
+def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> Iterator[tuple]:
+    """The instructions in ``data[start:end]`` (byte offsets, 8-aligned).
+
+    Plain ``(offset, code, dst, src, off, imm)`` tuples, the fields of
+    :class:`Insn` (``Insn(*t)`` names them): a link decodes every
+    instruction, and only calls and ``ld_imm64`` need the named view.
+    """
     end = min(end, len(data) - len(data) % BPF_INSN_SIZE)
+    if end <= start:
+        return
     pos = start
-    while pos + BPF_INSN_SIZE <= end:
-        code, regs = data[pos], data[pos + 1]
-        dst, src = (regs >> 4, regs & 0xF) if big_endian else (regs & 0xF, regs >> 4)
-        off, imm = tail.unpack_from(data, pos + 2)
-        yield Insn(pos, code, dst, src, off, imm)
-        pos += 2 * BPF_INSN_SIZE if code == BPF_LD_IMM64 else BPF_INSN_SIZE
+    skip = False
+    for code, regs, off, imm in _LAYOUT[big_endian].iter_unpack(data[start:end]):
+        if skip:                # the second half of an ld_imm64
+            skip = False
+        else:
+            if big_endian:
+                yield (pos, code, regs >> 4, regs & 0xF, off, imm)
+            else:
+                yield (pos, code, regs & 0xF, regs >> 4, off, imm)
+            skip = code == BPF_LD_IMM64
+        pos += BPF_INSN_SIZE
 
 
-def stack_estimate(insns: Iterator[Insn] | list[Insn]) -> int:
+def stack_estimate(insns: Iterator[tuple] | list[tuple]) -> int:
     """Bytes of stack a function uses, from its r10-relative accesses, rounded up to 8.
 
     The deepest byte any ``ldx``/``st``/``stx``/atomic reaches below r10, also
@@ -103,26 +118,33 @@ def stack_estimate(insns: Iterator[Insn] | list[Insn]) -> int:
     """
     depth = 0
     fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
-    for insn in insns:
-        base = insn.memory_base
+    for _pos, code, dst, src, off, imm in insns:
+        cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
+        # the base register of a memory access (ldx / st / stx / atomic), if any
+        if cls == BPF_LDX:
+            base = src if mode in (BPF_MEM, BPF_MEMSX) else None
+        elif cls == BPF_ST:
+            base = dst if mode == BPF_MEM else None
+        elif cls == BPF_STX:
+            base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
+        else:
+            base = None
         if base is not None and base in fp_regs:
-            depth = max(depth, -(fp_regs[base] + insn.off))
-        if insn.code == BPF_MOV64_X and insn.src in fp_regs:
-            fp_regs[insn.dst] = fp_regs[insn.src]
-        elif insn.code == BPF_ADD64_K and insn.dst in fp_regs and insn.dst != BPF_REG_FP:
-            fp_regs[insn.dst] += insn.imm
-            depth = max(depth, -fp_regs[insn.dst])
-        elif _writes_dst(insn) and insn.dst != BPF_REG_FP:
-            fp_regs.pop(insn.dst, None)
-        elif insn.is_atomic and insn.imm & BPF_FETCH:
-            fp_regs.pop(insn.src, None)     # a fetching atomic writes src (cmpxchg: r0)
+            depth = max(depth, -(fp_regs[base] + off))
+        if code == BPF_MOV64_X:
+            if src in fp_regs:
+                fp_regs[dst] = fp_regs[src]
+            elif dst != BPF_REG_FP:
+                fp_regs.pop(dst, None)
+        elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
+            fp_regs[dst] += imm
+            depth = max(depth, -fp_regs[dst])
+        elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and dst != BPF_REG_FP:
+            fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
+        elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
+            fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
             fp_regs.pop(0, None)
-        if insn.is_call:
-            for r in range(6):           # calls clobber r0-r5
+        if code == BPF_JMP_CALL:
+            for r in range(6):              # calls clobber r0-r5
                 fp_regs.pop(r, None)
     return -(-depth // 8) * 8
-
-
-def _writes_dst(insn: Insn) -> bool:
-    cls = insn.code & BPF_CLASS_MASK
-    return cls in (0x04, BPF_ALU64, BPF_LDX) or insn.code == BPF_LD_IMM64   # ALU, ALU64, loads

@@ -8,9 +8,15 @@ are followed only from the program carrying the tag: a tag belongs to the
 program it sits on, not to programs that happen to reach it.
 
 A subprogram that no program reaches is never loaded; ``-v`` lists them.
+
+Walks run over :class:`Adjacency`, plain sorted successor lists built once
+per graph: networkx's filtered views recount the graph on every ``len()``,
+which made per-program walks quadratic on large links.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import networkx as nx
 
@@ -20,13 +26,73 @@ from .rules import CALL, FUNC_REF
 CODE_KINDS = (CALL, FUNC_REF)
 
 
+class Adjacency:
+    """Successor lists by edge class, each in output order."""
+
+    def __init__(self, graph: nx.DiGraph):
+        order = {n: d["order"] for n, d in graph.nodes(data=True)}
+        self.order = order
+        self.entries = sorted((n for n, d in graph.nodes(data=True) if d["entry"]),
+                              key=order.__getitem__)
+        code: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
+        calls: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
+        tags: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
+        for u, v, kinds in graph.edges(data="kinds"):
+            if any(k in CODE_KINDS for k in kinds):
+                code[u].append(v)
+            if CALL in kinds:
+                calls[u].append(v)
+            if any(k not in CODE_KINDS for k in kinds):
+                tags[u].append(v)
+        for table in (code, calls, tags):
+            for succ in table.values():
+                succ.sort(key=order.__getitem__)
+        self.code, self.calls, self.tags = code, calls, tags
+        self._reach: dict[FuncId, list[FuncId]] = {}
+
+    def walk(self, starts: list[FuncId]) -> set[FuncId]:
+        """Every function reachable from ``starts`` through code edges (starts included)."""
+        seen = set(starts)
+        stack = list(starts)
+        code = self.code
+        while stack:
+            for m in code[stack.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+        return seen
+
+    def reachable(self, entry: FuncId) -> list[FuncId]:
+        found = self._reach.get(entry)
+        if found is None:
+            seen = self.walk([entry, *self.tags[entry]])
+            seen.discard(entry)
+            found = sorted(seen, key=self.order.__getitem__)
+            self._reach[entry] = found
+        return found
+
+
+_CACHE: "weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], Adjacency]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def adjacency(graph: nx.DiGraph) -> Adjacency:
+    """The graph's :class:`Adjacency`, rebuilt only if the graph changed size."""
+    shape = (graph.number_of_nodes(), graph.number_of_edges())
+    hit = _CACHE.get(graph)
+    if hit is None or hit[0] != shape:
+        hit = (shape, Adjacency(graph))
+        _CACHE[graph] = hit
+    return hit[1]
+
+
 def ordered(graph: nx.DiGraph, nodes) -> list[FuncId]:
     """``nodes`` in output order (section order, then offset): the stable order."""
     return sorted(nodes, key=lambda n: graph.nodes[n]["order"])
 
 
 def entries(graph: nx.DiGraph) -> list[FuncId]:
-    return ordered(graph, (n for n, d in graph.nodes(data=True) if d["entry"]))
+    return list(adjacency(graph).entries)
 
 
 def successors(graph: nx.DiGraph, node: FuncId, kinds=CODE_KINDS) -> list[FuncId]:
@@ -35,33 +101,28 @@ def successors(graph: nx.DiGraph, node: FuncId, kinds=CODE_KINDS) -> list[FuncId
                            if any(k in kinds for k in graph.edges[node, m]["kinds"])))
 
 
-def code_view(graph: nx.DiGraph, kinds=CODE_KINDS) -> nx.DiGraph:
-    """The subgraph of edges having any of ``kinds`` (a view, not a copy)."""
-    return nx.subgraph_view(
-        graph, filter_edge=lambda u, v: any(k in kinds for k in graph.edges[u, v]["kinds"]))
-
-
 def reachable(graph: nx.DiGraph, entry: FuncId) -> list[FuncId]:
     """The functions the loader appends to ``entry`` (not ``entry`` itself), in order."""
-    view = code_view(graph)
-    tag_kinds = [k for k in graph.graph["kinds"] if k not in CODE_KINDS]
-    starts = [entry] + successors(graph, entry, tag_kinds)
-    found: set[FuncId] = set()
-    for s in starts:
-        found.add(s)
-        found |= nx.descendants(view, s)
-    found.discard(entry)
-    return ordered(graph, found)
+    return list(adjacency(graph).reachable(entry))
 
 
 def reachable_sets(graph: nx.DiGraph) -> dict[FuncId, list[FuncId]]:
-    return {e: reachable(graph, e) for e in entries(graph)}
+    adj = adjacency(graph)
+    return {e: list(adj.reachable(e)) for e in adj.entries}
+
+
+def reached_by(graph: nx.DiGraph) -> dict[FuncId, FuncId]:
+    """Every function some program loads -> the first such program (output order)."""
+    adj = adjacency(graph)
+    out: dict[FuncId, FuncId] = {}
+    for e in adj.entries:
+        out.setdefault(e, e)
+        for n in adj.reachable(e):
+            out.setdefault(n, e)
+    return out
 
 
 def unreachable(graph: nx.DiGraph) -> list[FuncId]:
     """Subprograms no entry program reaches: the loader never loads them."""
-    seen: set[FuncId] = set()
-    for e in entries(graph):
-        seen.add(e)
-        seen.update(reachable(graph, e))
+    seen = reached_by(graph)
     return ordered(graph, (n for n in graph.nodes if n not in seen))

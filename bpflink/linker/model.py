@@ -7,6 +7,7 @@ BTF, BTF.ext, call-graph origins) translates an input offset.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from ..btf.ext import BtfExt
@@ -46,8 +47,10 @@ class OutputSection:
         return self.type == SHT_NOBITS
 
     def origin(self, offset: int) -> Piece | None:
-        """The input piece that holds ``offset``."""
-        for p in self.pieces:
+        """The input piece that holds ``offset`` (pieces are in offset order)."""
+        i = bisect.bisect_right(self.pieces, offset, key=lambda p: p.offset) - 1
+        if i >= 0:
+            p = self.pieces[i]
             if p.offset <= offset < p.offset + p.src.size:
                 return p
         return None
