@@ -8,6 +8,7 @@ runs on a broken state.  Nothing is written until every phase succeeded.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..btf import dedup as btf_dedup
@@ -76,63 +77,71 @@ def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
                         file=obj.name)
 
 
+class _Phases:
+    """``with phases("name"):`` times a phase; the totals land in ``timings``."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
 def run_link(sources: list[tuple[str, bytes | None, str | None]],
              options: LinkOptions) -> LinkOutcome:
-    timings: dict[str, float] = {}
+    """Read, lay out, resolve, merge BTF, dedup, relocate, check the graph, encode."""
     diags = Diagnostics()
-    clock = time.perf_counter
+    phase = _Phases()
 
-    t = clock()
-    inputs = read_inputs(sources, diags)
-    diags.checkpoint(InputError)
-    check_inputs(inputs, diags)
-    diags.checkpoint()
-    timings["read"] = clock() - t
+    with phase("read"):
+        inputs = read_inputs(sources, diags)
+        diags.checkpoint(InputError)
+        check_inputs(inputs, diags)
+        diags.checkpoint()
 
-    t = clock()
-    layout = lay_out(inputs, diags)
-    diags.checkpoint()
-    globals_ = resolve(inputs, layout, diags)
-    diags.checkpoint()
-    check_unresolved(globals_, diags)
-    symtab = build_symtab(inputs, layout, globals_, diags)
-    diags.checkpoint()
-    timings["resolve+layout"] = clock() - t
+    with phase("layout+resolve"):
+        layout = lay_out(inputs, diags)
+        diags.checkpoint()
+        globals_ = resolve(inputs, layout, diags)
+        diags.checkpoint()
+        check_unresolved(globals_, diags)
+        symtab = build_symtab(inputs, layout, globals_, diags)
+        diags.checkpoint()
 
-    t = clock()
-    btf, type_maps = merge_btf(inputs, layout, globals_, diags)
-    diags.checkpoint()
-    ext = merge_btf_ext(inputs, layout, type_maps)
-    timings["btf-merge"] = clock() - t
+    with phase("btf-merge"):
+        btf, type_maps = merge_btf(inputs, layout, globals_, diags)
+        diags.checkpoint()
+        ext = merge_btf_ext(inputs, layout, type_maps)
 
-    t = clock()
-    if options.dedup:
-        btf, id_map = btf_dedup.dedup(btf)
-        btf_dedup.remap_ext(ext, id_map)
-    timings["btf-dedup"] = clock() - t
+    with phase("btf-dedup"):
+        if options.dedup:
+            btf, id_map = btf_dedup.dedup(btf)
+            btf_dedup.remap_ext(ext, id_map)
 
-    t = clock()
-    relocate(inputs, layout, symtab, diags)
-    diags.checkpoint()
-    timings["relocate"] = clock() - t
+    with phase("relocate"):
+        relocate(inputs, layout, symtab, diags)
+        diags.checkpoint()
 
     linked = LinkedObject(inputs[0].big_endian, layout.sections, symtab.symbols, btf, ext,
                           inputs)
 
-    t = clock()
-    from .. import graph
+    with phase("callgraph"):
+        from .. import graph
 
-    callgraph = graph.build_callgraph(linked)
-    if options.graph_checks:
-        graph.check_callgraph(callgraph, linked, diags)
-        diags.checkpoint()
-    timings["callgraph"] = clock() - t
+        callgraph = graph.build_callgraph(linked)
+        if options.graph_checks:
+            graph.check_callgraph(callgraph, linked, diags)
+            diags.checkpoint()
 
-    t = clock()
-    try:
-        data = write_elf(linked)
-    except FormatError as e:
-        diags.error(e.message)
-        diags.checkpoint()
-    timings["encode"] = clock() - t
-    return LinkOutcome(data, linked, symtab, callgraph, diags.items, timings)
+    with phase("encode"):
+        try:
+            data = write_elf(linked)
+        except FormatError as e:
+            diags.error(e.message)
+            diags.checkpoint()
+    return LinkOutcome(data, linked, symtab, callgraph, diags.items, phase.timings)

@@ -98,13 +98,6 @@ class SymbolTable:
     symbols: list[OutputSymbol]                         # the output .symtab, locals first
     index_map: dict[int, list[OutputSymbol | None]]     # id(obj) -> input index -> output
 
-    def lookup(self, name: str) -> list[OutputSymbol]:
-        """Every output symbol called ``name``: the global and every static.
-
-        All lookups by name go through here, so ambiguity is always visible.
-        """
-        return [s for s in self.symbols[1:] if s.name == name and s.type != STT_SECTION]
-
 
 def btf_globals(obj: InputObject, diags: Diagnostics) -> dict[str, tuple[int, str | None]]:
     """Non-static VAR/FUNC types by name, with the DATASEC that lists each."""
