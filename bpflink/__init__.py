@@ -2,7 +2,7 @@
 
     import bpflink
     result = bpflink.link(["a.o", "b.o"], "out.o")
-    result.callgraph          # networkx.DiGraph of the linked functions
+    result.callgraph          # networkx.DiGraph of the linked functions (built on first use)
 
 or, with inputs from memory::
 
@@ -26,6 +26,35 @@ __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputErr
 __version__ = "0.1.0"
 
 
+class _CallgraphField:
+    """``LinkResult.callgraph``: the call graph as a ``networkx.DiGraph``, made on first read.
+
+    The link builds bpflink's own :class:`bpflink.graph.DiGraph` (the link
+    path never imports networkx); only a caller who reads ``callgraph`` pays
+    for ``import networkx`` and the conversion, once.  The unconverted graph
+    is ``LinkResult.digraph``.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.raw, self.converted = f"_{name}_raw", f"_{name}_nx"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError("callgraph")   # dataclasses: a field without a default
+        cached = obj.__dict__.get(self.converted)
+        if cached is None:
+            from .graph import DiGraph, to_networkx
+
+            raw = obj.__dict__[self.raw]
+            cached = to_networkx(raw) if isinstance(raw, DiGraph) else raw
+            obj.__dict__[self.converted] = cached
+        return cached
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.raw] = value
+        obj.__dict__.pop(self.converted, None)
+
+
 @dataclass
 class LinkResult:
     """What a successful link produced."""
@@ -33,9 +62,19 @@ class LinkResult:
     data: bytes                         # the output object
     output: str | None                  # where it was written, if anywhere
     warnings: list[Diagnostic]
-    callgraph: object                   # networkx.DiGraph
+    callgraph: object = _CallgraphField()   # networkx.DiGraph, converted on first access
     linked: object = field(repr=False)  # bpflink.linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def digraph(self):
+        """The call graph without networkx: the :class:`bpflink.graph.DiGraph` the link
+        built (or whatever graph was last assigned to ``callgraph``).
+
+        Same nodes, edges and attributes as :attr:`callgraph`; every function
+        of :mod:`bpflink.graph` takes either.
+        """
+        return self.__dict__["_callgraph_raw"]
 
 
 class Linker:

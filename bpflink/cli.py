@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import graph
 
     if graph_mode:
-        text = graph.render(result.callgraph, args.format, verbose=args.verbose)
+        text = graph.render(result.digraph, args.format, verbose=args.verbose)
         if args.output:
             from .fileio import write_atomic
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(text)
         return 0
     if args.print_callgraph:
-        sys.stdout.write(graph.render(result.callgraph, "text", verbose=args.verbose))
+        sys.stdout.write(graph.render(result.digraph, "text", verbose=args.verbose))
     if args.verbose:
         for phase, secs in result.timings.items():
             sys.stderr.write(f"{PROG}: {phase}: {secs * 1000:.1f} ms\n")

@@ -31,23 +31,35 @@ looked up by string that do not resolve to exactly one function, misplaced
 or repeated tags, callbacks that are static, hidden or called directly,
 recursion, call chains deeper than 8 frames; and warn about stack use.
 
+The container (:mod:`bpflink.graph.digraph`) is internal: a small
+:class:`DiGraph` with the subset of the ``networkx.DiGraph`` API this
+package uses (``graph`` dict, ``nodes[n]``, ``edges[u, v]``, ``successors``,
+``predecessors``...), plus the two algorithms the checks need (Tarjan's
+strongly connected components, breadth-first shortest path).  The link
+path therefore never imports networkx.  The public API does:
+``LinkResult.callgraph`` is a real ``networkx.DiGraph`` with the same nodes,
+attributes, edges and ``graph`` dict, converted (:func:`to_networkx`) on
+first access.  Every function here accepts either kind of graph.
+
 API::
 
-    graph = build_callgraph(linked)              # networkx.DiGraph
+    graph = build_callgraph(linked)              # bpflink.graph.DiGraph (internal)
     check_callgraph(graph, linked, diags)        # records errors/warnings
     render(graph, "text" | "dot" | "json" | "mermaid", verbose=False) -> str
+    to_networkx(graph)                           # networkx.DiGraph, what the API returns
 """
 
 from __future__ import annotations
 
 from .build import Dangling, FuncId, TagUse, build_callgraph, functions_named
 from .checks import check_callgraph
+from .digraph import DiGraph, to_networkx
 from .reach import entries, reachable, reachable_sets, unreachable
 from .formats import FORMATS, render
 from .rules import (CALL, EXCEPTION_CALLBACK, FUNC_REF, TAG_RULES, TagRule, edge_kinds,
                     register_tag_rule, unregister_tag_rule)
 
 __all__ = ["CALL", "EXCEPTION_CALLBACK", "FORMATS", "FUNC_REF", "TAG_RULES", "Dangling",
-           "FuncId", "TagRule", "TagUse", "build_callgraph", "check_callgraph", "edge_kinds",
-           "entries", "functions_named", "reachable", "reachable_sets", "register_tag_rule",
-           "render", "unreachable", "unregister_tag_rule"]
+           "DiGraph", "FuncId", "TagRule", "TagUse", "build_callgraph", "check_callgraph",
+           "edge_kinds", "entries", "functions_named", "reachable", "reachable_sets",
+           "register_tag_rule", "render", "to_networkx", "unreachable", "unregister_tag_rule"]

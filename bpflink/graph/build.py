@@ -25,9 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
-
-import networkx as nx
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..btf.types import Kind
 from ..elf.constants import (
@@ -45,7 +43,11 @@ from ..elf.constants import (
 )
 from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
 from . import insn as bpf_insn
+from .digraph import DiGraph
 from .rules import CALL, FUNC_REF, TAG_RULES, TagRule, edge_kinds
+
+if TYPE_CHECKING:
+    from .digraph import GraphLike
 
 
 class FuncId(NamedTuple):
@@ -97,10 +99,10 @@ class _Code:
     insns: list[tuple]             # bpf_insn.decode() tuples
 
 
-def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> nx.DiGraph:
+def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
     """The call graph: one node per function of the output, edges with their kind."""
     rules = list(TAG_RULES if rules is None else rules)
-    graph = nx.DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[])
+    graph = DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[])
     starts, code = _add_functions(graph, linked)
     _add_code_edges(graph, linked, starts, code)
     _add_tag_edges(graph, linked, starts, rules)
@@ -119,7 +121,7 @@ def _display_names(linked: LinkedObject) -> dict[int, str]:
     return names
 
 
-def _add_functions(graph: nx.DiGraph, linked: LinkedObject
+def _add_functions(graph: DiGraph, linked: LinkedObject
                    ) -> tuple[dict[int, dict[int, FuncId]], dict[FuncId, _Code]]:
     """Add a node per STT_FUNC symbol in an executable section.
 
@@ -173,7 +175,7 @@ def _add_functions(graph: nx.DiGraph, linked: LinkedObject
 
 # -- edges from instructions ---------------------------------------------------------------
 
-def _add_edge(graph: nx.DiGraph, src: FuncId, dst: FuncId, kind: str) -> None:
+def _add_edge(graph: DiGraph, src: FuncId, dst: FuncId, kind: str) -> None:
     """Add ``kind`` to the edge src -> dst; ``kinds`` keeps every kind, in table order."""
     if graph.has_edge(src, dst):
         data = graph.edges[src, dst]
@@ -185,7 +187,7 @@ def _add_edge(graph: nx.DiGraph, src: FuncId, dst: FuncId, kind: str) -> None:
         graph.add_edge(src, dst, kind=kind, kinds=(kind,))
 
 
-def _add_code_edges(graph: nx.DiGraph, linked: LinkedObject,
+def _add_code_edges(graph: DiGraph, linked: LinkedObject,
                     starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
     relocs_by_section: dict[int, dict[int, OutputReloc]] = {
         id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
@@ -229,7 +231,7 @@ def _relocated_target(ins: bpf_insn.Insn, reloc: OutputReloc) -> tuple[OutputSec
 
 # -- edges from decl tags ------------------------------------------------------------------
 
-def functions_named(graph: nx.DiGraph, name: str) -> list[FuncId]:
+def functions_named(graph: GraphLike, name: str) -> list[FuncId]:
     """Every function of the output called ``name``, in output order.
 
     Every lookup by name goes through here and gets *all* candidates: after
@@ -239,7 +241,7 @@ def functions_named(graph: nx.DiGraph, name: str) -> list[FuncId]:
                   key=lambda n: graph.nodes[n]["order"])
 
 
-def _func_info_sites(graph: nx.DiGraph, linked: LinkedObject,
+def _func_info_sites(graph: DiGraph, linked: LinkedObject,
                      starts: dict[int, dict[int, FuncId]]) -> dict[int, list[FuncId]]:
     """BTF FUNC type ID -> the functions whose func_info record names it.
 
@@ -259,7 +261,7 @@ def _func_info_sites(graph: nx.DiGraph, linked: LinkedObject,
     return out
 
 
-def _add_tag_edges(graph: nx.DiGraph, linked: LinkedObject,
+def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
                    starts: dict[int, dict[int, FuncId]], rules: list[TagRule]) -> None:
     if not rules:
         return
@@ -295,7 +297,7 @@ def _add_tag_edges(graph: nx.DiGraph, linked: LinkedObject,
     graph.graph["tags"] = uses
 
 
-def _tag_sites(graph: nx.DiGraph, func_name: str, located: list[FuncId]) -> list[FuncId]:
+def _tag_sites(graph: DiGraph, func_name: str, located: list[FuncId]) -> list[FuncId]:
     """The functions a tag on BTF FUNC ``func_name`` sits on.
 
     By name among entry programs (how libbpf matches a tag to a program);

@@ -32,13 +32,16 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..errors import Diagnostics
 from .build import FuncId, TagUse
+from .digraph import DiGraph, shortest_path, strongly_connected_components
 from .reach import Adjacency, adjacency, ordered, reached_by
 from .rules import CALL
+
+if TYPE_CHECKING:
+    from .digraph import GraphLike
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
 MAX_BPF_STACK = 512     # include/linux/filter.h
@@ -47,36 +50,36 @@ STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
 # -- naming things in messages -------------------------------------------------------------
 
-def name_key(graph: nx.DiGraph, n: FuncId) -> tuple:
+def name_key(graph: GraphLike, n: FuncId) -> tuple:
     """A sort key independent of input order: name, then where it lives."""
     d = graph.nodes[n]
     return (d["name"], d["file"], d["section"], d["offset"])
 
 
-def binding(graph: nx.DiGraph, n: FuncId) -> str:
+def binding(graph: GraphLike, n: FuncId) -> str:
     d = graph.nodes[n]
     return ("hidden " if d["visibility"] == "hidden" else "") + d["bind"]
 
 
-def describe(graph: nx.DiGraph, n: FuncId) -> str:
+def describe(graph: GraphLike, n: FuncId) -> str:
     """``global cb in g1.o (section .text)``: one ``>>>`` line per candidate."""
     d = graph.nodes[n]
     return f"{binding(graph, n)} {d['name']} in {d['file']} (section {d['section']})"
 
 
-def _at(graph: nx.DiGraph, n: FuncId) -> dict:
+def _at(graph: GraphLike, n: FuncId) -> dict:
     """Diagnostic location of a function: its file, section and name."""
     d = graph.nodes[n]
     return {"file": d["file"], "section": d["section"], "symbol": d["name"]}
 
 
-def _chain(graph: nx.DiGraph, path: Iterable[FuncId]) -> str:
+def _chain(graph: GraphLike, path: Iterable[FuncId]) -> str:
     return " -> ".join(graph.nodes[n]["name"] for n in path)
 
 
 # -- the checks ----------------------------------------------------------------------------
 
-def check_callgraph(graph: nx.DiGraph, linked=None, diags: Diagnostics | None = None) -> Diagnostics:
+def check_callgraph(graph: GraphLike, linked=None, diags: Diagnostics | None = None) -> Diagnostics:
     """Record every problem of the graph in ``diags`` (a new collector if None)."""
     diags = diags if diags is not None else Diagnostics()
     check_tags(graph, diags)
@@ -86,7 +89,7 @@ def check_callgraph(graph: nx.DiGraph, linked=None, diags: Diagnostics | None = 
     return diags
 
 
-def check_tags(graph: nx.DiGraph, diags: Diagnostics) -> None:
+def check_tags(graph: GraphLike, diags: Diagnostics) -> None:
     uses: list[TagUse] = graph.graph["tags"]
     per_site: dict[tuple[str, FuncId], list[TagUse]] = {}
     for use in uses:
@@ -105,7 +108,7 @@ def check_tags(graph: nx.DiGraph, diags: Diagnostics) -> None:
                         hint=f"keep one {rule.kind} tag on {graph.nodes[site]['name']}")
 
 
-def _check_site(graph: nx.DiGraph, use: TagUse, diags: Diagnostics) -> bool:
+def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> bool:
     """The tag sits on an entry program's FUNC; report it if not."""
     rule = use.rule
     where = "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)"
@@ -135,7 +138,7 @@ def _check_site(graph: nx.DiGraph, use: TagUse, diags: Diagnostics) -> bool:
     return True
 
 
-def _check_target(graph: nx.DiGraph, use: TagUse, site: FuncId, diags: Diagnostics) -> None:
+def _check_target(graph: GraphLike, use: TagUse, site: FuncId, diags: Diagnostics) -> None:
     """The tag's value names exactly one function, and that function is what the rule needs."""
     rule, value, at = use.rule, use.value, _at(graph, site)
     cands = sorted(use.candidates, key=lambda n: name_key(graph, n))
@@ -177,7 +180,7 @@ def _check_target(graph: nx.DiGraph, use: TagUse, site: FuncId, diags: Diagnosti
                         "callers both call")
 
 
-def check_dangling(graph: nx.DiGraph, diags: Diagnostics) -> None:
+def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
     for d in graph.graph["dangling"]:
         what = "call" if d.kind == CALL else "function address"
         diags.warning(f"{what} at {d.section}+0x{d.insn_offset:x} points to "
@@ -187,18 +190,21 @@ def check_dangling(graph: nx.DiGraph, diags: Diagnostics) -> None:
 
 # -- recursion, depth and stack ------------------------------------------------------------
 
-def check_recursion(graph: nx.DiGraph, diags: Diagnostics) -> set[FuncId]:
+def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
     """Report each call cycle a program reaches; return every function on one."""
     adj = adjacency(graph)
-    calls = nx.DiGraph()
-    calls.add_nodes_from(graph.nodes)
-    calls.add_edges_from((u, v) for u, succ in adj.calls.items() for v in succ)
+    calls = DiGraph()
+    for n in graph.nodes:
+        calls.add_node(n)
+    for u, succ in adj.calls.items():
+        for v in succ:
+            calls.add_edge(u, v)
     reached = reached_by(graph)
     cyclic: set[FuncId] = set()
-    sccs = [c for c in nx.strongly_connected_components(calls)
-            if len(c) > 1 or calls.has_edge(next(iter(c)), next(iter(c)))]
+    sccs = [c for c in strongly_connected_components(calls)
+            if len(c) > 1 or calls.has_edge(c[0], c[0])]
     for scc in sorted(sccs, key=lambda c: min(name_key(graph, n) for n in c)):
-        cyclic |= scc
+        cyclic.update(scc)
         if not any(n in reached for n in scc):
             continue                    # never loaded, so never verified
         cycle = _canonical_cycle(graph, calls.subgraph(scc))
@@ -211,14 +217,19 @@ def check_recursion(graph: nx.DiGraph, diags: Diagnostics) -> set[FuncId]:
     return cyclic
 
 
-def _canonical_cycle(graph: nx.DiGraph, scc: nx.DiGraph) -> list[FuncId]:
-    """The shortest cycle through the SCC's first function by name: the same in any order."""
-    start = min(scc.nodes, key=lambda n: name_key(graph, n))
+def _canonical_cycle(graph: GraphLike, scc: DiGraph) -> list[FuncId]:
+    """The shortest cycle through the SCC's first function by name: the same in any order.
+
+    Of equally short cycles, the first by name at each step: the search visits
+    callees by name, never in the order the inputs happened to define them.
+    """
+    key = lambda n: name_key(graph, n)  # noqa: E731
+    start = min(scc.nodes, key=key)
     if scc.has_edge(start, start):
         return [start, start]
     best: list[FuncId] | None = None
-    for succ in sorted(scc.successors(start), key=lambda n: name_key(graph, n)):
-        path = [start, *nx.shortest_path(scc, succ, start)]
+    for succ in sorted(scc.successors(start), key=key):
+        path = [start, *shortest_path(scc, succ, start, key=key)]
         if best is None or len(path) < len(best):
             best = path
     assert best is not None
@@ -230,7 +241,7 @@ def frame_size(stack: int) -> int:
     return -(-stack // STACK_FRAME_ROUND) * STACK_FRAME_ROUND
 
 
-def _roots(graph: nx.DiGraph, adj: Adjacency) -> list[FuncId]:
+def _roots(graph: GraphLike, adj: Adjacency) -> list[FuncId]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
     roots = set(adj.entries)
@@ -250,7 +261,7 @@ class _Chains:
     input order.  Functions on a cycle (already an error) are never entered.
     """
 
-    def __init__(self, graph: nx.DiGraph, adj: Adjacency, weight: Callable[[FuncId], int],
+    def __init__(self, graph: GraphLike, adj: Adjacency, weight: Callable[[FuncId], int],
                  cyclic: set[FuncId]):
         self.graph, self.weight, self.cyclic = graph, weight, cyclic
         self.succ = {n: sorted(v, key=lambda x: name_key(graph, x))
@@ -289,7 +300,7 @@ class _Chains:
         return None if self.touches_cycle[root] else self.best[root]
 
 
-def check_depth_and_stack(graph: nx.DiGraph, diags: Diagnostics,
+def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                           skip: set[FuncId] = frozenset()) -> None:
     adj = adjacency(graph)
     frames_of = _Chains(graph, adj, lambda n: 1, set(skip))

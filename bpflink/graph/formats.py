@@ -100,18 +100,21 @@ each labelled with its kind; unreachable subprograms get class
 
 from __future__ import annotations
 
-import json
+from typing import TYPE_CHECKING
 
-import networkx as nx
+import json
 
 from .build import FuncId
 from .reach import reachable, unreachable
 from .rules import CALL, FUNC_REF
 
+if TYPE_CHECKING:
+    from .digraph import GraphLike
+
 FORMATS = ("text", "dot", "json", "mermaid")
 
 
-def render(graph: nx.DiGraph, fmt: str = "text", verbose: bool = False) -> str:
+def render(graph: GraphLike, fmt: str = "text", verbose: bool = False) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown call-graph format {fmt!r} (choose from {', '.join(FORMATS)})")
     return {"text": render_text, "dot": render_dot, "json": render_json,
@@ -120,24 +123,24 @@ def render(graph: nx.DiGraph, fmt: str = "text", verbose: bool = False) -> str:
 
 # -- shared --------------------------------------------------------------------------------
 
-def _where(graph: nx.DiGraph, n: FuncId) -> str:
+def _where(graph: GraphLike, n: FuncId) -> str:
     d = graph.nodes[n]
     return f"{d['file']} {d['section']}+0x{d['offset']:x}"
 
 
-def _out_edges(graph: nx.DiGraph, n: FuncId) -> list[tuple[str, FuncId]]:
+def _out_edges(graph: GraphLike, n: FuncId) -> list[tuple[str, FuncId]]:
     """(kind, target) of every edge from ``n``, by kind (table order), then target order."""
     kinds = graph.graph["kinds"]
     out = [(k, m) for m in graph.successors(n) for k in graph.edges[n, m]["kinds"]]
     return sorted(out, key=lambda e: (kinds.index(e[0]), graph.nodes[e[1]]["order"]))
 
 
-def display_order(graph: nx.DiGraph, nodes) -> list[FuncId]:
+def display_order(graph: GraphLike, nodes) -> list[FuncId]:
     """Programs (the roots) first, then subprograms; each in output order."""
     return sorted(nodes, key=lambda n: (not graph.nodes[n]["entry"], graph.nodes[n]["order"]))
 
 
-def _shown(graph: nx.DiGraph, verbose: bool) -> tuple[list[FuncId], list[FuncId]]:
+def _shown(graph: GraphLike, verbose: bool) -> tuple[list[FuncId], list[FuncId]]:
     """(functions to show in display order, the unreachable ones among them)."""
     dead = unreachable(graph)
     if verbose:
@@ -146,7 +149,7 @@ def _shown(graph: nx.DiGraph, verbose: bool) -> tuple[list[FuncId], list[FuncId]
     return display_order(graph, (n for n in graph.nodes if n not in dead_set)), []
 
 
-def _edge_triples(graph: nx.DiGraph, nodes: list[FuncId]) -> list[tuple[FuncId, str, FuncId]]:
+def _edge_triples(graph: GraphLike, nodes: list[FuncId]) -> list[tuple[FuncId, str, FuncId]]:
     shown = set(nodes)
     return [(n, k, m) for n in nodes for k, m in _out_edges(graph, n) if m in shown]
 
@@ -157,7 +160,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _text_line(graph: nx.DiGraph, n: FuncId) -> str:
+def _text_line(graph: GraphLike, n: FuncId) -> str:
     d = graph.nodes[n]
     bind = ("hidden " if d["visibility"] == "hidden" else "") + d["bind"]
     what = "program" if d["entry"] else "subprogram"
@@ -165,7 +168,7 @@ def _text_line(graph: nx.DiGraph, n: FuncId) -> str:
             f"stack {d['stack']}")
 
 
-def render_text(graph: nx.DiGraph, verbose: bool = False) -> str:
+def render_text(graph: GraphLike, verbose: bool = False) -> str:
     nodes, dead = _shown(graph, verbose)
     dead_set = set(dead)
     live = [n for n in nodes if n not in dead_set]
@@ -202,7 +205,7 @@ def _dot_str(s: str) -> str:
 _DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dashed"}
 
 
-def render_dot(graph: nx.DiGraph, verbose: bool = False) -> str:
+def render_dot(graph: GraphLike, verbose: bool = False) -> str:
     nodes, dead = _shown(graph, verbose)
     dead_set = set(dead)
     lines = ["digraph callgraph {", "  rankdir=LR;", '  node [fontname="monospace"];']
@@ -224,7 +227,7 @@ def render_dot(graph: nx.DiGraph, verbose: bool = False) -> str:
 
 # -- json ----------------------------------------------------------------------------------
 
-def render_json(graph: nx.DiGraph, verbose: bool = False) -> str:
+def render_json(graph: GraphLike, verbose: bool = False) -> str:
     """JSON with one function or edge per line, so diffs stay readable."""
     nodes = display_order(graph, graph.nodes)
     dead = unreachable(graph)
@@ -262,7 +265,7 @@ def _mermaid_str(s: str) -> str:
     return '"' + s.replace('"', "#quot;") + '"'
 
 
-def render_mermaid(graph: nx.DiGraph, verbose: bool = False) -> str:
+def render_mermaid(graph: GraphLike, verbose: bool = False) -> str:
     nodes, dead = _shown(graph, verbose)
     ids = {n: f"f{i}" for i, n in enumerate(nodes)}
     lines = ["flowchart LR"]

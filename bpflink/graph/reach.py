@@ -10,18 +10,22 @@ program it sits on, not to programs that happen to reach it.
 A subprogram that no program reaches is never loaded; ``-v`` lists them.
 
 Walks run over :class:`Adjacency`, plain sorted successor lists built once
-per graph: networkx's filtered views recount the graph on every ``len()``,
-which made per-program walks quadratic on large links.
+per graph (networkx's filtered views, used here once, recounted the graph on
+every ``len()``, which made per-program walks quadratic on large links).
+Every function takes the internal :class:`~bpflink.graph.digraph.DiGraph`
+or a ``networkx.DiGraph``.
 """
 
 from __future__ import annotations
 
 import weakref
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from .build import FuncId
 from .rules import CALL, FUNC_REF
+
+if TYPE_CHECKING:
+    from .digraph import GraphLike
 
 CODE_KINDS = (CALL, FUNC_REF)
 
@@ -29,7 +33,7 @@ CODE_KINDS = (CALL, FUNC_REF)
 class Adjacency:
     """Successor lists by edge class, each in output order."""
 
-    def __init__(self, graph: nx.DiGraph):
+    def __init__(self, graph: GraphLike):
         order = {n: d["order"] for n, d in graph.nodes(data=True)}
         self.order = order
         self.entries = sorted((n for n, d in graph.nodes(data=True) if d["entry"]),
@@ -72,11 +76,11 @@ class Adjacency:
         return found
 
 
-_CACHE: "weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], Adjacency]]" = \
+_CACHE: "weakref.WeakKeyDictionary[GraphLike, tuple[tuple[int, int], Adjacency]]" = \
     weakref.WeakKeyDictionary()
 
 
-def adjacency(graph: nx.DiGraph) -> Adjacency:
+def adjacency(graph: GraphLike) -> Adjacency:
     """The graph's :class:`Adjacency`, rebuilt only if the graph changed size."""
     shape = (graph.number_of_nodes(), graph.number_of_edges())
     hit = _CACHE.get(graph)
@@ -86,32 +90,32 @@ def adjacency(graph: nx.DiGraph) -> Adjacency:
     return hit[1]
 
 
-def ordered(graph: nx.DiGraph, nodes) -> list[FuncId]:
+def ordered(graph: GraphLike, nodes) -> list[FuncId]:
     """``nodes`` in output order (section order, then offset): the stable order."""
     return sorted(nodes, key=lambda n: graph.nodes[n]["order"])
 
 
-def entries(graph: nx.DiGraph) -> list[FuncId]:
+def entries(graph: GraphLike) -> list[FuncId]:
     return list(adjacency(graph).entries)
 
 
-def successors(graph: nx.DiGraph, node: FuncId, kinds=CODE_KINDS) -> list[FuncId]:
+def successors(graph: GraphLike, node: FuncId, kinds=CODE_KINDS) -> list[FuncId]:
     """Callees of ``node`` through edges having any of ``kinds``."""
     return ordered(graph, (m for m in graph.successors(node)
                            if any(k in kinds for k in graph.edges[node, m]["kinds"])))
 
 
-def reachable(graph: nx.DiGraph, entry: FuncId) -> list[FuncId]:
+def reachable(graph: GraphLike, entry: FuncId) -> list[FuncId]:
     """The functions the loader appends to ``entry`` (not ``entry`` itself), in order."""
     return list(adjacency(graph).reachable(entry))
 
 
-def reachable_sets(graph: nx.DiGraph) -> dict[FuncId, list[FuncId]]:
+def reachable_sets(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
     adj = adjacency(graph)
     return {e: list(adj.reachable(e)) for e in adj.entries}
 
 
-def reached_by(graph: nx.DiGraph) -> dict[FuncId, FuncId]:
+def reached_by(graph: GraphLike) -> dict[FuncId, FuncId]:
     """Every function some program loads -> the first such program (output order)."""
     adj = adjacency(graph)
     out: dict[FuncId, FuncId] = {}
@@ -122,7 +126,7 @@ def reached_by(graph: nx.DiGraph) -> dict[FuncId, FuncId]:
     return out
 
 
-def unreachable(graph: nx.DiGraph) -> list[FuncId]:
+def unreachable(graph: GraphLike) -> list[FuncId]:
     """Subprograms no entry program reaches: the loader never loads them."""
     seen = reached_by(graph)
     return ordered(graph, (n for n in graph.nodes if n not in seen))

@@ -1,0 +1,312 @@
+"""A small directed graph: the part of ``networkx.DiGraph`` the call graph uses.
+
+Every link builds and checks a call graph, and ``import networkx`` alone
+costs more than the rest of a small link, so the graph package keeps its own
+container and the two algorithms it needs.  :class:`DiGraph` has the same
+shape as networkx's (``graph`` dict, node and edge attribute dicts,
+insertion-ordered adjacency) and exposes only this subset of its API::
+
+    g.graph                     g.add_node(n, **attr)       g.add_edge(u, v, **attr)
+    g.nodes  g.nodes[n]         g.nodes(data=True|"key")    n in g, iter(g), len(g)
+    g.edges  g.edges[u, v]      g.edges(data=True|"key")    g.has_edge(u, v)
+    g.successors(n)             g.predecessors(n)           g.subgraph(nodes)
+    g.number_of_nodes()         g.number_of_edges()
+
+so code written against it runs unchanged on a real ``networkx.DiGraph``:
+everything in :mod:`bpflink.graph` accepts either.  Nodes and edges iterate
+in insertion order, as in networkx.
+
+:func:`strongly_connected_components` (Tarjan) and :func:`shortest_path`
+(breadth-first) are iterative, so deep call chains do not hit Python's
+recursion limit, and take any graph with ``__iter__`` and ``successors``.
+:func:`to_networkx` is the only place networkx is imported; the public API
+(``LinkResult.callgraph``) converts with it on first access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import networkx
+
+    GraphLike: TypeAlias = "DiGraph | networkx.DiGraph"
+
+_NO_DATA = object()
+
+
+class NodeView:
+    """``g.nodes``: iterate, ``len``, ``in``; ``g.nodes[n]`` is n's attribute dict."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: dict[Hashable, dict[str, Any]]):
+        self._node = node
+
+    def __getitem__(self, n: Hashable) -> dict[str, Any]:
+        return self._node[n]
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._node)
+
+    def __len__(self) -> int:
+        return len(self._node)
+
+    def __contains__(self, n: object) -> bool:
+        return n in self._node
+
+    def __call__(self, data: bool | str = False, default: Any = None):
+        """``nodes()``: this view; ``nodes(data=True)``: (n, attrs) pairs;
+        ``nodes(data="key")``: (n, attrs.get("key", default)) pairs."""
+        if data is False:
+            return self
+        if data is True:
+            return list(self._node.items())
+        return [(n, d.get(data, default)) for n, d in self._node.items()]
+
+    def __repr__(self) -> str:
+        return f"NodeView({tuple(self._node)!r})"
+
+
+class EdgeView:
+    """``g.edges``: iterate ``(u, v)``, ``len``, ``in``; ``g.edges[u, v]`` is the edge's
+    attribute dict."""
+
+    __slots__ = ("_graph",)
+
+    def __init__(self, graph: DiGraph):
+        self._graph = graph
+
+    def __getitem__(self, e: tuple[Hashable, Hashable]) -> dict[str, Any]:
+        u, v = e
+        return self._graph._succ[u][v]
+
+    def __iter__(self) -> Iterator[tuple[Hashable, Hashable]]:
+        return ((u, v) for u, nbrs in self._graph._succ.items() for v in nbrs)
+
+    def __len__(self) -> int:
+        return self._graph._edge_count
+
+    def __contains__(self, e: object) -> bool:
+        try:
+            u, v = e            # type: ignore[misc]
+        except (TypeError, ValueError):
+            return False
+        return self._graph.has_edge(u, v)
+
+    def __call__(self, data: bool | str = False, default: Any = None):
+        """``edges()``: (u, v) pairs; ``edges(data=True)``: (u, v, attrs);
+        ``edges(data="key")``: (u, v, attrs.get("key", default))."""
+        succ = self._graph._succ
+        if data is False:
+            return [(u, v) for u, nbrs in succ.items() for v in nbrs]
+        if data is True:
+            return [(u, v, d) for u, nbrs in succ.items() for v, d in nbrs.items()]
+        return [(u, v, d.get(data, default)) for u, nbrs in succ.items() for v, d in nbrs.items()]
+
+    def __repr__(self) -> str:
+        return f"EdgeView({list(self)!r})"
+
+
+class DiGraph:
+    """A directed graph with attribute dicts, shaped like ``networkx.DiGraph``.
+
+    Parallel edges are not kept: adding an edge twice updates its attributes.
+    """
+
+    __slots__ = ("graph", "_node", "_succ", "_pred", "_edge_count", "nodes", "edges",
+                 "__weakref__")
+
+    def __init__(self, **attr: Any):
+        self.graph: dict[str, Any] = dict(attr)
+        self._node: dict[Hashable, dict[str, Any]] = {}
+        self._succ: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
+        self._pred: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
+        self._edge_count = 0
+        self.nodes = NodeView(self._node)
+        self.edges = EdgeView(self)
+
+    # -- building ------------------------------------------------------------------------
+
+    def add_node(self, n: Hashable, **attr: Any) -> None:
+        d = self._node.get(n)
+        if d is None:
+            self._node[n] = dict(attr)
+            self._succ[n] = {}
+            self._pred[n] = {}
+        else:
+            d.update(attr)
+
+    def add_edge(self, u: Hashable, v: Hashable, **attr: Any) -> None:
+        """Add u -> v (and either node if new); on an existing edge, update its attributes."""
+        for n in (u, v):
+            if n not in self._node:
+                self.add_node(n)
+        d = self._succ[u].get(v)
+        if d is None:
+            d = {}
+            self._succ[u][v] = d
+            self._pred[v][u] = d
+            self._edge_count += 1
+        d.update(attr)
+
+    # -- queries -------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._node)
+
+    def __contains__(self, n: object) -> bool:
+        try:
+            return n in self._node
+        except TypeError:
+            return False
+
+    def __len__(self) -> int:
+        return len(self._node)
+
+    def has_edge(self, u: Hashable, v: Hashable) -> bool:
+        nbrs = self._succ.get(u)
+        return nbrs is not None and v in nbrs
+
+    def successors(self, n: Hashable) -> Iterator[Hashable]:
+        return iter(self._succ[n])
+
+    def predecessors(self, n: Hashable) -> Iterator[Hashable]:
+        return iter(self._pred[n])
+
+    def number_of_nodes(self) -> int:
+        return len(self._node)
+
+    def number_of_edges(self) -> int:
+        return self._edge_count
+
+    def subgraph(self, nodes: Iterable[Hashable]) -> DiGraph:
+        """The graph induced by ``nodes``: a new graph sharing this one's ``graph`` dict and
+        attribute dicts (a copy of the structure, not a live view as in networkx)."""
+        wanted = nodes if isinstance(nodes, (set, frozenset)) else set(nodes)
+        keep = [n for n in self._node if n in wanted]
+        keep_set = set(keep)
+        sub = DiGraph()
+        sub.graph = self.graph
+        for n in keep:
+            sub._node[n] = self._node[n]
+            sub._succ[n] = {}
+            sub._pred[n] = {}
+        for u in keep:
+            for v, d in self._succ[u].items():
+                if v in keep_set:
+                    sub._succ[u][v] = d
+                    sub._pred[v][u] = d
+                    sub._edge_count += 1
+        return sub
+
+    def __repr__(self) -> str:
+        return (f"<bpflink DiGraph with {self.number_of_nodes()} nodes and "
+                f"{self.number_of_edges()} edges>")
+
+
+# -- algorithms ------------------------------------------------------------------------------
+
+def strongly_connected_components(graph: GraphLike) -> list[list[Hashable]]:
+    """The strongly connected components, by Tarjan's algorithm without recursion.
+
+    Deterministic: roots are taken in the graph's node order and successors in
+    its adjacency order; components come out in the order Tarjan completes
+    them (a component before any that reaches it), each listing its nodes in
+    the order they were first visited.
+    """
+    index: dict[Hashable, int] = {}
+    low: dict[Hashable, int] = {}
+    on_stack: set[Hashable] = set()
+    stack: list[Hashable] = []
+    out: list[list[Hashable]] = []
+    for root in graph:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(graph.successors(root)))]
+        while work:
+            v, succ = work[-1]
+            for w in succ:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(graph.successors(w))))
+                    break
+                if w in on_stack and index[w] < low[v]:
+                    low[v] = index[w]
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                if low[v] == index[v]:
+                    i = len(stack) - 1
+                    while stack[i] != v:
+                        i -= 1
+                    comp = stack[i:]
+                    del stack[i:]
+                    on_stack.difference_update(comp)
+                    out.append(comp)
+    return out
+
+
+class NoPath(LookupError):
+    """:func:`shortest_path` found no path."""
+
+
+def shortest_path(graph: GraphLike, source: Hashable, target: Hashable,
+                  key: Callable[[Hashable], Any] | None = None) -> list[Hashable]:
+    """A shortest path ``[source, ..., target]``, by breadth-first search.
+
+    Of several shortest paths, the first in search order: successors are
+    visited in the graph's adjacency order, or sorted by ``key`` if given,
+    so the choice can be made independent of insertion order.  Raises
+    :class:`NoPath` (a ``LookupError``) if ``target`` is unreachable.
+    """
+    if source not in graph or target not in graph:
+        raise NoPath(f"{source!r} or {target!r} is not in the graph")
+    if source == target:
+        return [source]
+    parent: dict[Hashable, Hashable] = {source: source}
+    frontier = [source]
+    while frontier:
+        nxt: list[Hashable] = []
+        for u in frontier:
+            succ = graph.successors(u)
+            for v in (sorted(succ, key=key) if key is not None else succ):
+                if v in parent:
+                    continue
+                parent[v] = u
+                if v == target:
+                    path = [v]
+                    while v != source:
+                        v = parent[v]
+                        path.append(v)
+                    path.reverse()
+                    return path
+                nxt.append(v)
+        frontier = nxt
+    raise NoPath(f"no path from {source!r} to {target!r}")
+
+
+def to_networkx(graph: GraphLike) -> networkx.DiGraph:
+    """A ``networkx.DiGraph`` with the same ``graph`` dict entries, nodes, edges and
+    attributes, in the same order.  Attribute dicts are copied (their values are
+    shared, as networkx's own ``copy()`` does)."""
+    import networkx
+
+    out = networkx.DiGraph()
+    out.graph.update(graph.graph)
+    out.add_nodes_from((n, dict(d)) for n, d in graph.nodes(data=True))
+    out.add_edges_from((u, v, dict(d)) for u, v, d in graph.edges(data=True))
+    return out
+
+
+__all__ = ["DiGraph", "EdgeView", "NoPath", "NodeView", "shortest_path",
+           "strongly_connected_components", "to_networkx"]
