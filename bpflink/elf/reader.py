@@ -455,6 +455,9 @@ class _Reader:
                 if t.name in (".ksyms", ".kconfig"):
                     raise FormatError(f"{what} is not extern, but {t.name} holds only "
                                       "externs", section=".BTF")
+                if t.name == ".maps" and linkage == btf_mod.VAR_STATIC:
+                    raise FormatError(f"{what} is a static map; libbpf supports only global "
+                                      "maps ('unsupported map linkage static')", section=".BTF")
                 if sec is None or sec.type not in (SHT_PROGBITS, SHT_NOBITS):
                     raise FormatError(f"{what}: this object has no data section "
                                       f"'{t.name}'", section=".BTF")
