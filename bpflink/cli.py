@@ -101,10 +101,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP, raised like KeyboardInterrupt so the atomic write cleans up."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated(signum)
+
+
 def main_entry() -> None:
+    import signal
+
+    # make sends SIGTERM to the other jobs when one fails; without a handler
+    # Python dies on the spot and leaves the temporary output file behind.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
     try:
         code = main()
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         code = 130
+    except _Terminated as e:
+        sys.stderr.write(f"{PROG}: terminated\n")
+        code = 128 + e.signum
     raise SystemExit(code)
