@@ -455,34 +455,13 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     return btf, bo == ">"
 
 
-def check_cycles(btf: Btf, section: str = ".BTF") -> None:
-    """Reject reference cycles that no pointer breaks.
+def _find_cycle(refs: list) -> int | None:
+    """A type on a cycle of the graph ``refs`` (type ID -> referenced IDs), else None.
 
-    ``typedef A -> const B -> A`` or a struct holding itself by value has no
-    size and no meaning (the kernel refuses it: "Loop detected"), and would
-    send :meth:`Btf.resolve`, :meth:`Btf.type_size` and every recursive walk
-    round forever.  Cycles through a PTR (``struct list { struct list *next; }``)
-    are ordinary and allowed.  One iterative DFS, linear in the number of types.
+    One iterative DFS, linear in types plus references; 0 (void) ends paths.
     """
-    types = btf.types
-    single = REF_KINDS - {Kind.PTR, Kind.FUNC_PROTO}
-    refs: list = []
-    for t in types:             # spelled out per kind: this loop is on the parse hot path
-        k = t.kind
-        if k in single:
-            refs.append((t.ref,) if t.ref else ())
-        elif k is Kind.FUNC_PROTO:
-            refs.append([t.ref] + [p[1] for p in t.data])
-        elif k is Kind.STRUCT or k is Kind.UNION:
-            refs.append([m[1] for m in t.data])
-        elif k is Kind.ARRAY:
-            refs.append(t.data[:2])
-        elif k is Kind.DATASEC:
-            refs.append([v[0] for v in t.data])
-        else:                   # PTR breaks cycles; INT, ENUM, FWD... reference nothing
-            refs.append(())
-    state = bytearray(len(types))           # 0 unseen, 1 on the DFS stack, 2 done
-    for root in range(1, len(types)):
+    state = bytearray(len(refs))            # 0 unseen, 1 on the DFS stack, 2 done
+    for root in range(1, len(refs)):
         if state[root] or not refs[root]:
             state[root] = 2
             continue
@@ -495,29 +474,56 @@ def check_cycles(btf: Btf, section: str = ".BTF") -> None:
                 state[tid] = 2
                 stack.pop()
             elif not nxt:
-                continue                    # void
+                continue
             elif state[nxt] == 1:
-                t = types[nxt]
-                raise FormatError(f"type [{nxt}] ({t.kind.name} '{t.name}') is part of a "
-                                  "reference cycle that no pointer breaks", section=section)
+                return nxt
             elif state[nxt] == 0:
                 state[nxt] = 1
                 stack.append((nxt, iter(refs[nxt])))
-    # A cycle through a pointer still needs something with a body (a struct, a
-    # function prototype...): ``PTR -> CONST -> PTR`` describes nothing.  Each
-    # PTR/modifier has one target, so following chains with a colour per
-    # chain finds such cycles in linear time.
-    chain_kinds = MODIFIER_KINDS | {Kind.PTR}
-    color = [0] * len(types)               # 0 unseen, else the chain that saw it
-    for start in range(1, len(types)):
-        tid = start
-        while tid and not color[tid] and types[tid].kind in chain_kinds:
-            color[tid] = start
-            tid = types[tid].ref
-        if tid and color[tid] == start:
-            t = types[tid]
-            raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') refers to itself "
-                              "through pointers and modifiers only", section=section)
+    return None
+
+
+def check_cycles(btf: Btf, section: str = ".BTF") -> None:
+    """Reject reference cycles that do not describe a recursive type.
+
+    A legitimate cycle (``struct list { struct list *next; }``) passes through
+    a pointer *and* through a struct or union.  Without a pointer
+    (``typedef A -> const B -> A``, a struct holding itself by value) the
+    type has no size; without a struct or union (``PTR -> CONST -> PTR``,
+    ``PTR -> ARRAY -> PTR``) it describes nothing.  The kernel and libbpf's
+    dedup refuse both, and they would send :meth:`Btf.resolve`,
+    :meth:`Btf.type_size` and every recursive walk round forever.
+    """
+    types = btf.types
+    single = REF_KINDS - {Kind.PTR, Kind.FUNC_PROTO}
+    refs: list = []
+    for t in types:             # spelled out per kind: this loop is on the parse hot path
+        k = t.kind
+        if k in single or k is Kind.PTR:
+            refs.append((t.ref,) if t.ref else ())
+        elif k is Kind.FUNC_PROTO:
+            refs.append([t.ref] + [p[1] for p in t.data])
+        elif k is Kind.STRUCT or k is Kind.UNION:
+            refs.append([m[1] for m in t.data])
+        elif k is Kind.ARRAY:
+            refs.append(t.data[:2])
+        elif k is Kind.DATASEC:
+            refs.append([v[0] for v in t.data])
+        else:                   # INT, ENUM, FWD, FLOAT... reference nothing
+            refs.append(())
+    no_ptr = [() if t.kind is Kind.PTR else r for t, r in zip(types, refs)]
+    tid = _find_cycle(no_ptr)
+    if tid is not None:
+        t = types[tid]
+        raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') is part of a reference "
+                          "cycle that no pointer breaks", section=section)
+    no_composite = [() if t.kind is Kind.STRUCT or t.kind is Kind.UNION else r
+                    for t, r in zip(types, refs)]
+    tid = _find_cycle(no_composite)
+    if tid is not None:
+        t = types[tid]
+        raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') refers to itself "
+                          "without passing through a struct or union", section=section)
 
 
 def validate_ids(btf: Btf, section: str = ".BTF") -> None:
