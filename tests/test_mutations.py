@@ -156,6 +156,12 @@ def _pointer_cycle(v, d):                   # a PTR to itself
     put(d, p["off"] + 8, "I", p["id"], v.bo)
 
 
+def _pointer_array_cycle(v, d):             # PTR -> ARRAY -> PTR (the dedup's -ELOOP)
+    p, arr = _btf(v, kind=2), _btf(v, kind=3)
+    put(d, p["off"] + 8, "I", arr["id"], v.bo)
+    put(d, arr["off"] + 12, "I", p["id"], v.bo)             # the array's element type
+
+
 def _datasec_lists_int(v, d):
     ds = _btf(v, "license", kind=15)
     put(d, ds["off"] + 12, "I", _btf(v, "char")["id"], v.bo)
@@ -196,7 +202,9 @@ KCONFIG_A = CORPUS / "kfunc_ksym_kconfig" / "a.o"
 # (id, source object, corruption(view, bytearray), message fragment)
 REGRESSIONS = [
     ("btf-typedef-cycle", MAP_A, _typedef_cycle, "reference cycle that no pointer breaks"),
-    ("btf-pointer-cycle", CROSS_A, _pointer_cycle, "through pointers and modifiers only"),
+    ("btf-pointer-cycle", CROSS_A, _pointer_cycle, "without passing through a struct or union"),
+    ("btf-pointer-array-cycle", CROSS_A, _pointer_array_cycle,
+     "without passing through a struct or union"),
     ("datasec-lists-non-variable", CROSS_A, _datasec_lists_int, "which is not a variable"),
     ("compressed-code", CROSS_A, lambda v, d: _shdr(v, d, "tc", "sh_flags", 0x806),
      "compressed"),
