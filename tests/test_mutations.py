@@ -194,10 +194,28 @@ def _map_struct_grows(v, d):                # struct {type, key, value, max_entr
     put(d, struct_rec["off"] + 8, "I", 64, v.bo)
 
 
+def _member(v, struct_id: int, name: str) -> int:
+    """File offset of the member record called ``name`` of struct [struct_id]."""
+    rec = next(r for r in v.btf_named() if r["id"] == struct_id)
+    for i in range(rec["vlen"]):
+        at = rec["off"] + 12 + 12 * i
+        if v.btf_string(struct.unpack_from(v.bo + "I", v.data, at)[0]) == name:
+            return at
+    raise KeyError(name)
+
+
+def _map_member_to_int(map_name: str, field: str):
+    def corrupt(v, d):
+        var = _btf(v, map_name, kind=14)
+        put(d, _member(v, var["ref"], field) + 4, "I", _btf(v, "int")["id"], v.bo)
+    return corrupt
+
+
 CROSS_A = CORPUS / "cross_call" / "a.o"
 DATA_A = CORPUS / "data_sections" / "a.o"
 MAP_A = CORPUS / "extern_map" / "a.o"
 KCONFIG_A = CORPUS / "kfunc_ksym_kconfig" / "a.o"
+MIM_A = CORPUS / "map_in_map" / "a.o"
 
 # (id, source object, corruption(view, bytearray), message fragment)
 REGRESSIONS = [
@@ -239,6 +257,13 @@ REGRESSIONS = [
     ("kconfig-bool-of-3-bytes", KCONFIG_A,
      lambda v, d: put(d, _btf(v, "_Bool")["off"] + 8, "I", 3, v.bo),
      "cannot fill from the kernel config"),
+    ("map-field-not-uint", MAP_A, _map_member_to_int("counts", "max_entries"),
+     "field 'max_entries' is not a pointer to an array"),
+    ("map-key-not-pointer", MAP_A, _map_member_to_int("counts", "key"),
+     "field 'key' is not a pointer"),
+    ("map-in-map-slot-holds-license", MIM_A,
+     lambda v, d: _reloc_sym(v, d, ".rel.maps", 0, v.symbol("LICENSE")["index"]),
+     "puts 'LICENSE' in a slot of map 'outer', which holds maps"),
     ("static-map", MAP_A,
      lambda v, d: put(d, _btf(v, "a_only", kind=14)["off"] + 12, "I", 0, v.bo), "static map"),
 ]
