@@ -31,11 +31,13 @@ old to new type IDs.  The phases are libbpf's (``src/btf.c``), in its order:
    others; the rest disappear, and references are rewritten.
 
 A canonical type is the first of its class met in ID order, except where a
-later full definition absorbs an earlier forward declaration.  So dedup of an
-already deduplicated BTF is the identity, and relinking an output gives the
-same bytes.  Every phase is a pass over the types with dict lookups; the
-struct walks visit each input's type graph about once, so time is linear in
-the number of types in practice (the worst case, like libbpf's, is not).
+later definition absorbs an earlier forward declaration.  After a run the
+phases run again over the (much smaller) output until one merges nothing, so
+dedup of an already deduplicated BTF is the identity and relinking an output
+gives the same bytes.  Every phase is a pass over the types with dict
+lookups; the struct walks visit each input's type graph about once, so time
+is linear in the number of types in practice (the worst case, like libbpf's,
+is not).  Where this differs from libbpf, and why: ``docs/btf-dedup.md``.
 """
 
 from __future__ import annotations
@@ -176,7 +178,9 @@ class _Dedup:
             if cands is None:
                 candidates[sid[i]] = [i]
             else:
-                for c in cands:
+                # Newest first, as libbpf's hash buckets: where a FWD makes
+                # several candidates fit, the same one wins.
+                for c in reversed(cands):
                     hypot = self.is_equiv(i, c)
                     if hypot is not None:
                         self.merge_hypot(hypot)
@@ -212,11 +216,20 @@ class _Dedup:
             if kinds[canon] == _FWD and kinds[rk] != _FWD:
                 canon = rk          # libbpf's resolve_fwd_id
             seen = hypot.get(canon)
-            if seen is not None:
-                if seen == cand or self.identical(seen, cand, IDENTICAL_DEPTH):
-                    continue
+            if seen is None:
+                hypot[canon] = cand
+            elif seen == cand:
+                continue
+            elif kinds[seen] == _FWD and self.compatible(seen, cand):
+                # Unlike libbpf: the FWD met first and the definition met now
+                # are one type of the candidate graph (an input that declares
+                # a struct it also defines); the definition must still match.
+                hypot[canon] = cand
+            elif (kinds[cand] == _FWD and self.compatible(cand, seen)
+                  or self.identical(seen, cand, IDENTICAL_DEPTH)):
+                continue
+            else:
                 return None
-            hypot[canon] = cand
             if sid[cand] != sid[canon]:
                 if not self.compatible(cand, canon):
                     return None
@@ -251,10 +264,11 @@ class _Dedup:
         for _ in range(self.n):
             if a == b:
                 return True
-            if depth <= 0 or kinds[a] != kinds[b]:
+            if depth <= 0:
                 return False
             if sid[a] != sid[b]:
-                return self.compatible(a, b)
+                return (kinds[a] == kinds[b] and (kinds[a] == _ENUM or kinds[a] == _ENUM64)
+                        and _enum_compat(self.types[a], self.types[b]))
             ka, kb = children[a], children[b]
             if kinds[a] not in _CHAINS:
                 return all(x == y or self.identical(x, y, depth - 1) for x, y in zip(ka, kb))
@@ -305,6 +319,12 @@ class _Dedup:
         table: dict[tuple, int] = {}
         for root in range(1, self.n):
             if m[root] != UNPROCESSED:
+                continue
+            kids = children[root]
+            if len(kids) == 1 and m[kids[0]] >= 0:
+                # The common case (a pointer to a struct, a typedef of an
+                # int): the target is done, no walk needed.
+                m[root] = table.setdefault((sid[root], m[kids[0]]), root)
                 continue
             m[root] = IN_PROGRESS
             stack = [(root, iter(children[root]))]
