@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bpflink.btf.dedup import dedup
@@ -275,6 +275,27 @@ def test_fwd_and_its_definition_in_one_input_still_dedup():
     out, _ = run(merged(one, two))
     assert count(out, K.STRUCT, "s") == 1 and count(out, K.FWD) == 0
     assert len(out.types) == 4
+
+
+def test_fwd_of_a_struct_defined_in_the_same_input_matches_that_definition():
+    # struct node { struct node *next; } where input two's pointer names a
+    # FWD of the node it defines: still one node.
+    one = [STRUCT("node", 8, [("next", 2)]), PTR(1)]
+    two = [STRUCT("wrap", 8, [("n", 2)]), STRUCT("node", 8, [("next", 4)]), FWD("node"),
+           PTR(3)]
+    out, _ = run(merged(one, two))
+    assert count(out, K.STRUCT, "node") == 1 and count(out, K.FWD) == 0
+
+
+def test_fwd_met_before_its_definition_does_not_hide_a_difference():
+    # struct s { struct t *p; struct t v; }: input two declares t and defines
+    # it differently (long, not int); the FWD fits, the definition does not.
+    one = [STRUCT("s", 16, [("p", 2), ("v", 3)]), PTR(3), STRUCT("t", 8, [("x", 4)]), INT()]
+    two = [STRUCT("s", 16, [("p", 2), ("v", 4)]), PTR(3), FWD("t"),
+           STRUCT("t", 8, [("x", 5)]), INT("long", 8)]
+    out, id_map = run(merged(one, two))
+    assert count(out, K.STRUCT, "s") == 2 and count(out, K.STRUCT, "t") == 2
+    describes(merged(one, two), out, id_map)
 
 
 # -- reference types ----------------------------------------------------------------------
@@ -600,8 +621,24 @@ def test_crafted_graphs_not_more_than_libbpf(build, libbpf):
     assert_not_more_than_libbpf(build(), libbpf)
 
 
+def ambiguous_fwd(emitters: list[Emitter]) -> bool:
+    """Whether some input declares a struct that inputs define differently.
+
+    Such a FWD fits more than one definition; libbpf takes the first that
+    fits in its hash bucket, an order its table's growth reshuffles, and what
+    hangs off the pick (a decl tag, a pointer) may or may not exist already.
+    Type counts then differ either way, so they are not compared there.
+    """
+    return any(any(("fwd", j) in e.interned for e in emitters)
+               and len({e.deep_signature(j) for e in emitters if j in e.full}) > 1
+               for j in range(len(emitters[0].universe)))
+
+
 @settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.filter_too_much])
 @given(programs())
 def test_generated_graphs_not_more_than_libbpf(libbpf, program):
-    assert_not_more_than_libbpf(program[0], libbpf)
+    btf, emitters = program
+    assume(not ambiguous_fwd(emitters))
+    assert_not_more_than_libbpf(btf, libbpf)
