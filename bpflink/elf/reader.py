@@ -410,7 +410,7 @@ class _Reader:
                 raise FormatError(f"{what}: the 64-bit load at offset {off} takes the address "
                                   f"of code in '{dst.name}' that is not a subprogram in .text",
                                   section=rel_name)
-        elif not _is_data_section(dst):
+        elif not is_data_section(dst):
             raise FormatError(f"{what}: the 64-bit load at offset {off} refers to section "
                               f"'{dst.name}', which is neither maps (.maps) nor global data "
                               "(.data*, .rodata*, .bss*)", section=rel_name)
@@ -611,7 +611,7 @@ def _kconfig_type_ok(btf: Btf, tid: int, elem: bool = False) -> bool:
     return False
 
 
-def _is_data_section(sec: Section) -> bool:
+def is_data_section(sec: Section) -> bool:
     """Sections libbpf turns into maps: .maps, .data*, .rodata*, .bss*, the arena."""
     name = sec.name
     if name in (".maps", ".addr_space.1"):

@@ -16,12 +16,34 @@ from __future__ import annotations
 
 import struct
 
-from ..elf.constants import BPF_JMP_CALL, R_BPF_64_ABS64, RELOC_NAMES, STT_SECTION
-from ..elf.reader import InputObject
+from ..elf.constants import (BPF_JMP_CALL, BPF_PSEUDO_CALL, R_BPF_64_ABS64, RELOC_NAMES,
+                             STT_FUNC, STT_SECTION)
+from ..elf.reader import InputObject, is_data_section
 from ..errors import Diagnostics
 from .layout import Layout
 from .model import OutputReloc
 from .symbols import SymbolTable
+
+
+def _bad_code_target(code: bytearray, off: int, sym, bo: str) -> str | None:
+    """What libbpf refuses a call or ld_imm64 to resolve to (after resolution: the
+    reader checks each input's own targets, this catches an extern that binds to
+    the wrong thing in another input)."""
+    sec = sym.section
+    in_text = sec.is_exec and sec.name == ".text"
+    what = f"'{sym.name or sec.name}' in section '{sec.name}'"
+    if code[off] == BPF_JMP_CALL:
+        if not (in_text and sym.type in (STT_FUNC, STT_SECTION)):
+            return f"the call resolves to {what}, which is not a function in .text"
+        src_reg = code[off + 1] & 0xF if bo == ">" else code[off + 1] >> 4
+        if src_reg != BPF_PSEUDO_CALL:
+            return f"the call to {what} has src_reg {src_reg}, not {BPF_PSEUDO_CALL}"
+    elif sec.is_exec:
+        if not in_text:
+            return f"the 64-bit load takes the address of {what}, not of a subprogram in .text"
+    elif not is_data_section(sec):
+        return f"the 64-bit load refers to {what}, which is neither maps nor global data"
+    return None
 
 
 def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
@@ -51,6 +73,11 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                                 "lives in a section that is not linked",
                                 file=obj.name, section=sec_name)
                     continue
+                if dst.is_exec and out_sym.section is not None:
+                    why = _bad_code_target(dst.data, off, out_sym, bo)
+                    if why:
+                        diags.error(f"relocation #{j}: {why}", file=obj.name, section=sec_name)
+                        continue
                 if src_sym.type == STT_SECTION:
                     target = layout.piece(obj, src_sym.shndx)
                     delta = target.offset if target is not None else 0
