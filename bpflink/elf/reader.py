@@ -493,6 +493,10 @@ class _Reader:
         if maps is None:
             return
         holders = [s for s in symbols if s.shndx == maps.index and s.type == STT_OBJECT]
+        for h in holders:           # libbpf creates maps from the DATASEC's variables only
+            if h.name not in defs:
+                raise FormatError(f"map '{h.name}' in .maps has no BTF variable in DATASEC "
+                                  "'.maps'", section=".BTF")
         for j, r in enumerate(relocations.get(maps.index, ())):
             where = f"relocation #{j} at offset {r.offset} of .maps"
             holder = next((h for h in holders if h.value <= r.offset < h.value + h.size), None)
