@@ -373,6 +373,9 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     bo, _, tdata, sdata = parse_header(raw, section)
     strings = _Strings(sdata, section)
     sget = strings.get
+    # Formatting the "what" of a lookup costs more than the lookup: try the
+    # pre-split cache first and build the message only on a miss.
+    cache = strings.cache
     types: list[BtfType] = [BtfType(Kind.UNKN)]
     hdr = struct.Struct(bo + "III")
     u32 = struct.Struct(bo + "I")
@@ -398,7 +401,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                               section=section)
         vlen = info & MAX_VLEN
         kflag = info >> 31
-        name = sget(name_off, f"type [{tid}] name")
+        name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
         t = BtfType(kind, name, ref, None, kflag)
         if kind is Kind.INT:
             need(4, tid)
@@ -410,22 +413,23 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
             pos += 12
         elif kind in (Kind.STRUCT, Kind.UNION):
             need(12 * vlen, tid)
-            t.data = [[sget(n, f"type [{tid}] member name"), ty, off]
+            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"), ty, off]
                       for n, ty, off in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
             pos += 12 * vlen
         elif kind is Kind.ENUM:
             need(8 * vlen, tid)
-            t.data = [[sget(n, f"type [{tid}] enumerator name"), v]
+            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"), v]
                       for n, v in two.iter_unpack(tdata[pos:pos + 8 * vlen])]
             pos += 8 * vlen
         elif kind is Kind.ENUM64:
             need(12 * vlen, tid)
-            t.data = [[sget(n, f"type [{tid}] enumerator name"), lo | (hi << 32)]
+            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"),
+                       lo | (hi << 32)]
                       for n, lo, hi in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
             pos += 12 * vlen
         elif kind is Kind.FUNC_PROTO:
             need(8 * vlen, tid)
-            t.data = [[sget(n, f"type [{tid}] parameter name"), ty]
+            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"), ty]
                       for n, ty in two.iter_unpack(tdata[pos:pos + 8 * vlen])]
             pos += 8 * vlen
         elif kind is Kind.VAR:
