@@ -33,7 +33,8 @@ CFLAGS = ["-target", "bpfel-freestanding-none", "-mcpu=v3", "-O2", "-g",
 def generate(args) -> list[Path]:
     work = ROOT / "bench" / "work" / f"{args.workload}-{args.units}x{args.funcs}"
     stamp = work / ".built"
-    units = [work / f"u{i}.o" for i in range(args.units)]
+    stem = "u" if args.workload == "synth" else "k"      # what each generator names its units
+    units = [work / f"{stem}{i}.o" for i in range(args.units)]
     if stamp.exists() and all(u.exists() for u in units):
         return units
     work.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,7 @@ def generate(args) -> list[Path]:
 
     def compile_unit(i: int) -> None:
         subprocess.run([sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra, "-c",
-                        f"u{i}.c", "-o", f"u{i}.o"], cwd=work, check=True)
+                        f"{stem}{i}.c", "-o", f"{stem}{i}.o"], cwd=work, check=True)
 
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
         list(pool.map(compile_unit, range(args.units)))
