@@ -139,7 +139,8 @@ _PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes
 _X86_64_VA_LIST_SIZE = 24
 
 
-def _find_libbpf_path() -> str | None:
+def find_libbpf_path() -> str | None:
+    """The libbpf 1.6 shared object inside the pylibbpf wheel, or None."""
     spec = importlib.util.find_spec("pylibbpf")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -213,7 +214,7 @@ def _get_lib() -> _Lib:
     global _lib
     with _lib_lock:
         if _lib is None:
-            path = _find_libbpf_path()
+            path = find_libbpf_path()
             if path is None:
                 raise ImportError("pylibbpf is not installed (its extension module carries libbpf)")
             _lib = _Lib(path)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import ctypes
 import functools
 
-from tests.kernel import _find_libbpf_path
+from tests.kernel import find_libbpf_path
 
 
 @functools.cache
 def _lib() -> ctypes.CDLL | None:
-    path = _find_libbpf_path()
+    path = find_libbpf_path()
     if path is None:
         return None
     lib = ctypes.CDLL(path)

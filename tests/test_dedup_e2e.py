@@ -20,11 +20,8 @@ bpftool to write ``vmlinux.h``, so it is a kernel test.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,11 +31,8 @@ from bpflink.btf.types import Btf, Kind
 from bpflink.elf.reader import read_object
 from tests.kernel import LoadedObject, LoadError
 from tests.scenarios import Scenario, bpftool_link, load_scenarios
+from tests.workloads import compile_units
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_BENCH = Path(os.environ.get("BPFLINK_SHARED", ROOT.parent / "shared")) / "bench"
-CFLAGS = ["-target", "bpfel-freestanding-none", "-mcpu=v3", "-O2", "-g",
-          "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fdebug-compilation-dir=."]
 BTF_REJECTED = "Error loading .BTF into kernel"
 
 
@@ -116,24 +110,6 @@ def test_corpus_btf_accepted_by_kernel(sc: Scenario, order, tmp_path, kernel):
 
 
 # -- workloads ----------------------------------------------------------------------------
-def compile_units(generator: str, args: list[str], work: Path, extra: list[str] = ()) -> list[Path]:
-    gen = SHARED_BENCH / generator
-    if not gen.exists():
-        pytest.skip(f"workload generator not found at {gen}")
-    pytest.importorskip("ziglang", reason="the pinned BPF compiler (ziglang) is not installed")
-    subprocess.run([sys.executable, str(gen), str(work), *args], check=True)
-    sources = sorted(work.glob("*.c"), key=lambda p: int(p.stem.lstrip("uk")))
-
-    def build(src: Path) -> Path:
-        subprocess.run([sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra, "-c", src.name,
-                        "-o", src.with_suffix(".o").name], cwd=work, check=True,
-                       capture_output=True)
-        return src.with_suffix(".o")
-
-    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        return list(pool.map(build, sources))
-
-
 @pytest.fixture(scope="module")
 def synth_units(tmp_path_factory) -> list[Path]:
     return compile_units("gen_synth.py", ["4", "16"], tmp_path_factory.mktemp("synth"))

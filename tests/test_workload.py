@@ -8,38 +8,18 @@ the kernel, what it returns in bpftool's link of the same inputs.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 import bpflink
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_BENCH = Path(os.environ.get("BPFLINK_SHARED", ROOT.parent / "shared")) / "bench"
-CFLAGS = ["-target", "bpfel-freestanding-none", "-mcpu=v3", "-O2", "-g",
-          "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fdebug-compilation-dir=."]
+from tests.workloads import compile_units
 
 
 @pytest.fixture(scope="module")
 def synth_units(tmp_path_factory) -> list[Path]:
-    gen = SHARED_BENCH / "gen_synth.py"
-    if not gen.exists():
-        pytest.skip(f"workload generator not found at {gen}")
-    pytest.importorskip("ziglang", reason="the pinned BPF compiler (ziglang) is not installed")
-    work = tmp_path_factory.mktemp("synth")
-    subprocess.run([sys.executable, str(gen), str(work), "16", "64"], check=True)
-
-    def build(i: int) -> Path:
-        subprocess.run([sys.executable, "-m", "ziglang", "cc", *CFLAGS, "-c", f"u{i}.c",
-                        "-o", f"u{i}.o"], cwd=work, check=True)
-        return work / f"u{i}.o"
-
-    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
-        return list(pool.map(build, range(16)))
+    return compile_units("gen_synth.py", ["16", "64"], tmp_path_factory.mktemp("synth"))
 
 
 def test_synth_links_deterministically(synth_units, tmp_path):
