@@ -310,6 +310,10 @@ class _Strings:
             pass                # get() reports the bad string when something uses it
         cache[0] = ""
         self.cache = cache
+        # Each offset inside a string decodes a fresh suffix, so many offsets into
+        # one long string would cost (offsets x length) memory: a 100 KB file could
+        # ask for gigabytes.  Suffix sharing in real tables stays far below this.
+        self.budget = 4 * len(blob) + 4096
 
     def get(self, off: int, what: str) -> str:
         s = self.cache.get(off)
@@ -323,6 +327,11 @@ class _Strings:
         if end < 0:
             raise FormatError(f"{what}: string at offset {off} has no terminating NUL",
                               section=self.section)
+        self.budget -= end - off
+        if self.budget < 0:
+            raise FormatError(f"{what}: string offsets point inside other strings so often "
+                              f"that reading them would take over 4x the {len(blob)}-byte "
+                              "string section", section=self.section)
         try:
             s = blob[off:end].decode()
         except UnicodeDecodeError:
