@@ -99,19 +99,43 @@ def read_object(data: bytes, name: str) -> InputObject:
         raise InputError([error(e.message, file=name, section=e.section, symbol=e.symbol)]) from None
 
 
-def _cstr(blob: bytes, off: int, what: str, section: str) -> str:
-    if off >= len(blob):
-        raise FormatError(f"{what}: name offset {off} is outside the string table "
-                          f"({len(blob)} bytes)", section=section)
-    end = blob.find(b"\0", off)
-    if end < 0:
-        raise FormatError(f"{what}: name at offset {off} has no terminating NUL "
-                          f"(string table is not terminated)", section=section)
-    try:
-        return blob[off:end].decode()
-    except UnicodeDecodeError:
-        raise FormatError(f"{what}: name at offset {off} is not valid UTF-8",
-                          section=section) from None
+class _Names:
+    """The names of one ELF string table: bounds-checked, each offset decoded once.
+
+    Without the cache every symbol naming one long string would decode its own
+    copy (memory of symbols x length from a small file); the budget bounds
+    offsets that point inside other strings the same way (btf.types._Strings).
+    """
+
+    def __init__(self, blob: bytes, section: str):
+        self.blob = blob
+        self.section = section
+        self.cache: dict[int, str] = {}
+        self.budget = 4 * len(blob) + 4096
+
+    def get(self, off: int, what: str) -> str:
+        s = self.cache.get(off)
+        if s is not None:
+            return s
+        blob, section = self.blob, self.section
+        if off >= len(blob):
+            raise FormatError(f"{what}: name offset {off} is outside the string table "
+                              f"({len(blob)} bytes)", section=section)
+        end = blob.find(b"\0", off)
+        if end < 0:
+            raise FormatError(f"{what}: name at offset {off} has no terminating NUL "
+                              f"(string table is not terminated)", section=section)
+        self.budget -= end - off
+        if self.budget < 0:
+            raise FormatError(f"{what}: name offsets point inside other names so often that "
+                              f"reading them would take over 4x the {len(blob)}-byte string "
+                              "table", section=section)
+        try:
+            s = self.cache[off] = blob[off:end].decode()
+        except UnicodeDecodeError:
+            raise FormatError(f"{what}: name at offset {off} is not valid UTF-8",
+                              section=section) from None
+        return s
 
 
 class _Reader:
@@ -198,14 +222,15 @@ class _Reader:
         names_hdr = raw[shstrndx]
         if names_hdr[1] != SHT_STRTAB:
             raise FormatError(f"section name table (section {shstrndx}) is not a string table")
-        names = self._slice(names_hdr[4], names_hdr[5], f"section #{shstrndx}")
+        names = _Names(self._slice(names_hdr[4], names_hdr[5], f"section #{shstrndx}"),
+                       ".shstrtab")
         sections: list[Section] = []
         for i, (sh_name, sh_type, flags, _addr, off, size, link, info, align, entsize) in \
                 enumerate(raw):
             if i == 0:
                 sections.append(Section(0, "", 0, 0, 0, 0, 0, 0, 0, 0))
                 continue
-            sname = _cstr(names, sh_name, f"section #{i}", ".shstrtab")
+            sname = names.get(sh_name, f"section #{i}")
             if not sname:
                 raise FormatError(f"section #{i} has an empty name")
             if sh_type not in KNOWN_SECTION_TYPES:
@@ -262,7 +287,7 @@ class _Reader:
         if not 0 < symtab.link < len(sections) or sections[symtab.link].type != SHT_STRTAB:
             raise FormatError(f"symbol table's string table (section #{symtab.link}) is missing "
                               "or not a string table", section=sname)
-        strtab = sections[symtab.link].data
+        strtab = _Names(sections[symtab.link].data, sections[symtab.link].name)
         nsec = len(sections)
         symbols: list[Symbol] = []
         for i, (st_name, info, other, shndx, value, size) in enumerate(
@@ -272,7 +297,7 @@ class _Reader:
                     raise FormatError("symbol #0 is not the null symbol", section=sname)
                 symbols.append(Symbol(0, "", 0, 0, 0, 0, 0, 0, 0))
                 continue
-            name = _cstr(strtab, st_name, f"symbol #{i}", sections[symtab.link].name)
+            name = strtab.get(st_name, f"symbol #{i}")
             bind, stype, vis = info >> 4, info & 0xF, other & 0x3
             what = f"symbol '{name}'" if name else f"symbol #{i}"
             if bind not in (STB_LOCAL, STB_GLOBAL, STB_WEAK):
