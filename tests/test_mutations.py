@@ -373,6 +373,53 @@ def test_tiny_file_claiming_gigabytes_links_under_an_address_space_limit(tmp_pat
         assert not out.exists()
 
 
+def _append_and_point(v: ElfView, d: bytearray, sec: str, blob: bytes) -> None:
+    """Put ``blob`` at the end of the file and make section ``sec`` be it."""
+    off = len(d)
+    d += blob
+    put(d, v.by_name(sec).hdr_off + 24, "Q", off, v.bo)
+    put(d, v.by_name(sec).hdr_off + 32, "Q", len(blob), v.bo)
+
+
+def _btf_names_inside_one_long_string(v, d):
+    """4000 INT types, each named by a different offset into one 40 KB string."""
+    n, length = 4000, 40000
+    strs = b"\0" + b"A" * length + b"\0"
+    types = b"".join(struct.pack("<IIII", 1 + (i * 7) % length, 1 << 24, 4, 32)
+                     for i in range(n))
+    _append_and_point(v, d, ".BTF", struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(types),
+                                                 len(types), len(strs)) + types + strs)
+
+
+def _symbols_naming_one_long_string(v, d):
+    """4000 symbols naming 50 offsets of one 40 KB name."""
+    strtab = v.by_name(".strtab")
+    base = strtab.size
+    _append_and_point(v, d, ".strtab",
+                      v.data[strtab.offset:strtab.offset + base] + b"B" * 40000 + b"\0")
+    syms = v.data[v.symtab.offset:v.symtab.offset + v.symtab.size] + b"".join(
+        struct.pack("<IBBHQQ", base + i % 50, 0, 0, 0xFFF1, 0, 0) for i in range(4000))
+    _append_and_point(v, d, ".symtab", syms)
+
+
+@pytest.mark.parametrize("edit", [_btf_names_inside_one_long_string,
+                                  _symbols_naming_one_long_string],
+                         ids=["btf-names", "symbol-names"])
+def test_names_pointing_into_one_long_string_do_not_multiply_memory(edit):
+    """Once 535 MB for a 105 KB file (each offset decoded its own copy of the suffix)."""
+    v = ElfView(tiny_object())
+    d = bytearray(v.data)
+    edit(v, d)
+    tracemalloc.start()
+    try:
+        with pytest.raises(bpflink.LinkError, match="take over 4x the"):
+            oracle.link_datas(["long.o"], [bytes(d)])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * len(d) + (4 << 20), f"peak {peak} for {len(d)} bytes"
+
+
 def test_tiny_object_itself_links_and_reads_back():
     """The claims above are about a valid object, so only the claim is refused."""
     out = judge(["tiny.o"], [tiny_object()])
