@@ -11,6 +11,7 @@ larger than the file itself.
 
 from __future__ import annotations
 
+import bisect
 import struct
 from dataclasses import dataclass, field
 
@@ -517,14 +518,18 @@ class _Reader:
         maps = by_name.get(".maps")
         if maps is None:
             return
-        holders = [s for s in symbols if s.shndx == maps.index and s.type == STT_OBJECT]
+        holders = sorted((s for s in symbols if s.shndx == maps.index and s.type == STT_OBJECT),
+                         key=lambda s: s.value)
         for h in holders:           # libbpf creates maps from the DATASEC's variables only
             if h.name not in defs:
                 raise FormatError(f"map '{h.name}' in .maps has no BTF variable in DATASEC "
                                   "'.maps'", section=".BTF")
+        starts = [h.value for h in holders]
         for j, r in enumerate(relocations.get(maps.index, ())):
             where = f"relocation #{j} at offset {r.offset} of .maps"
-            holder = next((h for h in holders if h.value <= r.offset < h.value + h.size), None)
+            k = bisect.bisect_right(starts, r.offset) - 1       # the map starting last before
+            holder = holders[k] if k >= 0 and r.offset < holders[k].value + holders[k].size \
+                else None
             d = defs.get(holder.name) if holder is not None else None
             if d is None:
                 raise FormatError(f"{where} lies in no map defined in BTF",
