@@ -19,6 +19,7 @@ BTF_MAGIC = 0xEB9F
 BTF_VERSION = 1
 HDR_SIZE = 24
 MAX_VLEN = 0xFFFF
+MAX_RESOLVE_DEPTH = 32          # the kernel's limit on nested type resolution (btf.c)
 
 
 class Kind(IntEnum):
@@ -537,6 +538,34 @@ def check_cycles(btf: Btf, section: str = ".BTF") -> None:
         t = types[tid]
         raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') refers to itself "
                           "without passing through a struct or union", section=section)
+    # The chains resolve() and type_size() walk (modifiers, typedefs, VAR, array
+    # elements) are acyclic now; bound their length as the kernel does
+    # (MAX_RESOLVE_DEPTH), so that each walk is short: otherwise thousands of
+    # variables behind one long typedef chain cost variables x length.
+    walks = MODIFIER_KINDS | {Kind.VAR}
+    depth = [0] * len(types)
+    for start in range(1, len(types)):
+        path = []
+        tid = start
+        while tid and not depth[tid]:
+            t = types[tid]
+            if t.kind in walks:
+                nxt = t.ref
+            elif t.kind is Kind.ARRAY:
+                nxt = t.data[0]
+            else:
+                break
+            path.append(tid)
+            tid = nxt
+        d = depth[tid] if tid else 0
+        for tid in reversed(path):
+            d += 1
+            depth[tid] = d
+        if d > MAX_RESOLVE_DEPTH:
+            t = types[start]
+            raise FormatError(f"type [{start}] ({t.kind.name} '{t.name}') is behind {d} "
+                              "typedefs, modifiers or array dimensions; the kernel resolves "
+                              f"at most {MAX_RESOLVE_DEPTH}", section=section)
 
 
 def validate_ids(btf: Btf, section: str = ".BTF") -> None:
