@@ -420,6 +420,29 @@ def test_names_pointing_into_one_long_string_do_not_multiply_memory(edit):
     assert peak < 16 * len(d) + (4 << 20), f"peak {peak} for {len(d)} bytes"
 
 
+def test_thousands_of_variables_behind_one_long_typedef_chain_are_quick():
+    """Each DATASEC entry's size walk followed the whole chain: 161 KB took 4.7 s, growing
+    quadratically.  Chains are now capped as the kernel caps them (32)."""
+    import time
+
+    depth = nvars = 4000
+    strs = b"\0int\0t\0v\0.bss\0"
+    types = [struct.pack("<IIII", 1, 1 << 24, 4, 32)]
+    types += [struct.pack("<III", 5, 8 << 24, 1 + i) for i in range(depth)]        # typedefs
+    types += [struct.pack("<IIII", 7, 14 << 24, 1 + depth, 0)] * nvars             # static VARs
+    types.append(struct.pack("<III", 9, (15 << 24) | nvars, 0) + b"".join(
+        struct.pack("<III", depth + 2 + i, 0, 4) for i in range(nvars)))          # DATASEC .bss
+    blob = b"".join(types)
+    v = ElfView(tiny_object(bss_size=1 << 20))
+    d = bytearray(v.data)
+    _append_and_point(v, d, ".BTF", struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(blob),
+                                                 len(blob), len(strs)) + blob + strs)
+    t = time.perf_counter()
+    with pytest.raises(bpflink.LinkError, match="the kernel resolves at most 32"):
+        oracle.link_datas(["deep.o"], [bytes(d)])
+    assert time.perf_counter() - t < 2.0
+
+
 def test_tiny_object_itself_links_and_reads_back():
     """The claims above are about a valid object, so only the claim is refused."""
     out = judge(["tiny.o"], [tiny_object()])
