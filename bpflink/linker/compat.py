@@ -24,10 +24,18 @@ def _kind_name(btf: Btf, tid: int) -> str:
 
 
 def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
-                 depth: int = 0) -> str | None:
+                 depth: int = 0, seen: set | None = None) -> str | None:
     """Why ``b1[id1]`` and ``b2[id2]`` are incompatible, or None."""
     if depth > 64:
         return None     # deep recursion only happens through pointers, which are lenient
+    # A pair met again is compatible (a mismatch would have ended the walk), so
+    # types shared by many members are compared once: without this, structs
+    # nesting a shared struct ten times per level cost 10^levels.
+    if seen is None:
+        seen = set()
+    if (id1, id2, exact) in seen:
+        return None
+    seen.add((id1, id2, exact))
     id1, t1 = b1.resolve(id1)
     id2, t2 = b2.resolve(id2)
     if not exact and (t1.kind is Kind.FWD) != (t2.kind is Kind.FWD):
@@ -49,15 +57,15 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
             return f"{k.name.lower()} '{t1.name}' size {t1.ref} vs {t2.ref}"
         return None
     if k is Kind.PTR:
-        return btf_mismatch(b1, t1.ref, b2, t2.ref, False, depth + 1)
+        return btf_mismatch(b1, t1.ref, b2, t2.ref, False, depth + 1, seen)
     if k is Kind.ARRAY:
-        return btf_mismatch(b1, t1.data[0], b2, t2.data[0], exact, depth + 1)
+        return btf_mismatch(b1, t1.data[0], b2, t2.data[0], exact, depth + 1, seen)
     if k in (Kind.FUNC, Kind.VAR):
         static1 = t1.linkage == (FUNC_STATIC if k is Kind.FUNC else VAR_STATIC)
         static2 = t2.linkage == (FUNC_STATIC if k is Kind.FUNC else VAR_STATIC)
         if static1 != static2:
             return f"{k.name.lower()} '{t1.name}' linkage differs (static vs global)"
-        return btf_mismatch(b1, t1.ref, b2, t2.ref, exact, depth + 1)
+        return btf_mismatch(b1, t1.ref, b2, t2.ref, exact, depth + 1, seen)
     if k in (Kind.STRUCT, Kind.UNION):
         if not exact:
             return None
@@ -69,7 +77,7 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
                 return f"{k.name.lower()} '{t1.name}' member #{i} is '{m1[0]}' vs '{m2[0]}'"
             if m1[2] != m2[2]:
                 return f"{k.name.lower()} '{t1.name}' member '{m1[0]}' offsets differ"
-            why = btf_mismatch(b1, m1[1], b2, m2[1], exact, depth + 1)
+            why = btf_mismatch(b1, m1[1], b2, m2[1], exact, depth + 1, seen)
             if why:
                 return f"{k.name.lower()} '{t1.name}' member '{m1[0]}': {why}"
         return None
@@ -77,10 +85,10 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
         if len(t1.data) != len(t2.data):
             return f"{len(t1.data)} vs {len(t2.data)} parameters"
         for i, (p1, p2) in enumerate(zip(t1.data, t2.data)):
-            why = btf_mismatch(b1, p1[1], b2, p2[1], exact, depth + 1)
+            why = btf_mismatch(b1, p1[1], b2, p2[1], exact, depth + 1, seen)
             if why:
                 return f"parameter #{i + 1}: {why}"
-        why = btf_mismatch(b1, t1.ref, b2, t2.ref, exact, depth + 1)
+        why = btf_mismatch(b1, t1.ref, b2, t2.ref, exact, depth + 1, seen)
         return f"return type: {why}" if why else None
     return f"unsupported BTF kind {k.name}"
 
