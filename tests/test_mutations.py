@@ -443,6 +443,29 @@ def test_thousands_of_variables_behind_one_long_typedef_chain_are_quick():
     assert time.perf_counter() - t < 2.0
 
 
+def test_comparing_types_that_share_substructs_is_not_exponential():
+    """Two inputs declaring one global of a type whose structs each hold a shared struct
+    100 times: comparing them walked 100^levels member pairs."""
+    import time
+
+    from bpflink.btf.types import Btf, BtfType, Kind
+    from bpflink.linker.compat import btf_mismatch
+
+    def dag(levels: int, int_size: int) -> tuple[Btf, int]:
+        b = Btf()
+        prev = b.add(BtfType(Kind.INT, "int", int_size, 32))
+        for level in range(levels):
+            prev = b.add(BtfType(Kind.STRUCT, f"s{level}", 4, [[f"m{i}", prev, 0]
+                                                               for i in range(100)]))
+        return b, prev
+
+    (a, ta), (b, tb) = dag(20, 4), dag(20, 8)
+    t = time.perf_counter()
+    assert btf_mismatch(a, ta, a, ta) is None
+    assert "size 4 vs 8" in btf_mismatch(a, ta, b, tb)
+    assert time.perf_counter() - t < 1.0
+
+
 def test_tiny_object_itself_links_and_reads_back():
     """The claims above are about a valid object, so only the claim is refused."""
     out = judge(["tiny.o"], [tiny_object()])
