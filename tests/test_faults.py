@@ -273,9 +273,9 @@ main_entry()
 
 
 @pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"),
-                                           (signal.SIGTERM, 128 + signal.SIGTERM,
-                                            "terminated")],
-                         ids=["SIGINT", "SIGTERM"])
+                                           (signal.SIGTERM, 128 + signal.SIGTERM, "terminated"),
+                                           (signal.SIGHUP, 128 + signal.SIGHUP, "terminated")],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_signal_during_the_write(tmp_path, sig, code, word):
     out = tmp_path / "out.o"
     out.write_bytes(OLD)
