@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         "slowest": slowest["description"] if slowest else "",
         "slowest_retimed": retimed,
         "elapsed_seconds": round(elapsed, 1), "seed": args.seed, "start": args.start,
+        "seeds": len(mutators.load_seeds()),
         "workers": args.workers, "timeout": args.timeout, "mem_mb": args.mem_mb,
         "crash_groups": {k: {"count": len(v), "examples": [
             {"index": r["index"], "description": r["description"], "detail": r["detail"][-300:]}
@@ -301,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in retimed:
             print(f"  re-timed {r['seconds']:.4f} s (was {r['observed']:.4f})  "
                   f"{r['description'][:110]}")
-        print(f"elapsed   {elapsed:.1f} s on {args.workers} worker(s), seed {args.seed}")
+        print(f"elapsed   {elapsed:.1f} s on {args.workers} worker(s), seed {args.seed}, "
+              f"{figures['seeds']} corpus input sets")
         for group, info in figures["crash_groups"].items():
             print(f"\n{info['count']} x {group}")
             for ex in info["examples"]:
