@@ -38,6 +38,30 @@ class LinkOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+MAX_INPUT = 1 << 30             # BPF objects are kilobytes to megabytes
+
+
+def _read_input(path: str) -> bytes:
+    """Read an input, but not an endless one: /dev/zero, or a pipe that never ends.
+
+    What is neither ELF nor an archive is refused after its first bytes, and
+    nothing is read past MAX_INPUT; either would otherwise fill memory.
+    """
+    from .archive import MAGIC
+
+    with open(path, "rb") as fh:
+        head = fh.read(len(MAGIC))
+        if not (head.startswith(b"\x7fELF") or head == MAGIC) and len(head) == len(MAGIC):
+            raise FormatError("not an ELF file")
+        chunks, total = [head], len(head)
+        while chunk := fh.read(1 << 20):        # read(n) would allocate n up front
+            total += len(chunk)
+            if total > MAX_INPUT:
+                raise FormatError(f"input is larger than {MAX_INPUT} bytes; not a BPF object")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
                 diags: Diagnostics) -> list[InputObject]:
     """Phase 1: read and validate every input (all of them, to report every bad one)."""
@@ -47,10 +71,12 @@ def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
     for name, data, path in sources:
         if data is None:
             try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
+                data = _read_input(path)
             except OSError as e:
                 diags.error(f"cannot read input: {e.strerror or e}", file=name)
+                continue
+            except FormatError as e:
+                diags.error(e.message, file=name)
                 continue
         try:
             for member_name, member in expand(name, data):
