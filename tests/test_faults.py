@@ -1,14 +1,14 @@
 """Faults around the output: nothing partial, nothing left behind, nothing overwritten.
 
-Every failing case below checks the same three things (:func:`assert_clean`):
+Every failing case below checks the same three things (:meth:`Snapshot.assert_clean`):
 no partial output (a missing output stays missing, never 0 bytes), no
 temporary file left in the output directory, and an existing output untouched
-(same bytes, same inode).  The faults: an unwritable directory (as an
-unprivileged user, and a read-only mount), a full disk (a 16 KiB tmpfs when
-root may mount one, and ENOSPC injected into os.write), EIO from fsync, an
-input that vanishes between add_file and link, a FIFO that ends early,
-SIGINT and SIGTERM in the middle of the write, and an output that is one of
-the inputs.
+(same bytes, same inode).  The faults: an unwritable directory (chmod 555,
+root dropping CAP_DAC_OVERRIDE; and a read-only mount), a full disk (a 16 KiB
+tmpfs when root may mount one, and ENOSPC injected into os.write), EIO from
+fsync, a failing rename, an input that vanishes between add_file and link, a
+FIFO that ends early, /dev/zero and /dev/null as inputs, SIGINT, SIGTERM and
+SIGHUP in the middle of the write, and an output that is one of the inputs.
 """
 
 from __future__ import annotations
@@ -247,6 +247,21 @@ def test_fifo_with_whole_object_links(tmp_path):
     t.start()
     assert bpflink.link([fifo, B]).data == expected_output()
     t.join(10)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_endless_or_empty_device_as_input(device, tmp_path):
+    """/dev/zero never ends: it was read into memory until MemoryError (a traceback)."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+
+    out = tmp_path / "out.o"
+    proc = run_cli(device, B, "-o", out, preexec_fn=cap)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(f"bpflink: error: {device}: not an ELF file"), proc.stderr
+    assert not out.exists() and sorted(os.listdir(tmp_path)) == []
 
 
 def test_input_is_a_directory(tmp_path, out):
