@@ -515,6 +515,10 @@ class _Reader:
                 for vtid, _off, _size in t.data:
                     v = btf[vtid]
                     defs[v.name] = _map_def(btf, v.ref, f"map '{v.name}'")
+        for s in symbols:
+            if s.name in defs and s.visibility == STV_HIDDEN and s.bind != STB_LOCAL:
+                raise FormatError(f"map '{s.name}' is hidden; libbpf makes hidden globals "
+                                  "static and supports only global maps", section=".BTF")
         maps = by_name.get(".maps")
         if maps is None:
             return
@@ -610,6 +614,11 @@ def _map_def(btf: Btf, tid: int, what: str, inner: bool = False) -> dict:
         elif mname == "values" and not inner:
             if i != len(st.data) - 1:
                 raise bad("'values' must be the last field")
+            arr = btf[mtype]                # libbpf takes it as is: no typedef allowed
+            if arr.kind is not Kind.ARRAY or arr.data[2]:
+                raise bad("'values' is not a zero-sized array (__array)")
+            if ints.get("value_size", 4) != 4:
+                raise bad(f"value_size {ints['value_size']} conflicts with 'values' (4)")
             elem = btf.resolve(mt.data[0])[1] if mt.kind is Kind.ARRAY else None
             if elem is None or elem.kind is not Kind.PTR:
                 raise bad("'values' is not an array of pointers (__array)")
