@@ -211,6 +211,13 @@ def _map_member_to_int(map_name: str, field: str):
     return corrupt
 
 
+def _values_array_sized(v, d):              # outer's __array(values, ...) gets 2 elements
+    var = _btf(v, "outer", kind=14)
+    values = struct.unpack_from(v.bo + "I", v.data, _member(v, var["ref"], "values") + 4)[0]
+    arr = next(r for r in v.btf_named() if r["id"] == values)
+    put(d, arr["off"] + 12 + 8, "I", 2, v.bo)
+
+
 CROSS_A = CORPUS / "cross_call" / "a.o"
 DATA_A = CORPUS / "data_sections" / "a.o"
 MAP_A = CORPUS / "extern_map" / "a.o"
@@ -264,6 +271,8 @@ REGRESSIONS = [
     ("map-in-map-slot-holds-license", MIM_A,
      lambda v, d: _reloc_sym(v, d, ".rel.maps", 0, v.symbol("LICENSE")["index"]),
      "puts 'LICENSE' in a slot of map 'outer', which holds maps"),
+    ("map-in-map-values-with-a-size", MIM_A, _values_array_sized, "not a zero-sized array"),
+    ("hidden-map", MAP_A, lambda v, d: _sym(v, d, "counts", "st_other", 2), "is hidden"),
     ("static-map", MAP_A,
      lambda v, d: put(d, _btf(v, "a_only", kind=14)["off"] + 12, "I", 0, v.bo), "static map"),
 ]
