@@ -7,6 +7,12 @@ and index is checked against the file before it is used, so a corrupt or
 hostile file gives one :class:`~bpflink.errors.InputError` naming the file
 and section, never an exception from deep inside, and never an allocation
 larger than the file itself.
+
+Beyond the format, each input is held to the rules libbpf applies when it
+opens an object -- what a relocation in code may patch and target, BTF
+DATASECs agreeing with the symbol table, map definitions, kconfig extern
+types -- so a bad input is refused here, naming it, instead of producing an
+output libbpf refuses (docs/guarantees.md).
 """
 
 from __future__ import annotations
