@@ -73,6 +73,7 @@ class TagUse:
     component: int                      # DECL_TAG component_idx (-1: the type itself)
     sites: list[FuncId] = field(default_factory=list)        # functions it sits on
     candidates: list[FuncId] = field(default_factory=list)   # functions named `value`
+    files: list[str] = field(default_factory=list)           # inputs whose BTF has this tag
 
 
 @dataclass
@@ -267,6 +268,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
         return
     btf = linked.btf
     by_func_info: dict[int, list[FuncId]] | None = None
+    tag_files = _tag_origins(linked)
     uses: list[TagUse] = []
     seen: set[tuple[str, FuncId | str, str]] = set()
     for t in btf.types[1:]:
@@ -285,6 +287,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
             use.sites = _tag_sites(graph, on.name, by_func_info.get(t.ref, []))
         if use.value:
             use.candidates = functions_named(graph, use.value)
+        use.files = tag_files.get((use.tag, use.on_name), [])
         # Unmerged BTF can hold the same tag twice on one function: count it once.
         key = (use.tag, tuple(use.sites) if use.sites else use.on_name, use.on_kind)
         if key in seen:
@@ -295,6 +298,24 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
             for site in use.sites:
                 _add_edge(graph, site, use.candidates[0], rule.kind)
     graph.graph["tags"] = uses
+
+
+def _tag_origins(linked: LinkedObject) -> dict[tuple[str, str], list[str]]:
+    """(tag, name of what it sits on) -> the inputs whose BTF carries it, in input order.
+
+    The merged BTF no longer says where a tag came from; a tag that cannot be
+    placed on a function still needs a file in its diagnostic.
+    """
+    display = _display_names(linked)
+    out: dict[tuple[str, str], list[str]] = {}
+    for obj in linked.inputs:
+        types = obj.btf.types
+        for t in types:
+            if t.kind is Kind.DECL_TAG and 0 < t.ref < len(types):
+                files = out.setdefault((t.name, types[t.ref].name), [])
+                if display[id(obj)] not in files:
+                    files.append(display[id(obj)])
+    return out
 
 
 def _tag_sites(graph: DiGraph, func_name: str, located: list[FuncId]) -> list[FuncId]:

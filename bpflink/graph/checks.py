@@ -73,8 +73,29 @@ def _at(graph: GraphLike, n: FuncId) -> dict:
     return {"file": d["file"], "section": d["section"], "symbol": d["name"]}
 
 
+def _btf_at(use: TagUse) -> dict:
+    """Where a tag that sits on no function is reported: its (first) input's BTF."""
+    return {"file": use.files[0] if use.files else None, "section": ".BTF",
+            "symbol": use.on_name or None,
+            "notes": [f"also in {f}" for f in use.files[1:]]}
+
+
+SHOWN_FRAMES = 12      # a chain longer than this is cut in messages: the cause shows early
+
+
 def _chain(graph: GraphLike, path: Iterable[FuncId]) -> str:
-    return " -> ".join(graph.nodes[n]["name"] for n in path)
+    path = list(path)
+    names = [graph.nodes[n]["name"] for n in path[:SHOWN_FRAMES]]
+    if len(path) > SHOWN_FRAMES:
+        names.append(f"... ({len(path) - SHOWN_FRAMES} more)")
+    return " -> ".join(names)
+
+
+def _chain_notes(graph: GraphLike, path: list[FuncId]) -> list[str]:
+    notes = [describe(graph, n) for n in path[:SHOWN_FRAMES]]
+    if len(path) > SHOWN_FRAMES:
+        notes.append(f"... and {len(path) - SHOWN_FRAMES} more frames")
+    return notes
 
 
 # -- the checks ----------------------------------------------------------------------------
@@ -116,12 +137,11 @@ def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> bool:
         on = (f"{use.on_kind} {use.on_name}" if use.component == -1
               else f"component {use.component} of {use.on_kind} {use.on_name}")
         diags.error(f"{use.tag} sits on {on}; {rule.kind} tags belong on {where}",
-                    section=".BTF", symbol=use.on_name or None)
+                    **_btf_at(use))
         return False
     if not use.sites:
         diags.error(f"{use.tag} sits on {use.on_name}, which is not a function of the output; "
-                    f"{rule.kind} tags belong on {where}",
-                    section=".BTF", symbol=use.on_name or None)
+                    f"{rule.kind} tags belong on {where}", **_btf_at(use))
         return False
     bad = [s for s in use.sites if not graph.nodes[s]["entry"]]
     for s in bad:
@@ -313,12 +333,14 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
         if frames > MAX_CALL_FRAMES:
             diags.error(f"call chain too deep: {frames} frames, the verifier allows "
                         f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}",
-                        notes=[describe(graph, n) for n in chain], **_at(graph, root),
+                        notes=_chain_notes(graph, chain), **_at(graph, root),
                         hint="mark some of these functions __always_inline, or merge them")
         total, chain = stack_of.longest(root)
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
-                                for n in chain)
+                                for n in chain[:SHOWN_FRAMES])
+            if len(chain) > SHOWN_FRAMES:
+                sizes += f" -> ... ({len(chain) - SHOWN_FRAMES} more)"
             diags.warning(f"call chain may need {total} bytes of stack, more than the "
                           f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}", **_at(graph, root),
                           hint="the figure is estimated from each function's r10-relative "
