@@ -96,7 +96,6 @@ def _complete_extern_protos(out: Btf, aliases) -> None:
 def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
                       diags: Diagnostics) -> None:
     entries: dict[str, list[tuple[int, int, list[int]]]] = {}
-    ephemeral: dict[str, bool] = {}
     datasec_ids: list[tuple[TypeMap, int, str]] = []
     seq = 0
     for obj in inputs:
@@ -109,7 +108,6 @@ def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
             src = obj.section(t.name)
             piece = layout.piece(obj, src.index) if src is not None else None
             aliased = src is not None and (id(obj), src.index) in layout.aliases
-            ephemeral.setdefault(t.name, src is None)
             lst = entries.setdefault(t.name, [])
             for vtid, off, size in t.data:
                 vt = types[vtid]
@@ -139,7 +137,8 @@ def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
     for name in order:
         sec = layout.by_name.get(name)
         lst = entries[name]
-        if not ephemeral.get(name, False) or sec is not None:
+        if sec is not None:     # .ksyms/.kconfig keep declaration order; the kernel
+                                # requires sorted offsets only in real sections
             lst.sort(key=lambda e: (e[0], e[1]))
         ids[name] = out.add(BtfType(Kind.DATASEC, name, sec.size if sec else 0,
                                     [e[2] for e in lst]))
