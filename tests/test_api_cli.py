@@ -146,3 +146,19 @@ def test_identical_licenses_collapse_to_one_section_and_symbol():
     assert [s.name for s in out.sections].count("license") == 1
     assert out.section("license").data == b"GPL\0"
     assert [s.name for s in out.symbols].count("LICENSE") == 1
+
+
+def test_same_named_sections_must_agree_in_type_and_flags(tmp_path, capsys):
+    """Two '.text' sections, one of them writable: refused, naming both inputs."""
+    from tests.test_reader_errors import Elf
+
+    b = Elf((CORPUS / "cross_call" / "b.o").read_bytes())
+    b.set_shdr(".text", 2, b.shdr(b.index(".text"))[2] | 0x1)      # SHF_WRITE
+    bad = tmp_path / "b.o"
+    bad.write_bytes(bytes(b.data))
+    rc = cli_main([str(CROSS[0]), str(bad), "-o", str(tmp_path / "out.o")])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.startswith(f"bpflink: error: {bad}: section .text: section type or flags differ "
+                          f"from the same-named section in {CROSS[0]}"), err
+    assert not (tmp_path / "out.o").exists()
