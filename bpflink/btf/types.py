@@ -464,8 +464,9 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                                   section=section)
         types.append(t)
     btf = Btf(types)
-    validate_ids(btf, section)
-    check_cycles(btf, section)
+    refs = _ref_lists(types)
+    validate_ids(btf, section, refs)
+    check_cycles(btf, section, refs)
     return btf, bo == ">"
 
 
@@ -497,18 +498,8 @@ def _find_cycle(refs: list) -> int | None:
     return None
 
 
-def check_cycles(btf: Btf, section: str = ".BTF") -> None:
-    """Reject reference cycles that do not describe a recursive type.
-
-    A legitimate cycle (``struct list { struct list *next; }``) passes through
-    a pointer *and* through a struct or union.  Without a pointer
-    (``typedef A -> const B -> A``, a struct holding itself by value) the
-    type has no size; without a struct or union (``PTR -> CONST -> PTR``,
-    ``PTR -> ARRAY -> PTR``) it describes nothing.  The kernel and libbpf's
-    dedup refuse both, and they would send :meth:`Btf.resolve`,
-    :meth:`Btf.type_size` and every recursive walk round forever.
-    """
-    types = btf.types
+def _ref_lists(types: list[BtfType]) -> list:
+    """Type ID -> the IDs it references (void left out), built once per parse."""
     single = REF_KINDS - {Kind.PTR, Kind.FUNC_PROTO}
     refs: list = []
     for t in types:             # spelled out per kind: this loop is on the parse hot path
@@ -525,6 +516,23 @@ def check_cycles(btf: Btf, section: str = ".BTF") -> None:
             refs.append([v[0] for v in t.data])
         else:                   # INT, ENUM, FWD, FLOAT... reference nothing
             refs.append(())
+    return refs
+
+
+def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
+    """Reject reference cycles that do not describe a recursive type.
+
+    A legitimate cycle (``struct list { struct list *next; }``) passes through
+    a pointer *and* through a struct or union.  Without a pointer
+    (``typedef A -> const B -> A``, a struct holding itself by value) the
+    type has no size; without a struct or union (``PTR -> CONST -> PTR``,
+    ``PTR -> ARRAY -> PTR``) it describes nothing.  The kernel and libbpf's
+    dedup refuse both, and they would send :meth:`Btf.resolve`,
+    :meth:`Btf.type_size` and every recursive walk round forever.
+    """
+    types = btf.types
+    if refs is None:
+        refs = _ref_lists(types)
     no_ptr = [() if t.kind is Kind.PTR else r for t, r in zip(types, refs)]
     tid = _find_cycle(no_ptr)
     if tid is not None:
@@ -568,16 +576,25 @@ def check_cycles(btf: Btf, section: str = ".BTF") -> None:
                               f"at most {MAX_RESOLVE_DEPTH}", section=section)
 
 
-def validate_ids(btf: Btf, section: str = ".BTF") -> None:
+_CHECKED_KINDS = frozenset({Kind.FUNC, Kind.VAR, Kind.DECL_TAG, Kind.DATASEC})
+
+
+def validate_ids(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
     """Every referenced type ID exists; kinds that need a non-void target have one."""
-    n = len(btf.types)
-    for tid, t in enumerate(btf.types):
-        for ref in t.type_ids():
-            if ref >= n:
-                raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
-                                  f"type [{ref}], but there are only {n - 1} types",
-                                  section=section)
+    types = btf.types
+    n = len(types)
+    if refs is None:
+        refs = _ref_lists(types)
+    for tid, r in enumerate(refs):
+        if r and max(r) >= n:
+            t = types[tid]
+            raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
+                              f"type [{max(r)}], but there are only {n - 1} types",
+                              section=section)
+    for tid, t in enumerate(types):
         k = t.kind
+        if k not in _CHECKED_KINDS:
+            continue
         if k in (Kind.FUNC, Kind.VAR, Kind.DECL_TAG) and t.ref == 0:
             raise FormatError(f"type [{tid}] ({k.name} '{t.name}') references void",
                               section=section)
