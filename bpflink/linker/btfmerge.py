@@ -111,6 +111,13 @@ def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
             lst = entries.setdefault(t.name, [])
             for vtid, off, size in t.data:
                 vt = types[vtid]
+                if aliased:
+                    # A later input's license/version: its bytes are the twin's, which
+                    # the twin's own DATASEC describes.  Its variables have no symbol
+                    # in the output (statics and globals alike: resolution skips them),
+                    # so an entry here would overlap the twin's and name a variable
+                    # libbpf cannot find ('char _license[]' next to 'char LICENSE[]').
+                    continue
                 if _is_global(vt):
                     if reps.get(vt.name) != (id(obj), vtid):
                         continue        # the winning definition's entry stands for it
@@ -125,8 +132,6 @@ def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
                         off = g.out.value
                     elif piece is not None:
                         off += piece.offset
-                elif aliased:
-                    continue
                 elif piece is not None:
                     off += piece.offset
                 lst.append((off, seq, [m[vtid], off, size]))
