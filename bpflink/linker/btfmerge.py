@@ -49,9 +49,11 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
         types = obj.btf.types
         m: TypeMap = [0] * len(types)
         maps[id(obj)] = m
+        collapsed = _collapsed_vars(obj, layout, globals_)
         for tid in range(1, len(types)):
             t = types[tid]
-            if t.kind is Kind.DATASEC:
+            if t.kind is Kind.DATASEC or tid in collapsed or \
+                    (t.kind is Kind.DECL_TAG and t.ref in collapsed):
                 continue
             if _is_global(t):
                 rep = reps.setdefault(t.name, (id(obj), tid))
@@ -69,6 +71,30 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
         new.remap(m.__getitem__)
     _complete_extern_protos(out, aliases)
     return out, maps
+
+
+def _collapsed_vars(obj: InputObject, layout: Layout,
+                    globals_: dict[str, GlobalSymbol]) -> set[int]:
+    """VARs of this input's license/version when another input's identical one is kept.
+
+    Their section is not linked and resolution skips their symbols, so, as
+    libbpf's linker does, they are left out of the output BTF (with any decl
+    tag on them): a global one named unlike the kept one ('_license' next to
+    'LICENSE') would otherwise stay behind as a VAR of no DATASEC.  A global
+    that some linked input also has is mapped to that input's VAR instead.
+    """
+    out: set[int] = set()
+    for t in obj.btf.types:
+        if t.kind is not Kind.DATASEC:
+            continue
+        src = obj.section(t.name)
+        if src is None or (id(obj), src.index) not in layout.aliases:
+            continue
+        for vtid, _off, _size in t.data:
+            vt = obj.btf.types[vtid]
+            if not (_is_global(vt) and vt.name in globals_):
+                out.add(vtid)
+    return out
 
 
 def _complete_extern_protos(out: Btf, aliases) -> None:
