@@ -8,16 +8,18 @@ that input section landed (libbpf ``linker_append_elf_relos``):
 * in code, ``call`` immediates count instructions (``imm += offset / 8``) and
   ``ld_imm64`` immediates count bytes (``imm += offset``); this is what keeps
   calls to same-named statics from two inputs apart;
-* in data, an ``R_BPF_64_ABS64`` pointer to code (a static function's
-  address) is adjusted in place, in the object's byte order.
+* in data, an ``R_BPF_64_ABS64``/``R_BPF_64_ABS32`` pointer (a static
+  function's address; a static variable's or a string's, which libbpf's
+  loader ignores but the output must still get right) is adjusted in place,
+  in the object's byte order, whichever input it comes from.
 """
 
 from __future__ import annotations
 
 import struct
 
-from ..elf.constants import (BPF_JMP_CALL, BPF_PSEUDO_CALL, R_BPF_64_ABS64, RELOC_NAMES,
-                             STT_FUNC, STT_SECTION)
+from ..elf.constants import (BPF_JMP_CALL, BPF_PSEUDO_CALL, R_BPF_64_ABS32, R_BPF_64_ABS64,
+                             RELOC_NAMES, STT_FUNC, STT_SECTION)
 from ..elf.reader import InputObject, is_data_section
 from ..errors import Diagnostics
 from .layout import Layout
@@ -53,6 +55,7 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
         bo = ">" if obj.big_endian else "<"
         imm = struct.Struct(bo + "i")
         u64 = struct.Struct(bo + "Q")
+        u32 = struct.Struct(bo + "I")
         for target_index, relocs in obj.relocations.items():
             piece = layout.placement.get((id(obj), target_index))
             if piece is None:
@@ -81,8 +84,8 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                 if src_sym.type == STT_SECTION:
                     target = layout.piece(obj, src_sym.shndx)
                     delta = target.offset if target is not None else 0
-                    if delta:
-                        if dst.is_exec:
+                    if dst.is_exec:
+                        if delta:
                             pos = off + 4
                             step = delta // 8 if dst.data[off] == BPF_JMP_CALL else delta
                             value = imm.unpack_from(dst.data, pos)[0] + step
@@ -91,13 +94,22 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                                             "layout", file=obj.name, section=sec_name)
                                 continue
                             imm.pack_into(dst.data, pos, value)
-                        elif r.type == R_BPF_64_ABS64 and target.dst.is_exec:
-                            value = (u64.unpack_from(dst.data, off)[0] + delta) % 2**64
-                            u64.pack_into(dst.data, off, value)
-                        else:
-                            diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) against "
-                                        f"section '{target.src.name}' in a data section is "
-                                        "not supported (libbpf cannot load it either)",
-                                        file=obj.name, section=sec_name)
+                    elif r.type in (R_BPF_64_ABS64, R_BPF_64_ABS32):
+                        # A pointer in data to a static function, variable or string,
+                        # held in place as its offset in its section.  Whether its
+                        # input came first (delta 0) or not must not decide whether
+                        # the link succeeds: adjust it, whatever it points into.
+                        word = u64 if r.type == R_BPF_64_ABS64 else u32
+                        value = word.unpack_from(dst.data, off)[0] + delta
+                        if value >= 1 << (8 * word.size):
+                            diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) overflows "
+                                        "after layout", file=obj.name, section=sec_name)
                             continue
+                        word.pack_into(dst.data, off, value)
+                    else:
+                        diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) against "
+                                    f"section '{obj.sections[src_sym.shndx].name}' in a data "
+                                    "section is not supported", file=obj.name,
+                                    section=sec_name)
+                        continue
                 dst.relocs.append(OutputReloc(off, out_sym, r.type))
