@@ -48,8 +48,30 @@ def _bad_code_target(code: bytearray, off: int, sym, bo: str) -> str | None:
     return None
 
 
+def _overridden_data(symtab: SymbolTable) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """(input, section index) -> byte ranges of weak data definitions that lost.
+
+    A losing weak definition keeps its bytes in the output, but no symbol and
+    no BTF entry says they are there, so nothing reads them; the relocations
+    that initialise them must go too.  libbpf's loader would otherwise look
+    for the map a '.maps' relocation initialises (a map-in-map or prog-array
+    slot of the losing definition) and refuse the object: "cannot find map
+    'inner' at rel->r_offset".  (In code, it skips relocations of overridden
+    weak functions itself.)
+    """
+    out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for g in symtab.globals.values():
+        for c in g.candidates:
+            if c.is_definition and c is not g.definition and c.sym.size and \
+                    not c.piece.dst.is_exec:
+                out.setdefault((id(c.obj), c.sym.shndx), []).append(
+                    (c.sym.value, c.sym.value + c.sym.size))
+    return out
+
+
 def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
              diags: Diagnostics) -> None:
+    overridden = _overridden_data(symtab)
     for obj in inputs:
         imap = symtab.index_map[id(obj)]
         bo = ">" if obj.big_endian else "<"
@@ -66,7 +88,10 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                 diags.error("relocations against a section without contents", file=obj.name,
                             section=sec_name)
                 continue
+            dead = overridden.get((id(obj), target_index), ())
             for j, r in enumerate(relocs):
+                if dead and any(lo <= r.offset < hi for lo, hi in dead):
+                    continue            # initialises a losing weak definition
                 out_sym = imap[r.sym]
                 src_sym = obj.symbols[r.sym]
                 off = piece.offset + r.offset
