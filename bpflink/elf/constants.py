@@ -19,11 +19,14 @@ SHF_WRITE = 0x1
 SHF_ALLOC = 0x2
 SHF_EXECINSTR = 0x4
 SHF_COMPRESSED = 0x800
+SHF_GNU_RETAIN = 0x200000
 # Every flag gABI defines (WRITE ALLOC EXECINSTR MERGE STRINGS INFO_LINK LINK_ORDER
 # OS_NONCONFORMING GROUP TLS COMPRESSED) plus SHF_EXCLUDE, which LLVM sets on
-# .llvm_addrsig.  Other bits mean the header is corrupt.
+# .llvm_addrsig, and SHF_GNU_RETAIN, which clang sets on the section of a
+# variable marked __attribute__((retain)) (libbpf links and loads it).  Other
+# bits mean the header is corrupt.
 SHF_KNOWN = 0x1 | 0x2 | 0x4 | 0x10 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800 \
-    | 0x80000000
+    | SHF_GNU_RETAIN | 0x80000000
 
 SHN_UNDEF = 0
 SHN_LORESERVE = 0xFF00
