@@ -138,6 +138,25 @@ def test_archive_members_link_like_the_objects(tmp_path):
     assert bpflink.link([lib]).data == bpflink.link(CROSS).data
 
 
+def _bsd_archive(members: list[tuple[str, bytes]]) -> bytes:
+    """An archive as ``llvm-ar --format=bsd`` writes it: a ``__.SYMDEF`` index
+    first, every name in a ``#1/N`` header and NUL-padded ahead of its data."""
+    out = bytearray(b"!<arch>\n")
+    for name, data in [("__.SYMDEF", b"\0" * 8), *members]:
+        raw = name.encode() + b"\0" * (-len(name) % 8 or 8)
+        body = raw + data
+        out += (f"{'#1/' + str(len(raw)):<16}{0:<12}{0:<6}{0:<6}{644:<8}{len(body):<10}"
+                .encode() + b"`\n")
+        out += body + b"\n" * (len(body) & 1)
+    return bytes(out)
+
+
+def test_bsd_archive_members_link_like_the_objects(tmp_path):
+    lib = tmp_path / "libcross.a"
+    lib.write_bytes(_bsd_archive([(p.name, p.read_bytes()) for p in CROSS]))
+    assert bpflink.link([lib]).data == bpflink.link(CROSS).data
+
+
 def test_identical_licenses_collapse_to_one_section_and_symbol():
     from bpflink.elf.reader import read_object
 

@@ -3,7 +3,9 @@
 Format: ``!<arch>\\n``, then members each behind a 60-byte header (name,
 mtime, uid, gid, mode, size, ``\\x60\\n``), padded to even offsets.  GNU
 ``/`` (symbol index) and ``//`` (long names) members are understood and not
-linked.  Unlike ``ld``, every member is linked: BPF links are small and
+linked, and so are BSD ``#1/N`` names (the name leads the member's data) and
+``__.SYMDEF`` symbol indexes, as ``llvm-ar --format=bsd`` (or ``darwin``)
+writes them.  Unlike ``ld``, every member is linked: BPF links are small and
 libbpf's linker has no archive semantics to match.
 """
 
@@ -48,6 +50,16 @@ def expand(name: str, data: bytes):
             if off >= len(longnames) or end < 0:
                 raise FormatError(f"archive long name offset {off} is out of range")
             member = longnames[off:end].decode("utf-8", "replace")
+        elif raw_name.startswith("#1/") and raw_name[3:].isdigit():
+            # BSD (llvm-ar --format=bsd/darwin): the name leads the member's data
+            n = int(raw_name[3:])
+            if n > size:
+                raise FormatError(f"archive member name at offset {pos} is longer than "
+                                  "its member")
+            member = body[:n].rstrip(b"\0").decode("utf-8", "replace")
+            body = body[n:]
         else:
             member = raw_name.rstrip("/")
+        if member.startswith("__.SYMDEF"):      # BSD symbol index ("__.SYMDEF SORTED"...)
+            continue
         yield f"{name}({member})", body
