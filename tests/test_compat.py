@@ -135,6 +135,9 @@ MAP_ROWS = [
     ("pinning", {"pinning": 1}, {}, "pinning 1 vs 0"),
     ("inner-map-given-once", {"inner": lambda b: b.struct("in", [], 0)}, {},
      "inner map given in one definition only"),
+    # a prog array's 'values' point to function prototypes: slots, no inner map
+    ("prog-array-slots", {"type_": 3, "inner": lambda b: b.add(Kind.FUNC_PROTO, "", b.int(), [])},
+     {"type_": 3, "inner": lambda b: b.add(Kind.FUNC_PROTO, "", b.int(), [])}, None),
 ]
 
 

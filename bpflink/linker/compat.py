@@ -126,6 +126,8 @@ def parse_map_def(btf: Btf, var_id: int) -> dict:
             _, ptr = btf.resolve(mt.data[0])
             if ptr.kind is not Kind.PTR:
                 raise ValueError("map field 'values' is not an array of pointers")
+            if btf.resolve(ptr.ref)[1].kind is Kind.FUNC_PROTO:
+                continue        # a prog array's program slots: no inner map to compare
             out["inner"] = parse_map_def(btf, ptr.ref)
     return out
 
