@@ -84,11 +84,11 @@ def _collapsed_vars(obj: InputObject, layout: Layout,
     that some linked input also has is mapped to that input's VAR instead.
     """
     out: set[int] = set()
+    collapsed = {s.name for s in obj.sections if (id(obj), s.index) in layout.aliases}
+    if not collapsed:
+        return out
     for t in obj.btf.types:
-        if t.kind is not Kind.DATASEC:
-            continue
-        src = obj.section(t.name)
-        if src is None or (id(obj), src.index) not in layout.aliases:
+        if t.kind is not Kind.DATASEC or t.name not in collapsed:
             continue
         for vtid, _off, _size in t.data:
             vt = obj.btf.types[vtid]
