@@ -154,3 +154,25 @@ def test_bpftool_fault_is_real(sc: Scenario, tmp_path, kernel, bpftool):
             faults.append(f"run: {problems[0]}")
     assert faults, f"bpftool links every order correctly; the fault named is gone: " \
                    f"{sc.bpftool_skip_reason}"
+
+
+@pytest.mark.parametrize("sc,order", list(_cases(lambda sc: sc.loadable and len(sc.inputs) > 1)))
+def test_staged_link_behaves_like_one_link(sc: Scenario, order, tmp_path, kernel):
+    """Linking the first input alone and its output with the other inputs, or every
+    input alone and then the outputs together, runs as the scenario says: an
+    output is a good input (its section symbols already moved once, statics and
+    hidden globals of a link, its own deduplicated BTF and BTF.ext)."""
+    import bpflink
+
+    partials = []
+    for i, p in enumerate(order):
+        partials.append(tmp_path / f"partial{i}.o")
+        try:
+            bpflink.link([p], partials[-1])
+        except bpflink.LinkError as e:
+            pytest.skip(f"{p.name} does not link alone: {e}")
+    first, every = tmp_path / "first.o", tmp_path / "every.o"
+    bpflink.link([partials[0], *order[1:]], first)
+    bpflink.link(partials, every)
+    assert check_loaded(kernel.load(first), sc) == []
+    assert check_loaded(kernel.load(every), sc) == []
