@@ -31,6 +31,9 @@ def _link_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="IN", help="input objects (.o) or archives (.a)")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output object")
     p.add_argument("--no-dedup", action="store_true", help="keep the merged BTF as appended")
+    p.add_argument("--no-graph-checks", action="store_true",
+                   help="skip the call-graph checks: for a partial link whose exception "
+                   "callbacks (or callers) come in a later link, which checks them")
     p.add_argument("--print-callgraph", action="store_true",
                    help="print the call graph (text) to stdout after linking")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -68,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     graph_mode = bool(argv) and argv[0] == "graph"
     args = (_graph_parser() if graph_mode else _link_parser()).parse_args(
         argv[1:] if graph_mode else argv)
-    linker = Linker(dedup=not getattr(args, "no_dedup", False))
+    linker = Linker(dedup=not getattr(args, "no_dedup", False),
+                    graph_checks=not getattr(args, "no_graph_checks", False))
     for path in args.inputs:
         linker.add_file(path)
     try:

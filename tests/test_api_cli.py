@@ -181,3 +181,15 @@ def test_same_named_sections_must_agree_in_type_and_flags(tmp_path, capsys):
     assert err.startswith(f"bpflink: error: {bad}: section .text: section type or flags differ "
                           f"from the same-named section in {CROSS[0]}"), err
     assert not (tmp_path / "out.o").exists()
+
+
+def test_partial_link_may_skip_graph_checks(tmp_path, capsys):
+    """exc_cross's a.o names a callback only b.o defines: refused alone, unless the
+    link is declared partial; the final link then checks the tag."""
+    exc = CORPUS / "exc_cross"
+    part = tmp_path / "part.o"
+    assert cli_main([str(exc / "a.o"), "-o", str(part)]) == 1
+    assert "not found" in capsys.readouterr().err and not part.exists()
+    assert cli_main([str(exc / "a.o"), "--no-graph-checks", "-o", str(part)]) == 0
+    capsys.readouterr()
+    assert cli_main([str(part), str(exc / "b.o"), "-o", str(tmp_path / "final.o")]) == 0

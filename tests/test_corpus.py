@@ -167,10 +167,9 @@ def test_staged_link_behaves_like_one_link(sc: Scenario, order, tmp_path, kernel
     partials = []
     for i, p in enumerate(order):
         partials.append(tmp_path / f"partial{i}.o")
-        try:
-            bpflink.link([p], partials[-1])
-        except bpflink.LinkError as e:
-            pytest.skip(f"{p.name} does not link alone: {e}")
+        # A partial link may lack what a later link supplies (exc_cross's a.o
+        # has no exception callback of its own): the final links check it.
+        bpflink.link([p], partials[-1], graph_checks=False)
     first, every = tmp_path / "first.o", tmp_path / "every.o"
     bpflink.link([partials[0], *order[1:]], first)
     bpflink.link(partials, every)
