@@ -26,8 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CFLAGS = ["-target", "bpfel-freestanding-none", "-mcpu=v3", "-O2", "-g",
-          "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fdebug-compilation-dir=."]
 
 
 def generate(args) -> list[Path]:
@@ -53,9 +51,11 @@ def generate(args) -> list[Path]:
                         str(args.units), "vmlinux.h"], check=True)
         extra = ["-D__TARGET_ARCH_x86"]
 
+    from corpus.build import compile_command      # the corpus's pinned compiler command
+
     def compile_unit(i: int) -> None:
-        subprocess.run([sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra, "-c",
-                        f"{stem}{i}.c", "-o", f"{stem}{i}.o"], cwd=work, check=True)
+        subprocess.run(compile_command(work / f"{stem}{i}.c", f"{stem}{i}.o", extra), cwd=work,
+                       check=True)
 
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
         list(pool.map(compile_unit, range(args.units)))

@@ -118,10 +118,14 @@ def extra_cflags(source: Path) -> list[str]:
     return shlex.split(first[len(CFLAGS_MARKER) :])
 
 
-def compile_command(source: Path, output: str | Path) -> list[str]:
-    """The full compiler command for ``source``; run it with cwd = source's folder."""
+def compile_command(source: Path, output: str | Path, defines: Sequence[str] = ()) -> list[str]:
+    """The full compiler command for ``source``; run it with cwd = source's folder.
+
+    ``defines`` are further flags for sources that are not corpus scenarios
+    (the benchmark workloads need ``-D__TARGET_ARCH_x86``).
+    """
     target = DEFAULT_TARGET
-    extra: list[str] = []
+    extra: list[str] = list(defines)
     flags = extra_cflags(source)
     i = 0
     while i < len(flags):

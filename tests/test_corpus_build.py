@@ -9,26 +9,14 @@ and compares byte for byte, and checks that no object lacks a recipe.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from corpus import build
 from tests.scenarios import CORPUS_DIR, load_scenarios
 
 
-def _load_build_module() -> ModuleType:
-    # corpus/ is not a package; load build.py by path.
-    spec = importlib.util.spec_from_file_location("corpus_build", CORPUS_DIR / "build.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _load_build_module()
 
 SCENARIO_DIRS = build.scenario_dirs()
 EXPECTED = [f"{d.name}/{obj}" for d in SCENARIO_DIRS for obj in build.expected_objects(d)]
