@@ -81,7 +81,7 @@ class Linker:
     """Collects inputs, then links them in the order they were added."""
 
     def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
-        from .linker.pipeline import LinkOptions
+        from .pipeline import LinkOptions
 
         self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
@@ -96,7 +96,7 @@ class Linker:
     def link(self, output: str | os.PathLike | None = None) -> LinkResult:
         """Link; write ``output`` atomically if given.  Raises LinkError."""
         from .fileio import same_file, write_atomic
-        from .linker.pipeline import run_link
+        from .pipeline import run_link
 
         out_path = os.fspath(output) if output is not None else None
         if out_path is not None:

@@ -12,15 +12,15 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from ..btf import dedup as btf_dedup
-from ..elf.reader import InputObject, read_object
-from ..elf.writer import write_elf
-from ..errors import Diagnostic, Diagnostics, FormatError, InputError, error
-from .btfmerge import merge_btf, merge_btf_ext
-from .layout import lay_out
-from .model import LinkedObject
-from .relocate import relocate
-from .symbols import SymbolTable, build_symtab, check_unresolved, resolve
+from .btf import dedup as btf_dedup
+from .elf.reader import InputObject, read_object
+from .elf.writer import write_elf
+from .errors import Diagnostic, Diagnostics, FormatError, InputError, error
+from .linker.btfmerge import merge_btf, merge_btf_ext
+from .linker.layout import lay_out
+from .linker.model import LinkedObject
+from .linker.relocate import relocate
+from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _read_input(path: str) -> bytes:
     What is neither ELF nor an archive is refused after its first bytes, and
     nothing is read past MAX_INPUT; either would otherwise fill memory.
     """
-    from .archive import MAGIC
+    from .linker.archive import MAGIC
 
     with open(path, "rb") as fh:
         head = fh.read(len(MAGIC))
@@ -66,7 +66,7 @@ def _read_input(path: str) -> bytes:
 def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
                 diags: Diagnostics) -> list[InputObject]:
     """Phase 1: read and validate every input (all of them, to report every bad one)."""
-    from .archive import expand
+    from .linker.archive import expand
 
     inputs: list[InputObject] = []
     for name, data, path in sources:
@@ -173,7 +173,7 @@ def _run_link(sources: list[tuple[str, bytes | None, str | None]],
                           inputs)
 
     with phase("callgraph"):
-        from .. import graph
+        from . import graph
 
         callgraph = graph.build_callgraph(linked)
         if options.graph_checks:
