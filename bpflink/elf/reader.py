@@ -1,10 +1,10 @@
 """Read a relocatable BPF ELF object into an :class:`InputObject`.
 
-pyelftools identifies the file and decodes the ELF header; the section
-header table, symbols and relocations are unpacked with ``struct`` (one
-call per table), which is what makes large links fast.  Every offset, size
-and index is checked against the file before it is used, so a corrupt or
-hostile file gives one :class:`~bpflink.errors.InputError` naming the file
+The ELF header, the section header table, symbols and relocations are
+unpacked with ``struct`` (one call per table; pyelftools only names the
+machine or type of a header that is refused), which is what makes large
+links fast.  Every offset, size and index is checked against the file
+before it is used, so a corrupt or hostile file gives one :class:`~bpflink.errors.InputError` naming the file
 and section, never an exception from deep inside, and never an allocation
 larger than the file itself.
 
@@ -194,11 +194,13 @@ class _Reader:
         if data[5] not in (ELFDATA2LSB, ELFDATA2MSB):
             raise FormatError(f"unknown ELF byte order {data[5]}")
         self.ehdr = _parse_ehdr(data)
-        if self.ehdr["e_machine"] != "EM_BPF":
-            raise FormatError(f"not a BPF object (machine {self.ehdr['e_machine']}, "
+        if self.ehdr["e_machine"] != EM_BPF:
+            machine = _enum_name("ENUM_E_MACHINE", self.ehdr["e_machine"])
+            raise FormatError(f"not a BPF object (machine {machine}, "
                               "expected EM_BPF)")
-        if self.ehdr["e_type"] != "ET_REL":
-            raise FormatError(f"not a relocatable object ({self.ehdr['e_type']}); "
+        if self.ehdr["e_type"] != ET_REL:
+            raise FormatError(f"not a relocatable object "
+                              f"({_enum_name('ENUM_E_TYPE', self.ehdr['e_type'])}); "
                               "bpflink links the .o files that clang -c writes")
         return ">" if data[5] == ELFDATA2MSB else "<"
 
@@ -670,16 +672,28 @@ def is_data_section(sec: Section) -> bool:
     return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata"))
 
 
+_EHDR = {"<": struct.Struct("<HHIQQQIHHHHHH"), ">": struct.Struct(">HHIQQQIHHHHHH")}
+_EHDR_FIELDS = ("e_type", "e_machine", "e_version", "e_entry", "e_phoff", "e_shoff", "e_flags",
+                "e_ehsize", "e_phentsize", "e_phnum", "e_shentsize", "e_shnum", "e_shstrndx")
+
+
 def _parse_ehdr(data: bytes) -> dict:
-    """Decode the ELF header with pyelftools' struct layouts (names for enums)."""
-    from elftools.elf.structs import ELFStructs
+    """Decode the ELF header (after e_ident) with one ``struct`` call.
 
-    structs = _EHDR_STRUCTS.get(data[5])
-    if structs is None:
-        structs = ELFStructs(little_endian=data[5] == ELFDATA2LSB, elfclass=64)
-        structs.create_basic_structs()
-        _EHDR_STRUCTS[data[5]] = structs
-    return structs.Elf_Ehdr.parse(data[:EHDR_SIZE])
+    e_type and e_machine are numbers here; only a header that is refused
+    needs their names (:func:`_enum_name`), so pyelftools stays off the path
+    of every successful link (importing it costs more than linking a small
+    object).
+    """
+    bo = ">" if data[5] == ELFDATA2MSB else "<"
+    return dict(zip(_EHDR_FIELDS, _EHDR[bo].unpack_from(data, 16)))
 
 
-_EHDR_STRUCTS: dict[int, object] = {}
+def _enum_name(enum: str, value: int) -> str:
+    """pyelftools' name for an ELF header value (``EM_X86_64``), as it decodes it."""
+    from elftools.elf import enums
+
+    for name, v in getattr(enums, enum).items():
+        if v == value and name != "_default_":
+            return name
+    return value if isinstance(value, str) else str(value)
