@@ -8,6 +8,8 @@ runs on a broken state.  Nothing is written until every phase succeeded.
 from __future__ import annotations
 
 import gc
+import os
+import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +56,16 @@ def _read_input(path: str) -> bytes:
         head = fh.read(len(MAGIC))
         if not (head.startswith(b"\x7fELF") or head == MAGIC) and len(head) == len(MAGIC):
             raise FormatError("not an ELF file")
+        st = os.fstat(fh.fileno())
+        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_INPUT:
+            # A regular file has a size: read it whole, into one buffer (joining
+            # chunks would hold the input twice; a 1 MiB data section per input
+            # makes that megabytes).
+            fh.seek(0)
+            data = fh.read()
+            if len(data) > MAX_INPUT:           # it grew since fstat
+                raise FormatError(f"input is larger than {MAX_INPUT} bytes; not a BPF object")
+            return data
         chunks, total = [head], len(head)
         while chunk := fh.read(1 << 20):        # read(n) would allocate n up front
             total += len(chunk)

@@ -41,7 +41,9 @@ class Section:
     info: int
     addralign: int
     entsize: int
-    data: bytes = b""          # empty for SHT_NOBITS; ``size`` is the real size
+    # empty for SHT_NOBITS (``size`` is the real size); a read-only view of the
+    # input for data sections (PROGBITS, not code, not BTF), bytes otherwise
+    data: bytes | memoryview = b""
 
     @property
     def is_exec(self) -> bool:
@@ -262,7 +264,14 @@ class _Reader:
             if sname == "version" and size != 4:
                 raise FormatError(f"'version' is {size} bytes; it holds one 32-bit "
                                   "kernel version", section=sname)
-            body = b"" if sh_type in (SHT_NOBITS, SHT_NULL) else self._slice(off, size, sname)
+            if sh_type in (SHT_NOBITS, SHT_NULL):
+                body = b""
+            elif sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
+                    sname not in (".BTF", ".BTF.ext"):
+                # data the link only moves (megabytes, for an arena): a view, not a copy
+                body = self._view(off, size, sname)
+            else:
+                body = self._slice(off, size, sname)
             if size > MAX_SECTION_SIZE:     # only NOBITS gets here: the others fit in the file
                 raise FormatError(f"section size {size} is larger than {MAX_SECTION_SIZE}, "
                                   "the largest map value the kernel accepts", section=sname)
@@ -273,11 +282,18 @@ class _Reader:
                                     entsize, body))
         return sections
 
-    def _slice(self, off: int, size: int, what: str) -> bytes:
+    def _span(self, off: int, size: int, what: str) -> None:
         if off + size > len(self.data):
             raise FormatError(f"truncated: {size} bytes at offset {off} run past the end of "
                               f"the file ({len(self.data)} bytes)", section=what)
+
+    def _slice(self, off: int, size: int, what: str) -> bytes:
+        self._span(off, size, what)
         return self.data[off:off + size]
+
+    def _view(self, off: int, size: int, what: str) -> memoryview:
+        self._span(off, size, what)
+        return memoryview(self.data)[off:off + size].toreadonly()
 
     def _find_symtab(self, sections: list[Section]) -> Section:
         tabs = [s for s in sections if s.type == SHT_SYMTAB]

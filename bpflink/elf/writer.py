@@ -23,17 +23,17 @@ SHF_INFO_LINK = 0x40
 
 
 class _Out:
-    """One output section header plus its bytes."""
+    """One output section header plus its bytes (a list of buffers, copied once at the end)."""
 
-    __slots__ = ("name", "type", "flags", "align", "entsize", "link", "info", "data", "size",
+    __slots__ = ("name", "type", "flags", "align", "entsize", "link", "info", "parts", "size",
                  "name_off", "offset")
 
     def __init__(self, name, type_, flags, align, data=b"", size=None, entsize=0, link=0,
-                 info=0):
+                 info=0, parts=None):
         self.name, self.type, self.flags, self.align = name, type_, flags, max(align, 1)
         self.entsize, self.link, self.info = entsize, link, info
-        self.data = data
-        self.size = len(data) if size is None else size
+        self.parts = [data] if parts is None else parts
+        self.size = sum(map(len, self.parts)) if size is None else size
         self.name_off = self.offset = 0
 
 
@@ -48,9 +48,9 @@ def write_elf(linked) -> bytes:
     outs: list[_Out] = []
     for sec in linked.sections:
         sec.index = len(outs) + 1
-        data = b"" if sec.type == SHT_NOBITS else bytes(sec.data)
-        outs.append(_Out(sec.name, sec.type, sec.flags, sec.align, data, sec.size,
-                         sec.entsize))
+        parts = [] if sec.type == SHT_NOBITS else sec.chunks()
+        outs.append(_Out(sec.name, sec.type, sec.flags, sec.align, size=sec.size,
+                         entsize=sec.entsize, parts=parts))
     n_content = len(outs)
     rel = struct.Struct(bo + "QQ")
     rel_outs = []
@@ -88,31 +88,36 @@ def write_elf(linked) -> bytes:
                      link=strtab_index, info=first_global))
     for o in outs:
         o.name_off = strtab.add(o.name)
-    strtab_out = _Out(".strtab", SHT_STRTAB, 0, 1)
-    strtab_out.name_off = strtab.add(".strtab")
-    strtab_out.data = strtab.data()
-    strtab_out.size = len(strtab_out.data)
+    strtab_name_off = strtab.add(".strtab")
+    strtab_out = _Out(".strtab", SHT_STRTAB, 0, 1, strtab.data())
+    strtab_out.name_off = strtab_name_off
     outs.append(strtab_out)
 
-    body = bytearray(EHDR_SIZE)
+    # Place everything first, then copy each buffer once into the result:
+    # growing one bytearray and converting it to bytes would copy every
+    # section's bytes two or three times more (megabytes, in large links).
+    chunks: list = [None]           # the ELF header, made once shoff is known
+    pos = EHDR_SIZE
     for o in outs:
         if o.type == SHT_NOBITS:
-            o.offset = -(-len(body) // o.align) * o.align
+            o.offset = -(-pos // o.align) * o.align
             continue
-        pad = -len(body) % o.align
-        body += bytes(pad)
-        o.offset = len(body)
-        body += o.data
-    body += bytes(-len(body) % 8)
-    shoff = len(body)
+        pad = -pos % o.align
+        if pad:
+            chunks.append(bytes(pad))
+        o.offset = pos = pos + pad
+        chunks.extend(o.parts)
+        pos += sum(map(len, o.parts))
+    pad = -pos % 8
+    chunks.append(bytes(pad + SHDR_SIZE))
+    shoff = pos + pad
     shdr = struct.Struct(bo + "IIQQQQIIQQ")
-    body += bytes(SHDR_SIZE)
     for o in outs:
-        body += shdr.pack(o.name_off, o.type, o.flags, 0, o.offset, o.size, o.link, o.info,
-                          o.align, o.entsize)
+        chunks.append(shdr.pack(o.name_off, o.type, o.flags, 0, o.offset, o.size, o.link,
+                                o.info, o.align, o.entsize))
     ident = b"\x7fELF" + bytes([ELFCLASS64, ELFDATA2MSB if linked.big_endian else ELFDATA2LSB,
                                  EV_CURRENT]) + bytes(9)
-    body[:EHDR_SIZE] = ident + struct.pack(bo + "HHIQQQIHHHHHH", ET_REL, EM_BPF, EV_CURRENT,
-                                           0, 0, shoff, 0, EHDR_SIZE, 0, 0, SHDR_SIZE,
-                                           len(outs) + 1, strtab_index)
-    return bytes(body)
+    chunks[0] = ident + struct.pack(bo + "HHIQQQIHHHHHH", ET_REL, EM_BPF, EV_CURRENT,
+                                    0, 0, shoff, 0, EHDR_SIZE, 0, 0, SHDR_SIZE,
+                                    len(outs) + 1, strtab_index)
+    return b"".join(chunks)

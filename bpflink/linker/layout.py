@@ -80,8 +80,7 @@ def lay_out(inputs: list[InputObject], diags: Diagnostics) -> Layout:
             offset = -(-dst.size // align) * align
             dst.align = max(dst.align, align)
             if dst.type != SHT_NOBITS:
-                dst.data += bytes(offset - dst.size)
-                dst.data += sec.data
+                dst.append_view(offset, sec.data)       # copied once, by the writer
             dst.size = offset + sec.size
             piece = Piece(obj, sec, offset, dst)
             dst.pieces.append(piece)
@@ -89,7 +88,8 @@ def lay_out(inputs: list[InputObject], diags: Diagnostics) -> Layout:
     return layout
 
 
-def _show(data: bytes) -> str:
+def _show(data: bytes | memoryview) -> str:
+    data = bytes(data)
     text = data.rstrip(b"\0")
     try:
         return '"' + text.decode() + '"'

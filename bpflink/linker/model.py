@@ -24,19 +24,69 @@ class Piece:
     dst: "OutputSection"
 
 
-@dataclass(eq=False)
 class OutputSection:
-    name: str
-    type: int
-    flags: int
-    align: int
-    entsize: int
-    size: int = 0
-    data: bytearray = field(default_factory=bytearray)
-    pieces: list[Piece] = field(default_factory=list)
-    relocs: list["OutputReloc"] = field(default_factory=list)
-    index: int = 0              # ELF section index in the output
-    sym_index: int = 0          # its STT_SECTION symbol
+    """One output section: its header fields, contents, pieces and relocations.
+
+    The contents of a data section are often megabytes (a 1 MiB arena per
+    input) that the link only moves.  Layout hands them over as views of the
+    input buffers (:meth:`append_view`); ``data``, the one mutable buffer,
+    is only made when something reads or patches the bytes (relocation, the
+    call graph, a license compared), and the writer copies untouched views
+    straight into the output, so such bytes are copied once per link.
+    """
+
+    __slots__ = ("name", "type", "flags", "align", "entsize", "size", "_data", "_views",
+                 "pieces", "relocs", "index", "sym_index")
+
+    def __init__(self, name: str, type: int, flags: int, align: int, entsize: int,
+                 size: int = 0, data: bytearray | None = None, pieces: list | None = None,
+                 relocs: list | None = None, index: int = 0, sym_index: int = 0):
+        self.name, self.type, self.flags, self.align, self.entsize = \
+            name, type, flags, align, entsize
+        self.size = size
+        self._data = bytearray() if data is None else data
+        self._views: list[tuple[int, memoryview | bytes]] = []   # (offset, bytes) not in _data
+        self.pieces: list[Piece] = [] if pieces is None else pieces
+        self.relocs: list[OutputReloc] = [] if relocs is None else relocs
+        self.index = index              # ELF section index in the output
+        self.sym_index = sym_index      # its STT_SECTION symbol
+
+    def __repr__(self) -> str:
+        return f"OutputSection({self.name!r}, size={self.size}, pieces={len(self.pieces)})"
+
+    @property
+    def data(self) -> bytearray:
+        """The contents as one bytearray (made from the pending views on first use)."""
+        if self._views:
+            views, self._views = self._views, []
+            end = max(off + len(v) for off, v in views)
+            if len(self._data) < end:
+                self._data += bytes(end - len(self._data))
+            for off, v in views:
+                self._data[off:off + len(v)] = v
+        return self._data
+
+    @data.setter
+    def data(self, value: bytearray) -> None:
+        self._views = []
+        self._data = value
+
+    def append_view(self, offset: int, view: memoryview | bytes) -> None:
+        """Place ``view`` at ``offset`` (past everything placed so far), without copying it."""
+        self._views.append((offset, view))
+
+    def chunks(self) -> list:
+        """The contents as a list of buffers, in order, for the writer to copy once."""
+        if not self._views:
+            return [self._data]
+        out: list = [self._data] if self._data else []
+        pos = len(self._data)
+        for off, v in self._views:
+            if off > pos:
+                out.append(bytes(off - pos))
+            out.append(v)
+            pos = off + len(v)
+        return out
 
     @property
     def is_exec(self) -> bool:
