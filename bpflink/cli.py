@@ -11,6 +11,7 @@ bad input never produces a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 PROG = "bpflink"
@@ -118,8 +119,13 @@ def _terminate(signum, frame) -> None:
 
 
 def main_entry() -> None:
+    import gc
     import signal
 
+    # The process ends after one link: the cyclic collector would only scan
+    # the link's objects again and again, and tearing the interpreter down
+    # frees them one by one (5% of a large link); lld ends with _exit too.
+    gc.disable()
     # make sends SIGTERM to the other jobs when one fails; without a handler
     # Python dies on the spot and leaves the temporary output file behind.
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -132,4 +138,9 @@ def main_entry() -> None:
     except _Terminated as e:
         sys.stderr.write(f"{PROG}: terminated\n")
         code = 128 + e.signum
-    raise SystemExit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):    # a closed pipe: exit 120, as Python's own exit does
+            code = code or 120
+    os._exit(code)
