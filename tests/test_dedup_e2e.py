@@ -12,7 +12,7 @@ For each link:
   .BTF into kernel" (which it would otherwise ignore), and programs run as
   in bpftool's link.
 
-The workloads come from ``../shared/bench/`` and are compiled with the pinned
+The workloads come from ``bench/`` and are compiled with the pinned
 clang of the ``ziglang`` wheel (skipped, with the reason, where either is
 missing).  The kernel-types workload needs the running kernel's BTF and
 bpftool to write ``vmlinux.h``, so it is a kernel test.

@@ -1,6 +1,6 @@
-"""The shared synthetic workload (16 units x 64 functions) links and runs like bpftool's link.
+"""The synthetic workload (16 units x 64 functions) links and runs like bpftool's link.
 
-The units come from ``../shared/bench/gen_synth.py`` and are compiled with
+The units come from ``bench/gen_synth.py`` and are compiled with
 the pinned clang of the ``ziglang`` wheel; the test skips (with the reason)
 where either is missing.  Every one of the 128 programs must return, in
 the kernel, what it returns in bpftool's link of the same inputs.
