@@ -119,6 +119,12 @@ def stack_estimate(insns: Iterator[tuple] | list[tuple]) -> int:
     depth = 0
     fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
     for _pos, code, dst, src, off, imm in insns:
+        # Most instructions touch no register that points into the stack, and
+        # then only a call (clobbers r0-r5) or a fetching atomic (writes r0)
+        # can change what we track: skip the rest cheaply.
+        if dst not in fp_regs and src not in fp_regs and code != BPF_JMP_CALL and \
+                code & BPF_MODE_MASK != BPF_ATOMIC:
+            continue
         cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
         # the base register of a memory access (ldx / st / stx / atomic), if any
         if cls == BPF_LDX:
