@@ -93,10 +93,18 @@ class BtfExt:
         return hdr + funcs + lines + cores
 
 
-def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -> BtfExt:
-    """Parse and validate ``.BTF.ext`` against its object's raw ``.BTF``."""
-    _, _, _, sdata = parse_header(btf_raw, ".BTF")
-    strings = _Strings(sdata, section)
+def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
+          strings: _Strings | None = None) -> BtfExt:
+    """Parse and validate ``.BTF.ext`` against its object's raw ``.BTF``.
+
+    ``strings``: the BTF's string section as :func:`bpflink.btf.types.parse`
+    decoded it (``Btf.raw_strings``), so it is not split and decoded twice.
+    """
+    if strings is None:
+        _, _, _, sdata = parse_header(btf_raw, ".BTF")
+        strings = _Strings(sdata, section)
+    else:                   # its errors must name this section, as a fresh reader's would
+        strings = strings.for_section(section)
     if len(raw) < MIN_HDR:
         raise FormatError(f"too short for a BTF.ext header ({len(raw)} bytes)", section=section)
     if struct.unpack_from("<H", raw)[0] == BTF_MAGIC:

@@ -170,6 +170,7 @@ class Btf:
 
     def __init__(self, types: list[BtfType] | None = None):
         self.types: list[BtfType] = types if types is not None else [BtfType(Kind.UNKN)]
+        self.raw_strings: _Strings | None = None     # the string section it was parsed from
 
     def __len__(self) -> int:
         return len(self.types)
@@ -315,6 +316,14 @@ class _Strings:
         # one long string would cost (offsets x length) memory: a 100 KB file could
         # ask for gigabytes.  Suffix sharing in real tables stays far below this.
         self.budget = 4 * len(blob) + 4096
+
+    def for_section(self, section: str) -> "_Strings":
+        """The same strings, reporting errors in ``section``; the decoded cache is shared,
+        the budget is fresh (as a new reader's would be)."""
+        other = object.__new__(_Strings)
+        other.blob, other.section, other.cache = self.blob, section, dict(self.cache)
+        other.budget = 4 * len(self.blob) + 4096
+        return other
 
     def get(self, off: int, what: str) -> str:
         s = self.cache.get(off)
@@ -464,6 +473,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                                   section=section)
         types.append(t)
     btf = Btf(types)
+    btf.raw_strings = strings       # decoded once: BTF.ext names strings of this section
     refs = _ref_lists(types)
     validate_ids(btf, section, refs)
     check_cycles(btf, section, refs)

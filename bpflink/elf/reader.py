@@ -175,7 +175,8 @@ class _Reader:
         ext_sec = by_name.get(".BTF.ext")
         if ext_sec is not None:
             try:
-                ext = btf_ext_mod.parse(ext_sec.data, btf_sec.data, len(btf))
+                ext = btf_ext_mod.parse(ext_sec.data, btf_sec.data, len(btf),
+                                        strings=btf.raw_strings)
             except FormatError as e:
                 raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
             self._check_ext(ext, by_name)
@@ -685,7 +686,7 @@ def is_data_section(sec: Section) -> bool:
         return True
     if sec.type == SHT_NOBITS:
         return name == ".bss" or name.startswith(".bss.")
-    return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata"))
+    return name in (".data", ".rodata") or name.startswith((".data.", ".rodata."))
 
 
 _EHDR = {"<": struct.Struct("<HHIQQQIHHHHHH"), ">": struct.Struct(">HHIQQQIHHHHHH")}
