@@ -69,24 +69,28 @@ class BtfExt:
         two = struct.Struct(bo + "II")
         four = struct.Struct(bo + "IIII")
         soff = strings.offset
+        known = strings._offsets        # every string is in it: strings() listed them
 
         def block(table: dict[str, list[list]], rec_size: int, pack) -> bytes:
             names = [n for n in (order or list(table)) if table.get(n)]
             if not names:
                 return b""
-            out = bytearray(u32.pack(rec_size))
+            out = [u32.pack(rec_size)]
             for name in names:
                 recs = table[name]
-                out += sec_hdr.pack(soff(name), len(recs))
-                for r in recs:
-                    out += pack(r)
-            return bytes(out)
+                out.append(sec_hdr.pack(soff(name), len(recs)))
+                out.append(pack(recs))
+            return b"".join(out)
 
-        funcs = block(self.func_info, FUNC_REC, lambda r: two.pack(r[0], r[1]))
+        # one comprehension per section's records: a call per record dominated
+        funcs = block(self.func_info, FUNC_REC,
+                      lambda recs: b"".join([two.pack(r[0], r[1]) for r in recs]))
         lines = block(self.line_info, LINE_REC,
-                      lambda r: four.pack(r[0], soff(r[1]), soff(r[2]), r[3]))
+                      lambda recs: b"".join([four.pack(o, known[f], known[ln], c)
+                                             for o, f, ln, c in recs]))
         cores = block(self.core_relo, CORE_REC,
-                      lambda r: four.pack(r[0], r[1], soff(r[2]), r[3]))
+                      lambda recs: b"".join([four.pack(o, t, known[a], k)
+                                             for o, t, a, k in recs]))
         hdr = struct.pack(bo + "HBBIIIIIII", BTF_MAGIC, 1, 0, CORE_HDR,
                           0, len(funcs), len(funcs), len(lines),
                           len(funcs) + len(lines), len(cores))

@@ -225,8 +225,10 @@ class Btf:
         """
         strings = StringTable()
         add = strings.add
+        known = strings._offsets        # a hit costs a dict lookup, not a method call
         bo = ">" if big_endian else "<"
-        out = bytearray()
+        parts: list[bytes] = []
+        put = parts.append
         hdr3 = struct.Struct(bo + "III")
         one = struct.Struct(bo + "I")
         three = struct.Struct(bo + "III")
@@ -234,38 +236,39 @@ class Btf:
         i32 = struct.Struct(bo + "i")
         for t in self.types[1:]:
             k = t.kind
+            d = t.data
             info = (int(k) << 24) | (t.vlen & MAX_VLEN) | ((t.kflag & 1) << 31)
-            out += hdr3.pack(add(t.name), info, t.ref)
-            if k is Kind.INT:
-                out += one.pack(t.data)
-            elif k is Kind.ARRAY:
-                out += three.pack(*t.data)
-            elif k in (Kind.STRUCT, Kind.UNION):
-                for n, ty, off in t.data:
-                    out += three.pack(add(n), ty, off)
-            elif k is Kind.ENUM:
-                for n, v in t.data:
-                    out += two.pack(add(n), v & 0xFFFFFFFF)
-            elif k is Kind.ENUM64:
-                for n, v in t.data:
-                    v &= 0xFFFFFFFFFFFFFFFF
-                    out += three.pack(add(n), v & 0xFFFFFFFF, v >> 32)
+            n = t.name
+            put(hdr3.pack(known[n] if n in known else add(n), info, t.ref))
+            if k is Kind.STRUCT or k is Kind.UNION:
+                put(b"".join([three.pack(known[n] if n in known else add(n), ty, off)
+                              for n, ty, off in d]))
             elif k is Kind.FUNC_PROTO:
-                for n, ty in t.data:
-                    out += two.pack(add(n), ty)
-            elif k is Kind.VAR:
-                out += one.pack(t.data)
+                put(b"".join([two.pack(known[n] if n in known else add(n), ty)
+                              for n, ty in d]))
+            elif k is Kind.INT or k is Kind.VAR:
+                put(one.pack(d))
+            elif k is Kind.ARRAY:
+                put(three.pack(*d))
+            elif k is Kind.ENUM:
+                put(b"".join([two.pack(known[n] if n in known else add(n), v & 0xFFFFFFFF)
+                              for n, v in d]))
+            elif k is Kind.ENUM64:
+                for n, v in d:
+                    v &= 0xFFFFFFFFFFFFFFFF
+                    put(three.pack(add(n), v & 0xFFFFFFFF, v >> 32))
             elif k is Kind.DATASEC:
-                for v in t.data:
-                    out += three.pack(*v)
+                put(b"".join([three.pack(*v) for v in d]))
             elif k is Kind.DECL_TAG:
-                out += i32.pack(t.data)
+                put(i32.pack(d))
+        out = b"".join(parts)
         for s in extra_strings:
-            add(s)
+            if s not in known:
+                add(s)
         str_bytes = strings.data()
         hdr = struct.pack(bo + "HBBIIIII", BTF_MAGIC, BTF_VERSION, 0, HDR_SIZE,
                           0, len(out), len(out), len(str_bytes))
-        return hdr + bytes(out) + str_bytes, strings
+        return hdr + out + str_bytes, strings
 
 
 class StringTable:
