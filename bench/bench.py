@@ -18,14 +18,20 @@ compiled once into ``bench/work/``, which git ignores):
 Each linker runs as its own process, bpftool and bpflink alternating, so both
 see the same machine load.  The table gives the median wall time of
 ``--repeat`` runs, the ratio bpflink / bpftool, and each one's peak resident
-memory (the largest ``ru_maxrss`` of its runs, from ``wait4``).  The ``x lin``
-column of a scaling series is its time per unit relative to the series' first
-step: 1.00 is linear.
+memory (the largest ``ru_maxrss`` of its runs, from ``wait4``).  The ``step``
+column of a scaling series is its time per unit over the previous size's:
+1.00 is linear growth, below 1 the fixed start-up cost being spread.
+
+bpflink runs as ``python -m bpflink`` from this tree, with its bytecode
+compiled first (``compileall``, as ``pip install`` does): measured with
+PYTHONDONTWRITEBYTECODE set and no ``__pycache__``, every run would compile
+bpflink's sources again, which costs as much as the small link itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -73,11 +79,12 @@ def run(cmd: list[str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss * 1024
 
 
-def measure(name: str, repeat: int, bpftool: str | None) -> dict:
+def measure(name: str, repeat: int, bpftool: str | None, tree: Path = ROOT) -> dict:
     objs, units = inputs_of(name)
     out_dir = WORK / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     ours = [sys.executable, "-m", "bpflink", *map(str, objs), "-o", str(out_dir / f"{name}.o")]
+    ours = ["env", "-C", str(tree), *ours]
     theirs = [bpftool, "gen", "object", str(out_dir / f"{name}.bpftool.o"), *map(str, objs)] \
         if bpftool else None
     t_ours, t_theirs, m_ours, m_theirs = [], [], 0, 0
@@ -97,19 +104,21 @@ def measure(name: str, repeat: int, bpftool: str | None) -> dict:
 
 def table(rows: list[dict]) -> str:
     head = (f"| {'workload':<10} | {'input MB':>8} | {'bpftool ms':>10} | {'bpflink ms':>10} | "
-            f"{'ratio':>6} | {'x lin':>5} | {'bpftool MiB':>11} | {'bpflink MiB':>11} |")
-    lines = [head, "|" + "|".join("-" * (len(c) + 0) for c in head.split("|")[1:-1]) + "|"]
-    first: dict[str, dict] = {}
+            f"{'ratio':>6} | {'step':>5} | {'bpftool MiB':>11} | {'bpflink MiB':>11} |")
+    lines = [head, "|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|"]
+    prev: dict[str, dict] = {}
     for r in rows:
-        kind = r["name"].split("-")[0] if "-" in r["name"] else None
-        lin = ""
-        if kind:
-            base = first.setdefault(kind, r)
-            lin = f"{(r['bpflink'] / r['units']) / (base['bpflink'] / base['units']):.2f}"
+        step = ""
+        if "-" in r["name"]:                # a scaling series: time per unit vs the last step
+            kind = r["name"].split("-")[0]
+            if kind in prev:
+                p = prev[kind]
+                step = f"{(r['bpflink'] / r['units']) / (p['bpflink'] / p['units']):.2f}"
+            prev[kind] = r
         ratio = f"{r['bpflink'] / r['bpftool']:.1f}x" if r["bpftool"] else "-"
         tool = f"{r['bpftool'] * 1000:.0f}" if r["bpftool"] else "-"
         lines.append(f"| {r['name']:<10} | {r['size'] / 1e6:>8.1f} | {tool:>10} | "
-                     f"{r['bpflink'] * 1000:>10.0f} | {ratio:>6} | {lin:>5} | "
+                     f"{r['bpflink'] * 1000:>10.0f} | {ratio:>6} | {step:>5} | "
                      f"{r['bpftool_rss'] / 2**20:>11.0f} | {r['bpflink_rss'] / 2**20:>11.0f} |")
     return "\n".join(lines)
 
@@ -136,16 +145,20 @@ def main() -> int:
     ap.add_argument("workloads", nargs="*", default=ALL, help=f"default: {' '.join(ALL)}")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--profile", action="store_true", help="cProfile one in-process link")
+    ap.add_argument("--tree", type=Path, default=ROOT,
+                    help="run the bpflink package of this checkout (e.g. an older release, "
+                    "for before/after figures); default: this one")
     args = ap.parse_args()
     if args.profile:
         for name in args.workloads:
             profile(name)
         return 0
     bpftool = shutil.which("bpftool")
+    compileall.compile_dir(str(args.tree / "bpflink"), quiet=1)
     if "kernel" in args.workloads and not workloads.VMLINUX_BTF.exists():
         print("kernel: skipped, no kernel BTF at /sys/kernel/btf/vmlinux", file=sys.stderr)
         args.workloads.remove("kernel")
-    rows = [measure(name, args.repeat, bpftool) for name in args.workloads]
+    rows = [measure(name, args.repeat, bpftool, args.tree) for name in args.workloads]
     print(f"median of {args.repeat} runs per linker; peak RSS is the largest of the runs")
     print(table(rows))
     return 0
