@@ -55,11 +55,35 @@ class _CallgraphField:
         obj.__dict__.pop(self.converted, None)
 
 
+class _JoinedBytes:
+    """``LinkResult.data``: the output's bytes, joined from its buffers on first read.
+
+    The link ends with the object as a list of buffers (its large data
+    sections still views of the inputs); writing it to a file needs no more,
+    so a caller that never reads ``data`` never pays for a second full-size
+    copy of the output.
+    """
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = f"_{name}"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError("data")    # dataclasses: a field without a default
+        value = obj.__dict__[self.name]
+        if not isinstance(value, bytes):
+            value = obj.__dict__[self.name] = b"".join(value)
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.name] = value if isinstance(value, (bytes, list)) else bytes(value)
+
+
 @dataclass
 class LinkResult:
     """What a successful link produced."""
 
-    data: bytes                         # the output object
+    data: bytes = _JoinedBytes()        # the output object (joined on first read)
     output: str | None                  # where it was written, if anywhere
     warnings: list[Diagnostic]
     callgraph: object = _CallgraphField()   # networkx.DiGraph, converted on first access
@@ -107,12 +131,12 @@ class Linker:
         outcome = run_link(self._sources, self.options)
         if out_path is not None:
             try:
-                write_atomic(out_path, outcome.data)
+                write_atomic(out_path, outcome.chunks)
             except OSError as e:
                 raise OutputError([error(f"cannot write output: {e.strerror or e}",
                                          file=out_path)]) from None
         warnings = [d for d in outcome.diagnostics if d.severity is Severity.WARNING]
-        return LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
+        return LinkResult(outcome.chunks, out_path, warnings, outcome.callgraph, outcome.linked,
                           outcome.timings)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
-from .elf.writer import write_elf
+from .elf.writer import elf_chunks
 from .errors import Diagnostic, Diagnostics, FormatError, InputError, error
 from .linker.btfmerge import merge_btf, merge_btf_ext
 from .linker.layout import lay_out
@@ -33,7 +33,7 @@ class LinkOptions:
 
 @dataclass
 class LinkOutcome:
-    data: bytes
+    chunks: list                # the output object's bytes, as elf_chunks gives them
     linked: LinkedObject
     symtab: SymbolTable
     callgraph: object
@@ -194,8 +194,8 @@ def _run_link(sources: list[tuple[str, bytes | None, str | None]],
 
     with phase("encode"):
         try:
-            data = write_elf(linked)
+            chunks = elf_chunks(linked)
         except FormatError as e:
             diags.error(e.message)
             diags.checkpoint()
-    return LinkOutcome(data, linked, symtab, callgraph, diags.items, phase.timings)
+    return LinkOutcome(chunks, linked, symtab, callgraph, diags.items, phase.timings)

@@ -38,6 +38,17 @@ class _Out:
 
 
 def write_elf(linked) -> bytes:
+    """The output object's bytes."""
+    return b"".join(elf_chunks(linked))
+
+
+def elf_chunks(linked) -> list:
+    """The output object as a list of buffers, in file order: joined, they are its bytes.
+
+    Data sections are still views of the inputs here, so a caller that only
+    writes the object to a file (the CLI) never holds a second full-size
+    copy of it in memory.
+    """
     bo = ">" if linked.big_endian else "<"
     for sec in linked.sections:     # inputs are each in bounds, their sum may not be
         if sec.size > MAX_SECTION_SIZE:
@@ -120,4 +131,4 @@ def write_elf(linked) -> bytes:
     chunks[0] = ident + struct.pack(bo + "HHIQQQIHHHHHH", ET_REL, EM_BPF, EV_CURRENT,
                                     0, 0, shoff, 0, EHDR_SIZE, 0, 0, SHDR_SIZE,
                                     len(outs) + 1, strtab_index)
-    return b"".join(chunks)
+    return chunks
