@@ -142,6 +142,27 @@ class BtfType:
             for v in self.data:
                 v[0] = fn(v[0])
 
+    def remapped(self, m: list[int]) -> "BtfType":
+        """A copy whose referenced type IDs go through ``m`` (old ID -> new ID).
+
+        ``copy()`` then ``remap(m.__getitem__)`` in one pass: merging BTF
+        makes one of these per input type.
+        """
+        k = self.kind
+        d = self.data
+        ref = m[self.ref] if k in REF_KINDS else self.ref
+        if k is Kind.STRUCT or k is Kind.UNION:
+            d = [[n, m[ty], off] for n, ty, off in d]
+        elif k is Kind.FUNC_PROTO:
+            d = [[n, m[ty]] for n, ty in d]
+        elif k is Kind.ARRAY:
+            d = [m[d[0]], m[d[1]], d[2]]
+        elif k is Kind.DATASEC:
+            d = [[m[v[0]], v[1], v[2]] for v in d]
+        elif k is Kind.ENUM or k is Kind.ENUM64:
+            d = [list(e) for e in d]
+        return BtfType(k, self.name, ref, d, self.kflag, self.vlen_info)
+
     def copy(self) -> "BtfType":
         d = self.data
         if isinstance(d, list):

@@ -43,7 +43,8 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
         if rep.btf_id:
             reps[g.name] = (id(rep.obj), rep.btf_id)
     maps: dict[int, TypeMap] = {}
-    appended: list[tuple[BtfType, TypeMap]] = []
+    # (input type, its map, its slot in out): made once every map is complete
+    appended: list[tuple[BtfType, TypeMap, int]] = []
     aliases: list[tuple[TypeMap, int, BtfType]] = []
     for obj in inputs:
         types = obj.btf.types
@@ -60,15 +61,15 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
                 if rep != (id(obj), tid):
                     aliases.append((m, tid, t))
                     continue
-            new = t.copy()
-            m[tid] = out.add(new)
-            appended.append((new, m))
+            m[tid] = slot = out.add(t)      # replaced below by its remapped copy
+            appended.append((t, m, slot))
     rep_out = {name: maps[oid][tid] for name, (oid, tid) in reps.items() if oid in maps}
     for m, tid, t in aliases:
         m[tid] = rep_out[t.name]
     _rebuild_datasecs(inputs, layout, globals_, reps, maps, out, diags)
-    for new, m in appended:
-        new.remap(m.__getitem__)
+    types = out.types
+    for t, m, slot in appended:
+        types[slot] = t.remapped(m)
     _complete_extern_protos(out, aliases)
     return out, maps
 
