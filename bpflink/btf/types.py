@@ -45,14 +45,22 @@ class Kind(IntEnum):
     ENUM64 = 19
 
 
+# The kinds as module constants, for comparisons in loops over every type.
+# On Python 3.11 ``Kind.STRUCT`` costs a trip through EnumType.__getattr__'s
+# slow attribute hook (~150 ns, fifteen times a global's); BTF parsing,
+# validation, merging and encoding compare kinds millions of times.
+(UNKN, INT, PTR, ARRAY, STRUCT, UNION, ENUM, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC,
+ FUNC_PROTO, VAR, DATASEC, FLOAT, DECL_TAG, TYPE_TAG, ENUM64) = (Kind(i) for i in range(20))
+
+
 # Kinds whose third header word is a size rather than a type ID.
-SIZED_KINDS = frozenset({Kind.INT, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64,
-                         Kind.DATASEC, Kind.FLOAT})
+SIZED_KINDS = frozenset({INT, STRUCT, UNION, ENUM, ENUM64,
+                         DATASEC, FLOAT})
 # Kinds whose third header word is a type ID (0 = void where the kind allows it).
-REF_KINDS = frozenset({Kind.PTR, Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT,
-                       Kind.FUNC, Kind.FUNC_PROTO, Kind.VAR, Kind.DECL_TAG, Kind.TYPE_TAG})
-MODIFIER_KINDS = frozenset({Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT,
-                            Kind.TYPE_TAG})
+REF_KINDS = frozenset({PTR, TYPEDEF, VOLATILE, CONST, RESTRICT,
+                       FUNC, FUNC_PROTO, VAR, DECL_TAG, TYPE_TAG})
+MODIFIER_KINDS = frozenset({TYPEDEF, VOLATILE, CONST, RESTRICT,
+                            TYPE_TAG})
 
 # Linkage values (vlen of FUNC, linkage word of VAR).
 FUNC_STATIC, FUNC_GLOBAL, FUNC_EXTERN = 0, 1, 2
@@ -95,17 +103,17 @@ class BtfType:
     # -- structure -----------------------------------------------------------------
     @property
     def vlen(self) -> int:
-        if self.kind in (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64,
-                         Kind.FUNC_PROTO, Kind.DATASEC):
+        if self.kind in (STRUCT, UNION, ENUM, ENUM64,
+                         FUNC_PROTO, DATASEC):
             return len(self.data)
         return self.vlen_info
 
     @property
     def linkage(self) -> int:
         """FUNC or VAR linkage."""
-        if self.kind is Kind.FUNC:
+        if self.kind is FUNC:
             return self.vlen_info
-        if self.kind is Kind.VAR:
+        if self.kind is VAR:
             return self.data
         raise ValueError(f"{self.kind.name} has no linkage")
 
@@ -114,16 +122,16 @@ class BtfType:
         k = self.kind
         if k in REF_KINDS:
             yield self.ref
-        if k is Kind.ARRAY:
+        if k is ARRAY:
             yield self.data[0]
             yield self.data[1]
-        elif k in (Kind.STRUCT, Kind.UNION):
+        elif k in (STRUCT, UNION):
             for m in self.data:
                 yield m[1]
-        elif k is Kind.FUNC_PROTO:
+        elif k is FUNC_PROTO:
             for p in self.data:
                 yield p[1]
-        elif k is Kind.DATASEC:
+        elif k is DATASEC:
             for v in self.data:
                 yield v[0]
 
@@ -132,13 +140,13 @@ class BtfType:
         k = self.kind
         if k in REF_KINDS:
             self.ref = fn(self.ref)
-        if k is Kind.ARRAY:
+        if k is ARRAY:
             self.data[0] = fn(self.data[0])
             self.data[1] = fn(self.data[1])
-        elif k in (Kind.STRUCT, Kind.UNION, Kind.FUNC_PROTO):
+        elif k in (STRUCT, UNION, FUNC_PROTO):
             for m in self.data:
                 m[1] = fn(m[1])
-        elif k is Kind.DATASEC:
+        elif k is DATASEC:
             for v in self.data:
                 v[0] = fn(v[0])
 
@@ -151,15 +159,15 @@ class BtfType:
         k = self.kind
         d = self.data
         ref = m[self.ref] if k in REF_KINDS else self.ref
-        if k is Kind.STRUCT or k is Kind.UNION:
+        if k is STRUCT or k is UNION:
             d = [[n, m[ty], off] for n, ty, off in d]
-        elif k is Kind.FUNC_PROTO:
+        elif k is FUNC_PROTO:
             d = [[n, m[ty]] for n, ty in d]
-        elif k is Kind.ARRAY:
+        elif k is ARRAY:
             d = [m[d[0]], m[d[1]], d[2]]
-        elif k is Kind.DATASEC:
+        elif k is DATASEC:
             d = [[m[v[0]], v[1], v[2]] for v in d]
-        elif k is Kind.ENUM or k is Kind.ENUM64:
+        elif k is ENUM or k is ENUM64:
             d = [list(e) for e in d]
         return BtfType(k, self.name, ref, d, self.kflag, self.vlen_info)
 
@@ -190,7 +198,7 @@ class Btf:
     """A complete BTF: ``types[0]`` is void, ``types[i]`` is type ID i."""
 
     def __init__(self, types: list[BtfType] | None = None):
-        self.types: list[BtfType] = types if types is not None else [BtfType(Kind.UNKN)]
+        self.types: list[BtfType] = types if types is not None else [BtfType(UNKN)]
         self.raw_strings: _Strings | None = None     # the string section it was parsed from
 
     def __len__(self) -> int:
@@ -207,7 +215,7 @@ class Btf:
         """Skip modifiers (and typedefs) to the underlying type; cycle-safe."""
         seen = 0
         t = self.types[type_id]
-        while t.kind in MODIFIER_KINDS and (typedefs or t.kind is not Kind.TYPEDEF):
+        while t.kind in MODIFIER_KINDS and (typedefs or t.kind is not TYPEDEF):
             type_id = t.ref
             t = self.types[type_id]
             seen += 1
@@ -222,11 +230,11 @@ class Btf:
             t = self.types[type_id]
             if t.kind in SIZED_KINDS:
                 return mult * t.ref
-            if t.kind is Kind.PTR:
+            if t.kind is PTR:
                 return mult * 8
-            if t.kind in MODIFIER_KINDS or t.kind is Kind.VAR:
+            if t.kind in MODIFIER_KINDS or t.kind is VAR:
                 type_id = t.ref
-            elif t.kind is Kind.ARRAY:
+            elif t.kind is ARRAY:
                 mult *= t.data[2]
                 type_id = t.data[0]
             else:
@@ -261,26 +269,26 @@ class Btf:
             info = (int(k) << 24) | (t.vlen & MAX_VLEN) | ((t.kflag & 1) << 31)
             n = t.name
             put(hdr3.pack(known[n] if n in known else add(n), info, t.ref))
-            if k is Kind.STRUCT or k is Kind.UNION:
+            if k is STRUCT or k is UNION:
                 put(b"".join([three.pack(known[n] if n in known else add(n), ty, off)
                               for n, ty, off in d]))
-            elif k is Kind.FUNC_PROTO:
+            elif k is FUNC_PROTO:
                 put(b"".join([two.pack(known[n] if n in known else add(n), ty)
                               for n, ty in d]))
-            elif k is Kind.INT or k is Kind.VAR:
+            elif k is INT or k is VAR:
                 put(one.pack(d))
-            elif k is Kind.ARRAY:
+            elif k is ARRAY:
                 put(three.pack(*d))
-            elif k is Kind.ENUM:
+            elif k is ENUM:
                 put(b"".join([two.pack(known[n] if n in known else add(n), v & 0xFFFFFFFF)
                               for n, v in d]))
-            elif k is Kind.ENUM64:
+            elif k is ENUM64:
                 for n, v in d:
                     v &= 0xFFFFFFFFFFFFFFFF
                     put(three.pack(add(n), v & 0xFFFFFFFF, v >> 32))
-            elif k is Kind.DATASEC:
+            elif k is DATASEC:
                 put(b"".join([three.pack(*v) for v in d]))
-            elif k is Kind.DECL_TAG:
+            elif k is DECL_TAG:
                 put(i32.pack(d))
         out = b"".join(parts)
         for s in extra_strings:
@@ -419,7 +427,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     # Formatting the "what" of a lookup costs more than the lookup: try the
     # pre-split cache first and build the message only on a miss.
     cache = strings.cache
-    types: list[BtfType] = [BtfType(Kind.UNKN)]
+    types: list[BtfType] = [BtfType(UNKN)]
     hdr = struct.Struct(bo + "III")
     u32 = struct.Struct(bo + "I")
     i32 = struct.Struct(bo + "i")
@@ -428,71 +436,74 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     pos, end = 0, len(tdata)
     kinds = {int(k): k for k in Kind}
 
-    def need(n: int, tid: int) -> None:
-        if pos + n > end:
-            raise FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
-                              section=section)
+    def truncated(n: int, tid: int) -> FormatError:
+        return FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
+                           section=section)
 
+    # The bounds checks are spelled out (no helper call per type): this loop
+    # runs once per type of every input.
     while pos < end:
         tid = len(types)
-        need(12, tid)
+        if pos + 12 > end:
+            raise truncated(12, tid)
         name_off, info, ref = hdr.unpack_from(tdata, pos)
         pos += 12
         kind = kinds.get((info >> 24) & 0x1F)
-        if kind is None or kind is Kind.UNKN:
+        if kind is None or kind is UNKN:
             raise FormatError(f"type [{tid}] has unknown kind {(info >> 24) & 0x1F}",
                               section=section)
         vlen = info & MAX_VLEN
-        kflag = info >> 31
         name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
-        t = BtfType(kind, name, ref, None, kflag)
-        if kind is Kind.INT:
-            need(4, tid)
-            t.data = u32.unpack_from(tdata, pos)[0]
-            pos += 4
-        elif kind is Kind.ARRAY:
-            need(12, tid)
-            t.data = list(three.unpack_from(tdata, pos))
-            pos += 12
-        elif kind in (Kind.STRUCT, Kind.UNION):
-            need(12 * vlen, tid)
+        t = BtfType(kind, name, ref, None, info >> 31)
+        if kind is STRUCT or kind is UNION:
+            size = 12 * vlen
+            if pos + size > end:
+                raise truncated(size, tid)
             t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"), ty, off]
-                      for n, ty, off in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
-            pos += 12 * vlen
-        elif kind is Kind.ENUM:
-            need(8 * vlen, tid)
+                      for n, ty, off in three.iter_unpack(tdata[pos:pos + size])]
+            pos += size
+        elif kind is FUNC_PROTO:
+            size = 8 * vlen
+            if pos + size > end:
+                raise truncated(size, tid)
+            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"), ty]
+                      for n, ty in two.iter_unpack(tdata[pos:pos + size])]
+            pos += size
+        elif kind is ENUM:
+            size = 8 * vlen
+            if pos + size > end:
+                raise truncated(size, tid)
             t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"), v]
-                      for n, v in two.iter_unpack(tdata[pos:pos + 8 * vlen])]
-            pos += 8 * vlen
-        elif kind is Kind.ENUM64:
-            need(12 * vlen, tid)
+                      for n, v in two.iter_unpack(tdata[pos:pos + size])]
+            pos += size
+        elif kind is ENUM64:
+            size = 12 * vlen
+            if pos + size > end:
+                raise truncated(size, tid)
             t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"),
                        lo | (hi << 32)]
-                      for n, lo, hi in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
-            pos += 12 * vlen
-        elif kind is Kind.FUNC_PROTO:
-            need(8 * vlen, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"), ty]
-                      for n, ty in two.iter_unpack(tdata[pos:pos + 8 * vlen])]
-            pos += 8 * vlen
-        elif kind is Kind.VAR:
-            need(4, tid)
-            t.data = u32.unpack_from(tdata, pos)[0]
-            pos += 4
-        elif kind is Kind.DATASEC:
-            need(12 * vlen, tid)
-            t.data = [list(v) for v in three.iter_unpack(tdata[pos:pos + 12 * vlen])]
-            pos += 12 * vlen
-        elif kind is Kind.DECL_TAG:
-            need(4, tid)
-            t.data = i32.unpack_from(tdata, pos)[0]
-            pos += 4
-        elif kind is Kind.FUNC:
+                      for n, lo, hi in three.iter_unpack(tdata[pos:pos + size])]
+            pos += size
+        elif kind is DATASEC:
+            size = 12 * vlen
+            if pos + size > end:
+                raise truncated(size, tid)
+            t.data = [list(v) for v in three.iter_unpack(tdata[pos:pos + size])]
+            pos += size
+        elif kind is FUNC:
             t.vlen_info = vlen
-        if kind in (Kind.FWD, Kind.PTR, Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST,
-                    Kind.RESTRICT, Kind.TYPE_TAG, Kind.FLOAT, Kind.INT, Kind.ARRAY,
-                    Kind.VAR, Kind.DECL_TAG):
-            if vlen:
+        else:
+            if kind is INT or kind is VAR or kind is DECL_TAG:
+                if pos + 4 > end:
+                    raise truncated(4, tid)
+                t.data = (i32 if kind is DECL_TAG else u32).unpack_from(tdata, pos)[0]
+                pos += 4
+            elif kind is ARRAY:
+                if pos + 12 > end:
+                    raise truncated(12, tid)
+                t.data = list(three.unpack_from(tdata, pos))
+                pos += 12
+            if vlen:        # FWD, PTR, TYPEDEF, modifiers, FLOAT, INT, ARRAY, VAR, DECL_TAG
                 raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
                                   section=section)
         types.append(t)
@@ -534,19 +545,19 @@ def _find_cycle(refs: list) -> int | None:
 
 def _ref_lists(types: list[BtfType]) -> list:
     """Type ID -> the IDs it references (void left out), built once per parse."""
-    single = REF_KINDS - {Kind.PTR, Kind.FUNC_PROTO}
+    single = REF_KINDS - {PTR, FUNC_PROTO}
     refs: list = []
     for t in types:             # spelled out per kind: this loop is on the parse hot path
         k = t.kind
-        if k in single or k is Kind.PTR:
+        if k in single or k is PTR:
             refs.append((t.ref,) if t.ref else ())
-        elif k is Kind.FUNC_PROTO:
+        elif k is FUNC_PROTO:
             refs.append([t.ref] + [p[1] for p in t.data])
-        elif k is Kind.STRUCT or k is Kind.UNION:
+        elif k is STRUCT or k is UNION:
             refs.append([m[1] for m in t.data])
-        elif k is Kind.ARRAY:
+        elif k is ARRAY:
             refs.append(t.data[:2])
-        elif k is Kind.DATASEC:
+        elif k is DATASEC:
             refs.append([v[0] for v in t.data])
         else:                   # INT, ENUM, FWD, FLOAT... reference nothing
             refs.append(())
@@ -567,13 +578,13 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
     types = btf.types
     if refs is None:
         refs = _ref_lists(types)
-    no_ptr = [() if t.kind is Kind.PTR else r for t, r in zip(types, refs)]
+    no_ptr = [() if t.kind is PTR else r for t, r in zip(types, refs)]
     tid = _find_cycle(no_ptr)
     if tid is not None:
         t = types[tid]
         raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') is part of a reference "
                           "cycle that no pointer breaks", section=section)
-    no_composite = [() if t.kind is Kind.STRUCT or t.kind is Kind.UNION else r
+    no_composite = [() if t.kind is STRUCT or t.kind is UNION else r
                     for t, r in zip(types, refs)]
     tid = _find_cycle(no_composite)
     if tid is not None:
@@ -584,7 +595,7 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
     # elements) are acyclic now; bound their length as the kernel does
     # (MAX_RESOLVE_DEPTH), so that each walk is short: otherwise thousands of
     # variables behind one long typedef chain cost variables x length.
-    walks = MODIFIER_KINDS | {Kind.VAR}
+    walks = MODIFIER_KINDS | {VAR}
     depth = [0] * len(types)
     for start in range(1, len(types)):
         path = []
@@ -593,7 +604,7 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
             t = types[tid]
             if t.kind in walks:
                 nxt = t.ref
-            elif t.kind is Kind.ARRAY:
+            elif t.kind is ARRAY:
                 nxt = t.data[0]
             else:
                 break
@@ -610,7 +621,7 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
                               f"at most {MAX_RESOLVE_DEPTH}", section=section)
 
 
-_CHECKED_KINDS = frozenset({Kind.FUNC, Kind.VAR, Kind.DECL_TAG, Kind.DATASEC})
+_CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 
 
 def validate_ids(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
@@ -629,25 +640,25 @@ def validate_ids(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
         k = t.kind
         if k not in _CHECKED_KINDS:
             continue
-        if k in (Kind.FUNC, Kind.VAR, Kind.DECL_TAG) and t.ref == 0:
+        if k in (FUNC, VAR, DECL_TAG) and t.ref == 0:
             raise FormatError(f"type [{tid}] ({k.name} '{t.name}') references void",
                               section=section)
-        if k is Kind.FUNC and btf.types[t.ref].kind is not Kind.FUNC_PROTO:
+        if k is FUNC and btf.types[t.ref].kind is not FUNC_PROTO:
             raise FormatError(f"type [{tid}] (FUNC '{t.name}') does not point to a FUNC_PROTO",
                               section=section)
-        if k is Kind.FUNC and t.vlen_info > FUNC_EXTERN:
+        if k is FUNC and t.vlen_info > FUNC_EXTERN:
             raise FormatError(f"type [{tid}] (FUNC '{t.name}') has unknown linkage "
                               f"{t.vlen_info}", section=section)
-        if k is Kind.VAR and t.data > VAR_GLOBAL_EXTERN:
+        if k is VAR and t.data > VAR_GLOBAL_EXTERN:
             raise FormatError(f"type [{tid}] (VAR '{t.name}') has unknown linkage {t.data}",
                               section=section)
-        if k is Kind.DATASEC:
+        if k is DATASEC:
             for vt, _off, _size in t.data:
                 v = btf.types[vt]
-                if v.kind is not Kind.VAR and not (v.kind is Kind.FUNC and t.name == ".ksyms"):
+                if v.kind is not VAR and not (v.kind is FUNC and t.name == ".ksyms"):
                     raise FormatError(f"type [{tid}] (DATASEC '{t.name}') lists type [{vt}] "
                                       f"({v.kind.name} '{v.name}'), which is not a variable "
                                       "(only .ksyms may list functions)", section=section)
-        if k is Kind.DECL_TAG and t.data < -1:
+        if k is DECL_TAG and t.data < -1:
             raise FormatError(f"type [{tid}] (DECL_TAG '{t.name}') has bad component index "
                               f"{t.data}", section=section)
