@@ -482,7 +482,7 @@ class _Reader:
                     0 < s.shndx < SHN_LORESERVE:
                 objects.setdefault(s.name, set()).add(s.shndx)
         for t in btf.types:
-            if t.kind is not btf_mod.Kind.DATASEC:
+            if t.kind is not btf_mod.DATASEC:
                 continue
             sec = by_name.get(t.name)
             if not t.data and t.name not in (".ksyms", ".kconfig") and (
@@ -491,7 +491,7 @@ class _Reader:
                                   "object", section=".BTF")
             for vtid, off, size in t.data:
                 v = btf[vtid]
-                is_var = v.kind is btf_mod.Kind.VAR
+                is_var = v.kind is btf_mod.VAR
                 linkage = v.data if is_var else v.vlen_info
                 what = f"BTF {'variable' if is_var else 'function'} '{v.name}' [{vtid}] of " \
                        f"DATASEC '{t.name}'"

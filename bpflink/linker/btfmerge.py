@@ -19,7 +19,8 @@ Deduplication runs afterwards (``bpflink.btf.dedup``).
 from __future__ import annotations
 
 from ..btf.ext import BtfExt
-from ..btf.types import FUNC_STATIC, VAR_STATIC, Btf, BtfType, Kind
+from ..btf.types import (DATASEC, DECL_TAG, FUNC, FUNC_PROTO, FUNC_STATIC, VAR, VAR_STATIC, Btf,
+                         BtfType)
 from ..elf.reader import InputObject
 from ..errors import Diagnostics
 from .layout import Layout
@@ -29,8 +30,8 @@ TypeMap = list[int]           # input type ID -> output type ID
 
 
 def _is_global(t: BtfType) -> bool:
-    return (t.kind is Kind.VAR and t.data != VAR_STATIC) or \
-        (t.kind is Kind.FUNC and t.vlen_info != FUNC_STATIC)
+    return (t.kind is VAR and t.data != VAR_STATIC) or \
+        (t.kind is FUNC and t.vlen_info != FUNC_STATIC)
 
 
 def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, GlobalSymbol],
@@ -53,8 +54,8 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
         collapsed = _collapsed_vars(obj, layout, globals_)
         for tid in range(1, len(types)):
             t = types[tid]
-            if t.kind is Kind.DATASEC or tid in collapsed or \
-                    (t.kind is Kind.DECL_TAG and t.ref in collapsed):
+            if t.kind is DATASEC or tid in collapsed or \
+                    (t.kind is DECL_TAG and t.ref in collapsed):
                 continue
             if _is_global(t):
                 rep = reps.setdefault(t.name, (id(obj), tid))
@@ -89,7 +90,7 @@ def _collapsed_vars(obj: InputObject, layout: Layout,
     if not collapsed:
         return out
     for t in obj.btf.types:
-        if t.kind is not Kind.DATASEC or t.name not in collapsed:
+        if t.kind is not DATASEC or t.name not in collapsed:
             continue
         for vtid, _off, _size in t.data:
             vt = obj.btf.types[vtid]
@@ -108,11 +109,11 @@ def _complete_extern_protos(out: Btf, aliases) -> None:
     the extern comes first; here in either order).
     """
     for m, tid, t in aliases:
-        if t.kind is not Kind.FUNC:
+        if t.kind is not FUNC:
             continue
         rep = out.types[m[tid]]
         dst, src = out.types[m[t.ref]], out.types[rep.ref]
-        if dst.kind is not Kind.FUNC_PROTO or src.kind is not Kind.FUNC_PROTO \
+        if dst.kind is not FUNC_PROTO or src.kind is not FUNC_PROTO \
                 or len(dst.data) != len(src.data):
             continue
         for dp, sp in zip(dst.data, src.data):
@@ -129,7 +130,7 @@ def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
         types = obj.btf.types
         m = maps[id(obj)]
         for tid, t in enumerate(types):
-            if t.kind is not Kind.DATASEC or t.name == ".extern":
+            if t.kind is not DATASEC or t.name == ".extern":
                 continue
             datasec_ids.append((m, tid, t.name))
             src = obj.section(t.name)
@@ -172,7 +173,7 @@ def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
         if sec is not None:     # .ksyms/.kconfig keep declaration order; the kernel
                                 # requires sorted offsets only in real sections
             lst.sort(key=lambda e: (e[0], e[1]))
-        ids[name] = out.add(BtfType(Kind.DATASEC, name, sec.size if sec else 0,
+        ids[name] = out.add(BtfType(DATASEC, name, sec.size if sec else 0,
                                     [e[2] for e in lst]))
     for m, tid, name in datasec_ids:
         m[tid] = ids[name]

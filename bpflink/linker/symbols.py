@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..btf.types import FUNC_STATIC, VAR_STATIC, Kind
+from ..btf.types import DATASEC, FUNC, FUNC_STATIC, VAR, VAR_STATIC
 from ..elf.constants import (SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STB_WEAK,
                              STT_NOTYPE, STT_SECTION, STV_HIDDEN, STV_DEFAULT)
 from ..elf.reader import InputObject, Symbol
@@ -104,18 +104,18 @@ def btf_globals(obj: InputObject, diags: Diagnostics) -> dict[str, tuple[int, st
     found: dict[str, tuple[int, str | None]] = {}
     types = obj.btf.types
     for tid, t in enumerate(types):
-        if t.kind is Kind.VAR and t.data != VAR_STATIC or \
-                t.kind is Kind.FUNC and t.vlen_info != FUNC_STATIC:
+        if t.kind is VAR and t.data != VAR_STATIC or \
+                t.kind is FUNC and t.vlen_info != FUNC_STATIC:
             found.setdefault(t.name, (tid, None))
     for t in types:
-        if t.kind is not Kind.DATASEC:
+        if t.kind is not DATASEC:
             continue
         for vtid, _off, _size in t.data:
             vt = types[vtid]
-            if vt.kind not in (Kind.VAR, Kind.FUNC) or vt.name not in found:
+            if vt.kind not in (VAR, FUNC) or vt.name not in found:
                 continue
-            if (vt.kind is Kind.VAR and vt.data == VAR_STATIC) or \
-                    (vt.kind is Kind.FUNC and vt.vlen_info == FUNC_STATIC):
+            if (vt.kind is VAR and vt.data == VAR_STATIC) or \
+                    (vt.kind is FUNC and vt.vlen_info == FUNC_STATIC):
                 continue
             prev, _ = found[vt.name]
             if prev != vtid:
