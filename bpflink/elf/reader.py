@@ -393,6 +393,7 @@ class _Reader:
                 raise FormatError(f"relocations apply to '{target.name}', which holds neither "
                                   "code nor data", section=rel.name)
             relocs = out.setdefault(target.index, [])
+            in_code = target.is_exec
             for j, (r_offset, r_info) in enumerate(struct.iter_unpack(bo + "QQ", rel.data)):
                 sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
                 if rtype not in RELOC_WIDTH:
@@ -402,7 +403,7 @@ class _Reader:
                     raise FormatError(f"relocation #{j} refers to symbol #{sym}, but there are "
                                       f"only {nsym} symbols", section=rel.name)
                 width = RELOC_WIDTH[rtype]
-                if target.is_exec:
+                if in_code:
                     if r_offset % BPF_INSN_SIZE:
                         raise FormatError(f"relocation #{j} at offset {r_offset} is not on an "
                                           "instruction boundary", section=rel.name)
@@ -414,7 +415,7 @@ class _Reader:
                 if s.type == STT_SECTION and not (0 < s.shndx < len(sections)):
                     raise FormatError(f"relocation #{j} is against a section symbol of no "
                                       "section", section=rel.name)
-                if target.is_exec:
+                if in_code:
                     self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
                 relocs.append(Relocation(r_offset, sym, rtype))
         return out
@@ -430,16 +431,19 @@ class _Reader:
         code = target.data[off]
         sym_name = sym.name or (sections[sym.shndx].name if 0 < sym.shndx < len(sections)
                                 else f"#{sym.index}")
-        what = f"relocation #{j} (against '{sym_name}')"
+
+        def what() -> str:          # formatted only for an error: this runs per relocation
+            return f"relocation #{j} (against '{sym_name}')"
+
         if code not in (BPF_JMP_CALL, BPF_LD_IMM64):
-            raise FormatError(f"{what} at offset {off} applies to instruction 0x{code:02x}, "
+            raise FormatError(f"{what()} at offset {off} applies to instruction 0x{code:02x}, "
                               "which is neither a call nor a 64-bit load (ld_imm64)",
                               section=rel_name)
         if code == BPF_LD_IMM64 and off + 2 * BPF_INSN_SIZE > target.size:
-            raise FormatError(f"{what}: the 64-bit load at offset {off} is cut off by the end "
+            raise FormatError(f"{what()}: the 64-bit load at offset {off} is cut off by the end "
                               f"of '{target.name}'", section=rel_name)
         if sym.shndx >= SHN_LORESERVE or sym.type == STT_FILE:
-            raise FormatError(f"{what} refers to an absolute or file symbol, not to code or "
+            raise FormatError(f"{what()} refers to an absolute or file symbol, not to code or "
                               "data", section=rel_name)
         if sym.shndx == SHN_UNDEF:
             return          # an extern: bound by the link, or by libbpf at load
@@ -448,21 +452,21 @@ class _Reader:
             regs = target.data[off + 1]
             src_reg = regs & 0xF if bo == ">" else regs >> 4
             if not (dst.is_exec and dst.name == ".text" and sym.type in (STT_FUNC, STT_SECTION)):
-                raise FormatError(f"{what}: the call at offset {off} targets '{sym_name}' in "
+                raise FormatError(f"{what()}: the call at offset {off} targets '{sym_name}' in "
                                   f"section '{dst.name}', which is not a function in .text "
                                   "(BPF subprograms live in .text)", section=rel_name)
             if src_reg != BPF_PSEUDO_CALL:
-                raise FormatError(f"{what}: the call at offset {off} has src_reg {src_reg}, "
+                raise FormatError(f"{what()}: the call at offset {off} has src_reg {src_reg}, "
                                   f"not {BPF_PSEUDO_CALL} (a BPF-to-BPF call)",
                                   section=rel_name)
         elif dst.is_exec:
             if not (dst.name == ".text" and (sym.type == STT_SECTION or (
                     sym.type == STT_FUNC and sym.bind in (STB_GLOBAL, STB_WEAK)))):
-                raise FormatError(f"{what}: the 64-bit load at offset {off} takes the address "
+                raise FormatError(f"{what()}: the 64-bit load at offset {off} takes the address "
                                   f"of code in '{dst.name}' that is not a subprogram in .text",
                                   section=rel_name)
         elif not is_data_section(dst):
-            raise FormatError(f"{what}: the 64-bit load at offset {off} refers to section "
+            raise FormatError(f"{what()}: the 64-bit load at offset {off} refers to section "
                               f"'{dst.name}', which is neither maps (.maps) nor global data "
                               "(.data*, .rodata*, .bss*)", section=rel_name)
 
