@@ -65,6 +65,19 @@ class LinkResult:
     callgraph: object = _CallgraphField()   # networkx.DiGraph, converted on first access
     linked: object = field(repr=False)  # bpflink.linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
+    inputs_used: list[str] = field(default_factory=list)   # "a.o", "libfoo.a(x.o)", link order
+    extractions: list = field(default_factory=list)        # archive.Extraction per member taken
+    symtab: object = field(default=None, repr=False)       # bpflink.linker.symbols.SymbolTable
+
+    @property
+    def map(self):
+        """The link map (:class:`bpflink.linkmap.LinkMap`): what ``--map`` writes, as objects."""
+        cached = self.__dict__.get("_map")
+        if cached is None:
+            from .linkmap import build_map
+
+            cached = self.__dict__["_map"] = build_map(self.linked, self.symtab, self.digraph)
+        return cached
 
     @property
     def digraph(self):
@@ -86,34 +99,82 @@ class Linker:
         self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
 
-    def add_file(self, path: str | os.PathLike) -> None:
+    def add_file(self, path: str | os.PathLike, *, whole_archive: bool = False) -> None:
+        """Add an object or an archive.  Of an archive only the members some object
+        needs are linked (as ``ld`` does); ``whole_archive`` takes every member."""
+        from .pipeline import Source
+
         path = os.fspath(path)
-        self._sources.append((path, None, path))
+        self._sources.append(Source(path, None, path, whole_archive))
 
-    def add_bytes(self, data: bytes, name: str = "<memory>") -> None:
-        self._sources.append((name, bytes(data), None))
+    def add_bytes(self, data: bytes, name: str = "<memory>", *,
+                  whole_archive: bool = False) -> None:
+        from .pipeline import Source
 
-    def link(self, output: str | os.PathLike | None = None) -> LinkResult:
-        """Link; write ``output`` atomically if given.  Raises LinkError."""
+        self._sources.append(Source(name, bytes(data), None, whole_archive))
+
+    def link(self, output: str | os.PathLike | None = None, *,
+             map_file: str | os.PathLike | None = None,
+             depfile: str | os.PathLike | None = None,
+             why_extract: str | os.PathLike | None = None) -> LinkResult:
+        """Link; write ``output`` atomically if given.  Raises LinkError.
+
+        ``map_file`` gets the link map, ``depfile`` a make dependency file
+        (needs ``output``), ``why_extract`` lld's table of the archive members
+        taken.  They are written before the output, so an output on disk
+        always has its companions.
+        """
         from .fileio import same_file, write_atomic
         from .pipeline import run_link
 
         out_path = os.fspath(output) if output is not None else None
-        if out_path is not None:
-            for name, _data, path in self._sources:
-                if path is not None and os.path.exists(out_path) and same_file(path, out_path):
-                    raise OutputError([error("the output would overwrite this input; choose "
-                                             "another output path", file=name)])
+        extras = {what: os.fspath(p) for what, p in
+                  (("map", map_file), ("depfile", depfile), ("why-extract", why_extract))
+                  if p is not None}
+        if "depfile" in extras and out_path is None:
+            raise ValueError("a dependency file needs an output path")
+        for what, target in [("output", out_path), *extras.items()]:
+            if target is None:
+                continue
+            for name, _data, path, _whole in self._sources:
+                if path is not None and os.path.exists(target) and same_file(path, target):
+                    label = "output" if what == "output" else f"{what} file"
+                    raise OutputError([error(f"the {label} would overwrite this input; choose "
+                                             f"another {label} path", file=name)])
         outcome = run_link(self._sources, self.options)
-        if out_path is not None:
-            try:
-                write_atomic(out_path, outcome.data)
-            except OSError as e:
-                raise OutputError([error(f"cannot write output: {e.strerror or e}",
-                                         file=out_path)]) from None
         warnings = [d for d in outcome.diagnostics if d.severity is Severity.WARNING]
-        return LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
-                          outcome.timings)
+        result = LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
+                            outcome.timings, [obj.name for obj in outcome.linked.inputs],
+                            outcome.extractions, outcome.symtab)
+        files = {"map": lambda: result.map.render(),
+                 "depfile": lambda: _depfile(out_path, self._sources, outcome.extractions),
+                 "why-extract": lambda: _why_extract(outcome.extractions)}
+        for what, target in [*extras.items(), ("output", out_path)]:
+            if target is None:
+                continue
+            try:
+                data = outcome.data if what == "output" else files[what]().encode()
+                write_atomic(target, data)
+            except OSError as e:
+                label = "output" if what == "output" else f"the {what} file"
+                raise OutputError([error(f"cannot write {label}: {e.strerror or e}",
+                                         file=target)]) from None
+            except ValueError as e:
+                raise OutputError([error(str(e), file=target)]) from None
+        return result
+
+
+def _depfile(output: str | None, sources, extractions) -> str:
+    from .depfile import render
+
+    files = [path for _name, _data, path, _whole in sources if path is not None]
+    return render(output or "", files, [e.member for e in extractions])
+
+
+def _why_extract(extractions) -> str:
+    from .linker.archive import render_why_extract
+
+    return render_why_extract(extractions)
 
 
 def link(inputs: Iterable[str | os.PathLike | bytes], output: str | os.PathLike | None = None,
