@@ -348,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("-o - writes the object to stdout; --print-callgraph would mix text in")
     if to_stdout and args.depfile:
         parser.error("--depfile needs an output file to name; not -o -")
+    # --map - and --why-extract - print to stdout (as lld's do), after the link
+    stdout_reports = [] if graph_mode else [
+        what for what in ("map_file", "why_extract") if getattr(args, what) == "-"]
+    if stdout_reports and (to_stdout or args.print_callgraph or len(stdout_reports) > 1):
+        parser.error("only one of -o, --map, --why-extract and --print-callgraph can "
+                     "write to stdout")
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
                     graph_checks=not getattr(args, "no_graph_checks", False))
     for path, whole in _inputs_in_order(parser, argv):
@@ -356,8 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         report.emit([error("refusing to write a binary object to a terminal",
                            hint="redirect stdout, or give -o a file")])
         return 1
-    extras = {} if graph_mode else {"map_file": args.map_file, "depfile": args.depfile,
-                                    "why_extract": args.why_extract}
+    extras = {} if graph_mode else {
+        "map_file": None if args.map_file == "-" else args.map_file, "depfile": args.depfile,
+        "why_extract": None if args.why_extract == "-" else args.why_extract}
     try:
         result = linker.link(None if graph_mode or to_stdout else args.output, **extras)
     except LinkError as e:
@@ -389,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.print_callgraph:
         sys.stdout.write(graph.render(result.digraph, "text", verbose=args.verbose))
+    if "map_file" in stdout_reports:
+        sys.stdout.write(result.map.render())
+    if "why_extract" in stdout_reports:
+        from .linker.archive import render_why_extract
+
+        sys.stdout.write(render_why_extract(result.extractions))
     if args.verbose:
         for phase, secs in result.timings.items():
             sys.stderr.write(f"{PROG}: {phase}: {secs * 1000:.1f} ms\n")

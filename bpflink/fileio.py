@@ -15,6 +15,12 @@ it leaves is a hidden ``.tmp`` file that no ``*.o`` glob or make pattern
 matches, that a later link neither reuses nor deletes (its pid may be
 alive on another host sharing the directory), and that bpflink refuses as
 an input (:func:`is_temporary`), so it is never mistaken for an output.
+
+An output under ``/dev`` or ``/proc`` (``-o /dev/null``, ``--map
+/dev/stderr``: a symlink to whatever fd 2 is) or one that exists and is
+neither a regular file nor a directory (a FIFO) is opened and written,
+never replaced.  Any other symlink is replaced by the output, as ld and lld
+do.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat
 import tempfile
 
 TMP_MARK = ".bpflink-"
@@ -41,6 +48,17 @@ def is_temporary(path: str) -> bool:
 
 
 def write_atomic(path: str, data: bytes) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    special = os.path.abspath(path).startswith(("/dev/", "/proc/"))
+    if special or mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        # /dev/null, /dev/stderr, a FIFO: written to, never replaced (renaming
+        # over /dev/null or the /dev/stderr symlink, as root, would replace them)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     # NAME_MAX is 255 bytes: a long output name is shortened in the temporary one
     base = os.path.basename(path)[:100]
