@@ -339,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     graph_mode = bool(argv) and argv[0] == "graph"
     parser = _graph_parser() if graph_mode else _link_parser(prog)
     argv = argv[1:] if graph_mode else argv
-    args = parser.parse_args(argv)
+    # intermixed: inputs may sit between options (--whole-archive lib.a --no-whole-archive)
+    args = parser.parse_intermixed_args(argv)
     report = _Reporter(args)
     to_stdout = not graph_mode and args.output == "-"
     if getattr(args, "quiet", False) and getattr(args, "verbose", False):

@@ -6,7 +6,7 @@ that ``LinkResult.map`` holds.  The format is stable (golden tests in
 output order with their pieces in offset order, global symbols by name,
 programs in output order.  Numbers are hex, offsets are within the output
 section.  The sample is ``corpus/graph_all_kinds`` (``bpflink a.o b.o -o
-out.o --map out.map``), abridged::
+out.o --map out.map``; ``tests/golden/map_graph_all_kinds.txt``)::
 
     # bpflink link map
 
@@ -16,22 +16,26 @@ out.o --map out.map``), abridged::
 
     Output sections:
         Offset     Size Align  Section / input
-             0       88     8  .text
-             0       20     8      a.o
-            20       30     8      a.o
-             ...
-             0        4     4  .bss (nobits)
-             0        4     4      a.o
+             0       a8     8  .text
+             0       38     8      a.o
+            38       70     8      b.o
+             0       b8     8  tc
+             0       b8     8      a.o
+             0        4     1  license
+             0        4     1      a.o
 
     Global symbols:
+      LICENSE: global object, defined in a.o at license+0x0, size 0x4
+      bpf_throw: global notype, kernel extern (.ksyms)
+          declared in a.o
+      kinds_prog: global func, defined in a.o at tc+0x0, size 0xa0
       on_throw: global func, defined in a.o at .text+0x0, size 0x20
-      scale: global func, defined in b.o at .text+0x60, size 0x10
+      plain_prog: global func, defined in a.o at tc+0xa0, size 0x18
+      scale: global func, defined in b.o at .text+0x68, size 0x10
           declared in a.o
-      step: global func (hidden), defined in b.o at .text+0x30, size 0x30
+      step: global func (hidden), defined in b.o at .text+0x38, size 0x30
           declared in a.o
-      pick: weak func, defined in weak.o at .text+0x0, size 0x18
-          lost (weak definition): other.o
-      bpf_rcu_read_lock: global notype, kernel extern (.ksyms), declared in a.o
+      unused_fn: global func, defined in b.o at .text+0x90, size 0x18
 
     Programs:
       kinds_prog [a.o tc+0x0]
@@ -42,6 +46,10 @@ out.o --map out.map``), abridged::
       plain_prog [a.o tc+0xa0]
           reaches: scale [b.o .text+0x30]
           reaches: triple [b.o .text+0x40]
+
+Offsets and sizes are hex.  Parts 1 and 2 give offsets in the output
+section; part 3 names functions the way the call graph does, by input file,
+input section and offset in that input section.
 
 Part 1 lists each output section and each input section that went into it
 (an input named ``lib.a(m.o)`` is an archive member).  ``license`` and
