@@ -487,3 +487,26 @@ def test_gen_object_help():
     proc = bpflink_cli("gen", "object", "--help")
     assert proc.returncode == 0 and proc.stdout.decode().startswith(
         "usage: bpflink gen object [-h] OUT IN [IN ...]")
+
+
+def _doc_block_after(doc: str, marker: str) -> str:
+    """The indented block that follows the first line containing ``marker``."""
+    lines = doc[doc.index(marker) + len(marker):].splitlines()[1:]
+    while not lines[0].strip():
+        lines.pop(0)
+    block = []
+    for line in lines:
+        if line and not line.startswith("    "):
+            break
+        block.append(line[4:])
+    return "\n".join(block).rstrip("\n") + "\n"
+
+
+def test_usage_doc_samples_are_the_goldens():
+    """docs/usage.md shows the archive map and the JSON diagnostic: the goldens, verbatim."""
+    doc = (ROOT / "docs" / "usage.md").read_text()
+    assert _doc_block_after(doc, "For\n`prog.o libarith.a` (corpus/archive_lazy):") == \
+        (GOLDEN / "map_archive_lazy.txt").read_text()
+    assert _doc_block_after(doc, "The duplicate above, as JSON") == \
+        (GOLDEN / "diagnostics_err_dup_strong.jsonl").read_text()
+    assert WHY_PROG in _doc_block_after(doc, "`--why-extract=FILE` writes lld's table")
