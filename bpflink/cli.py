@@ -28,13 +28,17 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Iterable, NoReturn
+
+if TYPE_CHECKING:
+    from .errors import Diagnostic
 
 PROG = "bpflink"
 ERROR_LIMIT = 20                # lld's default
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):       # usage errors: exit 2, one line
+    def error(self, message: str) -> NoReturn:      # usage errors: exit 2, one line
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{PROG}: error: {message}\n")
         raise SystemExit(2)
@@ -121,9 +125,9 @@ def _graph_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.",
                 allow_abbrev=False)
     p.add_argument("inputs", nargs="+", metavar="IN", help="input objects or archives")
-    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text",
-                   help="the rendering (default text)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the graph here, not stdout")
+    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the graph here, not stdout ('-': stdout)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show subprograms no program reaches (never loaded)")
     _add_archive_options(p)
@@ -278,7 +282,7 @@ class _Reporter:
         self.errors = 0
         self.stopped = False
 
-    def emit(self, diags) -> None:
+    def emit(self, diags: Iterable[Diagnostic]) -> None:
         from .errors import error
 
         for d in diags:
@@ -294,7 +298,7 @@ class _Reporter:
                 self.errors += 1
             self._write(d)
 
-    def _write(self, d) -> None:
+    def _write(self, d: Diagnostic) -> None:
         if self.json:
             line = json.dumps({"severity": d.severity.value, "file": d.file,
                                "section": d.section, "symbol": d.symbol,
@@ -357,7 +361,11 @@ def main(argv: list[str] | None = None) -> int:
                      "write to stdout")
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
                     graph_checks=not getattr(args, "no_graph_checks", False))
-    for path, whole in _inputs_in_order(parser, argv):
+    ordered = _inputs_in_order(parser, argv)
+    if [path for path, _ in ordered] != list(args.inputs):
+        parser.error("cannot tell which inputs --whole-archive applies to; write options "
+                     "as separate arguments")
+    for path, whole in ordered:
         linker.add_file(path, whole_archive=whole)
     if to_stdout and sys.stdout.isatty():
         report.emit([error("refusing to write a binary object to a terminal",
@@ -376,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if graph_mode:
         text = graph.render(result.digraph, args.format, verbose=args.verbose)
-        if args.output:
+        if args.output and args.output != "-":
             from .fileio import write_atomic
 
             try:
@@ -417,7 +425,7 @@ class _Terminated(BaseException):
         self.signum = signum
 
 
-def _terminate(signum, frame) -> None:
+def _terminate(signum: int, frame: object) -> None:
     raise _Terminated(signum)
 
 

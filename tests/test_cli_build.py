@@ -510,3 +510,22 @@ def test_usage_doc_samples_are_the_goldens():
     assert _doc_block_after(doc, "The duplicate above, as JSON") == \
         (GOLDEN / "diagnostics_err_dup_strong.jsonl").read_text()
     assert WHY_PROG in _doc_block_after(doc, "`--why-extract=FILE` writes lld's table")
+
+
+def test_options_anywhere_and_clustered(tmp_path):
+    """Inputs between options, '--' before inputs, '-qo FILE' clustered: one link."""
+    want = bpflink.link(CROSS).data
+    for argv in (["-o", "x.o", "--", *CROSS], ["-qo", "x.o", CROSS[0], "--no-dedup", CROSS[1]],
+                 [CROSS[0], "-ox.o", "--error-limit", "3", CROSS[1]]):
+        (tmp_path / "x.o").unlink(missing_ok=True)
+        proc = bpflink_cli(*argv, cwd=tmp_path)
+        assert proc.returncode == 0, (argv, text(proc))
+        if "--no-dedup" not in argv:
+            assert (tmp_path / "x.o").read_bytes() == want
+
+
+def test_graph_to_stdout_with_dash(tmp_path):
+    a = bpflink_cli("graph", *CROSS, cwd=tmp_path)
+    b = bpflink_cli("graph", *CROSS, "-o", "-", cwd=tmp_path)
+    assert a.returncode == b.returncode == 0 and a.stdout == b.stdout != b""
+    assert os.listdir(tmp_path) == []

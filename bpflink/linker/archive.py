@@ -41,6 +41,7 @@ header, then one row per member; whole-archive members show the reference
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..btf.types import Kind
@@ -57,7 +58,7 @@ def is_archive(data: bytes) -> bool:
     return data.startswith(MAGIC)
 
 
-def members(name: str, data: bytes):
+def members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
     """Yield (``archive(member)`` display name, bytes) for every member, in archive order."""
     pos = len(MAGIC)
     longnames = b""
