@@ -89,6 +89,12 @@ def _gen_object_parser() -> argparse.ArgumentParser:
     return p
 
 
+def parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser by its command line, for the generated CLI reference."""
+    return {PROG: _link_parser(), f"{PROG} gen object": _gen_object_parser(),
+            f"{PROG} graph": _graph_parser()}
+
+
 def _add_archive_options(p: argparse.ArgumentParser) -> None:
     # Positional toggles, as in ld: each applies to the archives after it.  argparse
     # cannot tell where they sit among the inputs; _inputs_in_order() does.
@@ -125,7 +131,8 @@ def _graph_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.",
                 allow_abbrev=False)
     p.add_argument("inputs", nargs="+", metavar="IN", help="input objects or archives")
-    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text")
+    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text",
+                   help="the rendering (default text)")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the graph here, not stdout ('-': stdout)")
     p.add_argument("-v", "--verbose", action="store_true",

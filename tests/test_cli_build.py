@@ -529,3 +529,13 @@ def test_graph_to_stdout_with_dash(tmp_path):
     b = bpflink_cli("graph", *CROSS, "-o", "-", cwd=tmp_path)
     assert a.returncode == b.returncode == 0 and a.stdout == b.stdout != b""
     assert os.listdir(tmp_path) == []
+
+
+def test_every_option_has_help_for_the_generated_reference():
+    """The reference page is generated from these parsers: no option may lack help."""
+    from bpflink.cli import parsers
+
+    for command, parser in parsers().items():
+        for action in parser._actions:
+            if action.option_strings and action.help is None:
+                pytest.fail(f"{command} {action.option_strings[0]}: no help string")

@@ -41,6 +41,7 @@ header, then one row per member; whole-archive members show the reference
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -151,9 +152,9 @@ def select_inputs(items: list[InputObject | Archive]) -> Selection:
     sel = Selection()
     defined: set[str] = set()
     unresolved: dict[str, str] = {}     # name -> the first input that needs it
-    lazy: dict[str, tuple[InputObject, str]] = {}   # name -> (member, its archive)
+    lazy: dict[str, InputObject] = {}   # name -> the first archive member defining it
     taken: set[int] = set()
-    queue: list[tuple[InputObject, Extraction | None]] = []
+    queue: deque[tuple[InputObject, Extraction | None]] = deque()
 
     def take(member: InputObject, why: Extraction | None) -> None:
         if id(member) not in taken:
@@ -164,7 +165,7 @@ def select_inputs(items: list[InputObject | Archive]) -> Selection:
         # A worklist, not recursion: a chain of members each needing the next
         # is as deep as the archive is long.
         while queue:
-            obj, why = queue.pop(0)
+            obj, why = queue.popleft()
             sel.objects.append(obj)
             if why is not None:
                 sel.extractions.append(why)
@@ -177,9 +178,9 @@ def select_inputs(items: list[InputObject | Archive]) -> Selection:
                 if s.bind == STB_LOCAL or s.shndx != SHN_UNDEF or s.bind == STB_WEAK or \
                         name in defined or name in kernel or not name:
                     continue
-                hit = lazy.get(name)
-                if hit is not None:
-                    take(hit[0], Extraction(obj.name, hit[0].name, name))
+                member = lazy.get(name)
+                if member is not None:
+                    take(member, Extraction(obj.name, member.name, name))
                 else:
                     unresolved.setdefault(name, obj.name)
 
@@ -197,7 +198,7 @@ def select_inputs(items: list[InputObject | Archive]) -> Selection:
                         take(member, Extraction(unresolved[name], member.name, name))
                         drain()
                         break
-                    lazy[name] = (member, item.name)
+                    lazy[name] = member
         else:
             take(item, None)
             drain()
