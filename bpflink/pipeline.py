@@ -55,6 +55,9 @@ def _read_input(path: str) -> bytes:
 
     with open(path, "rb") as fh:
         head = fh.read(len(MAGIC))
+        if head == b"!<thin>\n":
+            raise FormatError("a thin archive (ar T), whose members live in other files: "
+                              "not supported; make a normal one with 'ar rcs'")
         if not (head.startswith(b"\x7fELF") or head == MAGIC) and len(head) == len(MAGIC):
             raise FormatError("not an ELF file")
         chunks, total = [head], len(head)

@@ -539,3 +539,10 @@ def test_every_option_has_help_for_the_generated_reference():
         for action in parser._actions:
             if action.option_strings and action.help is None:
                 pytest.fail(f"{command} {action.option_strings[0]}: no help string")
+
+
+def test_thin_archive_is_refused_plainly(lazy):
+    subprocess.run(["ar", "rcsT", "libthin.a", "add.o", "mul.o"], cwd=lazy, check=True)
+    proc = bpflink_cli("prog.o", "libthin.a", "-o", "out.o", cwd=lazy)
+    assert proc.returncode == 1
+    assert text(proc).startswith("bpflink: error: libthin.a: a thin archive (ar T)"), text(proc)
