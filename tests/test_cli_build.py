@@ -546,3 +546,18 @@ def test_thin_archive_is_refused_plainly(lazy):
     proc = bpflink_cli("prog.o", "libthin.a", "-o", "out.o", cwd=lazy)
     assert proc.returncode == 1
     assert text(proc).startswith("bpflink: error: libthin.a: a thin archive (ar T)"), text(proc)
+
+
+def test_output_to_stdout_failures(tmp_path):
+    """A failed link writes nothing to stdout; a closed pipe is an error, not a traceback."""
+    dup = CORPUS / "err_dup_strong"
+    proc = bpflink_cli(dup / "a.o", dup / "b.o", "-o", "-", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout == b"" and "duplicate symbol" in text(proc)
+    p = subprocess.Popen([str(BPFLINK), *map(str, CROSS), "-o", "-"], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 1
+    assert err == "bpflink: error: cannot write output to stdout: Broken pipe\n"
+    assert os.listdir(tmp_path) == []
