@@ -31,6 +31,7 @@ import sys
 from typing import TYPE_CHECKING, Iterable, NoReturn
 
 if TYPE_CHECKING:
+    from . import Linker, LinkResult
     from .errors import Diagnostic
 
 PROG = "bpflink"
@@ -305,6 +306,13 @@ class _Reporter:
                 self.errors += 1
             self._write(d)
 
+    def fail(self, message: str, file: str | None = None, hint: str | None = None) -> int:
+        """Report one error the CLI itself found; the exit status for it."""
+        from .errors import error
+
+        self.emit([error(message, file=file, hint=hint)])
+        return 1
+
     def _write(self, d: Diagnostic) -> None:
         if self.json:
             line = json.dumps({"severity": d.severity.value, "file": d.file,
@@ -335,37 +343,73 @@ def _usage_error(message: str) -> int:
 # -- main ----------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    from . import Linker
-    from .errors import LinkError, error
+    from .errors import LinkError
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        argv = expand_response_files(argv)
-        if argv[:2] == ["gen", "object"]:
-            argv, prog = _gen_object_argv(argv), f"{PROG} gen object"
-        else:
-            prog = PROG
+        graph_mode, prog, argv = _command(list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
         return _usage_error(str(e))
-    graph_mode = bool(argv) and argv[0] == "graph"
     parser = _graph_parser() if graph_mode else _link_parser(prog)
-    argv = argv[1:] if graph_mode else argv
     # intermixed: inputs may sit between options (--whole-archive lib.a --no-whole-archive)
     args = parser.parse_intermixed_args(argv)
+    _check_combinations(parser, args, graph_mode)
     report = _Reporter(args)
+    linker = _linker(parser, args, argv)
     to_stdout = not graph_mode and args.output == "-"
-    if getattr(args, "quiet", False) and getattr(args, "verbose", False):
+    if to_stdout and sys.stdout.isatty():
+        return report.fail("refusing to write a binary object to a terminal",
+                           hint="redirect stdout, or give -o a file")
+    try:
+        if graph_mode:
+            result = linker.link()
+        else:
+            result = linker.link(None if to_stdout else args.output,
+                                 map_file=_file_arg(args.map_file), depfile=args.depfile,
+                                 why_extract=_file_arg(args.why_extract))
+    except LinkError as e:
+        report.emit(e.diagnostics)
+        return 1
+    report.emit(result.warnings)
+    if graph_mode:
+        return _print_graph(result, args, report)
+    return _print_link(result, args, report, to_stdout)
+
+
+def _command(argv: list[str]) -> tuple[bool, str, list[str]]:
+    """(graph mode?, program name for messages, arguments for its parser)."""
+    argv = expand_response_files(argv)
+    if argv[:2] == ["gen", "object"]:
+        return False, f"{PROG} gen object", _gen_object_argv(argv)
+    if argv[:1] == ["graph"]:
+        return True, f"{PROG} graph", argv[1:]
+    return False, PROG, argv
+
+
+def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                        graph_mode: bool) -> None:
+    if args.quiet and args.verbose:
         parser.error("-q and -v contradict each other")
-    if to_stdout and args.print_callgraph:
-        parser.error("-o - writes the object to stdout; --print-callgraph would mix text in")
-    if to_stdout and args.depfile:
+    if graph_mode:
+        return
+    writers = [name for name, on in (("-o -", args.output == "-"),
+                                     ("--print-callgraph", args.print_callgraph),
+                                     ("--map -", args.map_file == "-"),
+                                     ("--why-extract -", args.why_extract == "-")) if on]
+    if len(writers) > 1:
+        parser.error(f"{' and '.join(writers)} would all write to stdout; choose one")
+    if args.output == "-" and args.depfile:
         parser.error("--depfile needs an output file to name; not -o -")
-    # --map - and --why-extract - print to stdout (as lld's do), after the link
-    stdout_reports = [] if graph_mode else [
-        what for what in ("map_file", "why_extract") if getattr(args, what) == "-"]
-    if stdout_reports and (to_stdout or args.print_callgraph or len(stdout_reports) > 1):
-        parser.error("only one of -o, --map, --why-extract and --print-callgraph can "
-                     "write to stdout")
+
+
+def _file_arg(value: str | None) -> str | None:
+    """A report's file, or None when it goes to stdout (``-``, printed after the link)."""
+    return None if value == "-" else value
+
+
+def _linker(parser: argparse.ArgumentParser, args: argparse.Namespace,
+            argv: list[str]) -> Linker:
+    from . import Linker
+
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
                     graph_checks=not getattr(args, "no_graph_checks", False))
     ordered = _inputs_in_order(parser, argv)
@@ -374,47 +418,41 @@ def main(argv: list[str] | None = None) -> int:
                      "as separate arguments")
     for path, whole in ordered:
         linker.add_file(path, whole_archive=whole)
-    if to_stdout and sys.stdout.isatty():
-        report.emit([error("refusing to write a binary object to a terminal",
-                           hint="redirect stdout, or give -o a file")])
-        return 1
-    extras = {} if graph_mode else {
-        "map_file": None if args.map_file == "-" else args.map_file, "depfile": args.depfile,
-        "why_extract": None if args.why_extract == "-" else args.why_extract}
-    try:
-        result = linker.link(None if graph_mode or to_stdout else args.output, **extras)
-    except LinkError as e:
-        report.emit(e.diagnostics)
-        return 1
-    report.emit(result.warnings)
+    return linker
+
+
+def _print_graph(result: LinkResult, args: argparse.Namespace, report: _Reporter) -> int:
     from . import graph
 
-    if graph_mode:
-        text = graph.render(result.digraph, args.format, verbose=args.verbose)
-        if args.output and args.output != "-":
-            from .fileio import write_atomic
-
-            try:
-                write_atomic(args.output, text.encode())
-            except OSError as e:
-                report.emit([error(f"cannot write: {e.strerror or e}", file=args.output)])
-                return 1
-        else:
-            sys.stdout.write(text)
+    text = graph.render(result.digraph, args.format, verbose=args.verbose)
+    if not args.output or args.output == "-":
+        sys.stdout.write(text)
         return 0
+    from .fileio import write_atomic
+
+    try:
+        write_atomic(args.output, text.encode())
+    except OSError as e:
+        return report.fail(f"cannot write: {e.strerror or e}", file=args.output)
+    return 0
+
+
+def _print_link(result: LinkResult, args: argparse.Namespace, report: _Reporter,
+                to_stdout: bool) -> int:
+    from . import graph
+
     if to_stdout:
         try:
             sys.stdout.flush()
             sys.stdout.buffer.write(result.data)
             sys.stdout.buffer.flush()
         except OSError as e:
-            report.emit([error(f"cannot write output to stdout: {e.strerror or e}")])
-            return 1
+            return report.fail(f"cannot write output to stdout: {e.strerror or e}")
     if args.print_callgraph:
         sys.stdout.write(graph.render(result.digraph, "text", verbose=args.verbose))
-    if "map_file" in stdout_reports:
+    if args.map_file == "-":
         sys.stdout.write(result.map.render())
-    if "why_extract" in stdout_reports:
+    if args.why_extract == "-":
         from .linker.archive import render_why_extract
 
         sys.stdout.write(render_why_extract(result.extractions))
