@@ -28,7 +28,8 @@ import argparse
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Iterable, NoReturn
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from . import Linker, LinkResult
