@@ -5,10 +5,11 @@ mtime, uid, gid, mode, size, ``\\x60\\n``), padded to even offsets.  GNU
 ``/`` (symbol index) and ``//`` (long names) members are understood and not
 linked, and so are BSD ``#1/N`` names (the name leads the member's data) and
 ``__.SYMDEF`` symbol indexes, as ``llvm-ar --format=bsd`` (or ``darwin``)
-writes them.  The archive's own symbol index is never trusted: binutils'
-``ar`` cannot index BPF objects everywhere, so every member is read and its
-symbol table consulted (which also means a member that is not a BPF object
-is an error, naming archive and member, whether or not it would be taken).
+writes them.  The archive's own symbol index is not used (``ar`` builds one
+only for object formats its BFD knows, and an index can be stale): every
+member is read and its symbol table consulted, which also means a member
+that is not a BPF object is an error, naming archive and member, whether or
+not it would be taken.
 
 Which members are linked (:func:`select_inputs`) follows lld's lazy symbols:
 
@@ -32,8 +33,9 @@ Which members are linked (:func:`select_inputs`) follows lld's lazy symbols:
 * Between ``--whole-archive`` and ``--no-whole-archive`` every member is
   taken, in archive order, at the archive's place on the command line.
 
-Members taken lazily are linked in the order they were taken (lld's order),
-after the input whose reference took them.  :class:`Extraction` records
+Members taken lazily are linked in the order they were taken, after the
+input whose reference took them (lld takes them depth-first, bpflink from
+a worklist; the set taken is the same).  :class:`Extraction` records
 why, for ``--why-extract`` (lld's format: a ``reference\\textracted\\tsymbol``
 header, then one row per member; whole-archive members show the reference
 ``--whole-archive`` and no symbol).
