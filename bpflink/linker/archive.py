@@ -34,8 +34,10 @@ Which members are linked (:func:`select_inputs`) follows lld's lazy symbols:
   taken, in archive order, at the archive's place on the command line.
 
 Members taken lazily are linked in the order they were taken, after the
-input whose reference took them (lld takes them depth-first, bpflink from
-a worklist; the set taken is the same).  :class:`Extraction` records
+input whose reference took them: depth-first, as lld reads a member the
+moment a reference takes it.  An input's definitions count before its
+references are followed, so a member never comes in for a name that the
+input (or a member taken before) already defines.  :class:`Extraction` records
 why, for ``--why-extract`` (lld's format: a ``reference\\textracted\\tsymbol``
 header, then one row per member; whole-archive members show the reference
 ``--whole-archive`` and no symbol).
@@ -43,7 +45,6 @@ header, then one row per member; whole-archive members show the reference
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -156,54 +157,56 @@ def select_inputs(items: list[InputObject | Archive]) -> Selection:
     unresolved: dict[str, str] = {}     # name -> the first input that needs it
     lazy: dict[str, InputObject] = {}   # name -> the first archive member defining it
     taken: set[int] = set()
-    queue: deque[tuple[InputObject, Extraction | None]] = deque()
 
-    def take(member: InputObject, why: Extraction | None) -> None:
-        if id(member) not in taken:
-            taken.add(id(member))
-            queue.append((member, why))
+    def add(obj: InputObject, why: Extraction | None) -> Iterator[str]:
+        """Link ``obj``; its strong references to names not defined yet, lazily."""
+        taken.add(id(obj))
+        sel.objects.append(obj)
+        if why is not None:
+            sel.extractions.append(why)
+        for name in _definitions(obj):
+            defined.add(name)
+            unresolved.pop(name, None)
+        kernel = kernel_extern_names(obj)
+        return (s.name for s in obj.symbols[1:]
+                if s.bind not in (STB_LOCAL, STB_WEAK) and s.shndx == SHN_UNDEF and s.name
+                and s.name not in kernel)
 
-    def drain() -> None:
-        # A worklist, not recursion: a chain of members each needing the next
-        # is as deep as the archive is long.
-        while queue:
-            obj, why = queue.popleft()
-            sel.objects.append(obj)
-            if why is not None:
-                sel.extractions.append(why)
-            for name in _definitions(obj):
-                defined.add(name)
-                unresolved.pop(name, None)
-            kernel = kernel_extern_names(obj)
-            for s in obj.symbols[1:]:
-                name = s.name
-                if s.bind == STB_LOCAL or s.shndx != SHN_UNDEF or s.bind == STB_WEAK or \
-                        name in defined or name in kernel or not name:
+    def take(obj: InputObject, why: Extraction | None) -> None:
+        # Depth-first like lld, which reads a member the moment a reference
+        # takes it; an explicit stack, since a chain of members each needing
+        # the next is as deep as the archive is long.
+        stack = [(obj, add(obj, why))]
+        while stack:
+            src, refs = stack[-1]
+            for name in refs:
+                if name in defined:
                     continue
                 member = lazy.get(name)
-                if member is not None:
-                    take(member, Extraction(obj.name, member.name, name))
-                else:
-                    unresolved.setdefault(name, obj.name)
+                if member is None:
+                    unresolved.setdefault(name, src.name)
+                elif id(member) not in taken:
+                    why = Extraction(src.name, member.name, name)
+                    stack.append((member, add(member, why)))
+                    break
+            else:
+                stack.pop()
 
     for item in items:
-        if isinstance(item, Archive):
-            for member in item.members:
-                if item.whole:
-                    take(member, Extraction(WHOLE_ARCHIVE, member.name, ""))
-                    drain()
-                    continue
-                for name in _definitions(member):
-                    if name in defined or name in lazy:
-                        continue
-                    if name in unresolved:
-                        take(member, Extraction(unresolved[name], member.name, name))
-                        drain()
-                        break
-                    lazy[name] = member
-        else:
+        if not isinstance(item, Archive):
             take(item, None)
-            drain()
+            continue
+        for member in item.members:
+            if item.whole:
+                take(member, Extraction(WHOLE_ARCHIVE, member.name, ""))
+                continue
+            for name in _definitions(member):
+                if name in defined or name in lazy:
+                    continue
+                if name in unresolved:
+                    take(member, Extraction(unresolved[name], member.name, name))
+                    break
+                lazy[name] = member
     return sel
 
 
