@@ -124,7 +124,7 @@ class Linker:
         taken.  They are written before the output, so an output on disk
         always has its companions.
         """
-        from .fileio import same_file, write_atomic
+        from .fileio import same_file, write_atomic, writes_in_place
         from .pipeline import run_link
 
         out_path = os.fspath(output) if output is not None else None
@@ -133,12 +133,22 @@ class Linker:
                   if p is not None}
         if "depfile" in extras and out_path is None:
             raise ValueError("a dependency file needs an output path")
-        for what, target in [("output", out_path), *extras.items()]:
-            if target is None:
-                continue
+        targets = [(what, t) for what, t in [("output", out_path), *extras.items()]
+                   if t is not None]
+        labels = {"output": "output", "map": "map file", "depfile": "depfile",
+                  "why-extract": "--why-extract file"}
+        for i, (what, target) in enumerate(targets):
+            for other, earlier in targets[:i]:
+                if not writes_in_place(target) and (
+                        os.path.abspath(target) == os.path.abspath(earlier) or
+                        os.path.exists(target) and same_file(target, earlier)):
+                    raise OutputError([error(f"the {labels[what]} and the {labels[other]} "
+                                             "are the same file; give each its own path",
+                                             file=target)])
+        for what, target in targets:
             for name, _data, path, _whole in self._sources:
                 if path is not None and os.path.exists(target) and same_file(path, target):
-                    label = "output" if what == "output" else f"{what} file"
+                    label = labels[what]
                     raise OutputError([error(f"the {label} would overwrite this input; choose "
                                              f"another {label} path", file=name)])
         outcome = run_link(self._sources, self.options)

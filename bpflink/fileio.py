@@ -47,13 +47,19 @@ def is_temporary(path: str) -> bool:
     return bool(_TMP_NAME.match(os.path.basename(path)))
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def writes_in_place(path: str) -> bool:
+    """Whether ``path`` is written to in place rather than replaced (module docstring)."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
     try:
         mode = os.stat(path).st_mode
     except OSError:
-        mode = None
-    special = os.path.abspath(path).startswith(("/dev/", "/proc/"))
-    if special or mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    if writes_in_place(path):
         # /dev/null, /dev/stderr, a FIFO: written to, never replaced (renaming
         # over /dev/null or the /dev/stderr symlink, as root, would replace them)
         with open(path, "wb") as fh:

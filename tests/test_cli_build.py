@@ -561,3 +561,14 @@ def test_output_to_stdout_failures(tmp_path):
     assert p.wait(timeout=60) == 1
     assert err == "bpflink: error: cannot write output to stdout: Broken pipe\n"
     assert os.listdir(tmp_path) == []
+
+
+def test_reports_and_output_need_distinct_files(tmp_path):
+    proc = bpflink_cli(*CROSS, "-o", "out.o", "--map", "out.o", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert text(proc) == ("bpflink: error: out.o: the map file and the output are the same "
+                          "file; give each its own path\n")
+    assert os.listdir(tmp_path) == []
+    proc = bpflink_cli(*CROSS, "-o", "out.o", "--depfile", CROSS[0], cwd=tmp_path)
+    assert proc.returncode == 1 and "the depfile would overwrite this input" in text(proc)
+    assert os.listdir(tmp_path) == []
