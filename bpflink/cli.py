@@ -16,8 +16,8 @@ and clang's GNU mode): an argument ``@FILE`` is replaced by the arguments
 in FILE, split at whitespace, with single and double quotes grouping and a
 backslash escaping the next character (also inside quotes); arguments read
 from a file are scanned again, so response files nest.  ``@FILE`` that
-cannot be opened stays as it is (it then fails as a missing input); one
-that names a directory is an error; more than 2000 expansions is an error
+cannot be opened (or is a FIFO) stays as it is (it then fails as a missing
+input); a device reads as empty; one that names a directory is an error; more than 2000 expansions is an error
 (a file including itself).  Relative names are relative to the current
 directory, not to the response file.
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn
@@ -213,13 +214,23 @@ def expand_response_files(argv: list[str]) -> list[str]:
         if budget == 0:
             raise UsageError("too many @-files encountered")
         path = arg[1:]
-        if os.path.isdir(path):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            i += 1              # libiberty leaves an @file it cannot stat as it is
+            continue
+        if stat.S_ISDIR(mode):
             raise UsageError(f"@-file refers to a directory: {path}")
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            i += 1              # libiberty cannot seek these, and leaves them as they are
+            continue
         try:
             with open(path, "rb") as fh:
-                raw = fh.read()
+                # libiberty reads the size that seeking to the end reports: a
+                # device such as /dev/zero is empty, never read forever
+                raw = fh.read() if stat.S_ISREG(mode) else b""
         except OSError:
-            i += 1              # libiberty leaves an unreadable @file as it is
+            i += 1              # nor one it cannot open
             continue
         text = raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
         args[i:i + 1] = split_response_file(text)     # scanned again: nested @files

@@ -572,3 +572,13 @@ def test_reports_and_output_need_distinct_files(tmp_path):
     proc = bpflink_cli(*CROSS, "-o", "out.o", "--depfile", CROSS[0], cwd=tmp_path)
     assert proc.returncode == 1 and "the depfile would overwrite this input" in text(proc)
     assert os.listdir(tmp_path) == []
+
+
+def test_response_file_that_is_a_device_or_fifo(tmp_path):
+    """As libiberty: /dev/zero reads as empty (never forever); a FIFO stays a literal."""
+    proc = bpflink_cli("@/dev/zero", *CROSS, "-o", "out.o", cwd=tmp_path)
+    assert proc.returncode == 0, text(proc)
+    os.mkfifo(tmp_path / "fifo")
+    proc = bpflink_cli(*CROSS, "@fifo", "-o", "out.o", cwd=tmp_path)
+    assert proc.returncode == 1 and text(proc).startswith("bpflink: error: @fifo: cannot read "
+                                                          "input"), text(proc)
