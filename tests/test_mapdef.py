@@ -596,3 +596,25 @@ def test_bpftool_predates_ulong(sc, tmp_path, bpftool):
     proc = bpftool_link(bpftool, sc.inputs, tmp_path / "out.o")
     assert proc.returncode != 0
     assert "attr 'map_extra': expected PTR, got enum" in proc.stderr, proc.stderr
+
+
+def test_extern_with_another_map_extra_is_refused(tmp_path, capsys):
+    """The arena's extern names another address: both files named, map_extra shown."""
+    src = (CORPUS_DIR / "arena_extern" / "b.c").read_text()
+    src = src.replace('"../include/bpf_defs.h"', f'"{CORPUS_DIR / "include" / "bpf_defs.h"}"')
+    assert "__ulong(map_extra, 1ull << 44)" in src
+    (tmp_path / "b.c").write_text(src.replace("__ulong(map_extra, 1ull << 44)",
+                                              "__ulong(map_extra, 2ull << 44)"))
+    proc = subprocess.run(compile_command(tmp_path / "b.c", "b.o"), cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    from bpflink.cli import main
+    a = CORPUS_DIR / "arena_extern" / "a.o"
+    for order in ([a, tmp_path / "b.o"], [tmp_path / "b.o", a]):
+        rc = main([*map(str, order), "-o", str(tmp_path / "out.o")])
+        err = capsys.readouterr().err
+        assert rc == 1 and "Traceback" not in err
+        assert "arena: map definition does not match" in err, err
+        assert "map_extra 0x" in err and "0x100000000000" in err and "0x200000000000" in err
+        assert str(a) in err and str(tmp_path / "b.o") in err, err
+        assert not (tmp_path / "out.o").exists()
