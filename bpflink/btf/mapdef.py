@@ -48,7 +48,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import FormatError
-from .types import Btf, Kind
+from .types import Btf, BtfType, Kind
 
 BPF_MAP_TYPE_PROG_ARRAY = 3
 BPF_MAP_TYPE_ARRAY_OF_MAPS = 12
@@ -118,7 +118,7 @@ def _kind(kind: Kind) -> str:
     return "void" if kind is Kind.UNKN else kind.name
 
 
-def _parse(btf: Btf, st, map_name: str, where: str, inner: bool) -> MapDef:
+def _parse(btf: Btf, st: BtfType, map_name: str, where: str, inner: bool) -> MapDef:
     """libbpf's parse_btf_map_def over one struct; ``where`` prefixes messages
     ("inner map: ") for a map-in-map's inner definition."""
 
