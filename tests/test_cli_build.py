@@ -13,6 +13,7 @@ import json
 import os
 import pty
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -285,11 +286,33 @@ def test_stdout_has_one_writer(tmp_path):
         assert proc.stdout == b""
 
 
+def _is_null_device(path: str | Path) -> bool:
+    st = os.lstat(path)
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+
+
+def test_output_to_a_device_or_fifo_is_written_in_place(tmp_path):
+    """Renaming over a device node would replace it with a regular file (as root,
+    /dev/null itself): non-regular outputs are opened and written instead."""
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    proc = bpflink_cli(*CROSS, "-o", null, "--map", null, "--why-extract", null)
+    assert proc.returncode == 0, text(proc)
+    assert _is_null_device(null) and os.listdir(tmp_path) == ["null"]
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    proc = bpflink_cli(*CROSS, "-o", fifo)
+    got, _ = reader.communicate(timeout=60)
+    assert proc.returncode == 0 and got == bpflink.link(CROSS).data
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
 def test_output_to_dev_null_leaves_dev_null_alone(tmp_path):
+    assert _is_null_device("/dev/null"), "/dev/null was already broken before this test"
     proc = bpflink_cli(*CROSS, "-o", "/dev/null", "--map", "/dev/null")
     assert proc.returncode == 0, text(proc)
-    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
-    assert Path("/dev/null").stat().st_rdev == os.makedev(1, 3)
+    assert _is_null_device("/dev/null")
 
 
 # -- response files -----------------------------------------------------------------------------
