@@ -80,10 +80,12 @@ class LinkResult:
 class Linker:
     """Collects inputs, then links them in the order they were added."""
 
-    def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
+    def __init__(self, *, dedup: bool = True, graph_checks: bool = True,
+                 fatal_warnings: bool = False):
         from .pipeline import LinkOptions
 
-        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
+        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks,
+                                   fatal_warnings=fatal_warnings)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
 
     def add_file(self, path: str | os.PathLike) -> None:

@@ -34,6 +34,8 @@ def _link_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-graph-checks", action="store_true",
                    help="skip the call-graph checks: for a partial link whose exception "
                    "callbacks (or callers) come in a later link, which checks them")
+    p.add_argument("--fatal-warnings", action="store_true",
+                   help="treat warnings as errors: the link fails and writes nothing")
     p.add_argument("--print-callgraph", action="store_true",
                    help="print the call graph (text) to stdout after linking")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -72,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     args = (_graph_parser() if graph_mode else _link_parser()).parse_args(
         argv[1:] if graph_mode else argv)
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
-                    graph_checks=not getattr(args, "no_graph_checks", False))
+                    graph_checks=not getattr(args, "no_graph_checks", False),
+                    fatal_warnings=getattr(args, "fatal_warnings", False))
     for path in args.inputs:
         linker.add_file(path)
     try:

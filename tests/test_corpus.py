@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from bpflink.cli import main as cli_main
-from tests.scenarios import (Scenario, bpftool_link, check_loaded, error_matches,
-                             load_scenarios)
+from tests.scenarios import (Scenario, bpftool_link, check_loaded, check_refused,
+                             error_matches, load_scenarios)
 
 SCENARIOS = load_scenarios()
 
@@ -91,7 +91,7 @@ def check_readback(data: bytes, big_endian: bool) -> None:
 
 def observe(kernel, path: Path, sc: Scenario) -> dict:
     """Load ``path`` and record what each program returns and what globals hold."""
-    obj = kernel.load(path)
+    obj = kernel.load(path, only=sc.load_only)
     seen: dict = {("run", r.program): obj.run(r.program, repeat=r.repeat) for r in sc.runs}
     for sec, sym in sc.globals:
         seen[("global", sec, sym)] = int.from_bytes(obj.read_global(sec, sym), "little")
@@ -107,7 +107,8 @@ def test_runs_in_kernel(sc: Scenario, order, tmp_path, capsys, kernel):
     out = tmp_path / "out.o"
     rc, err = link_cli(order, out, capsys)
     assert rc == 0, err
-    assert check_loaded(kernel.load(out), sc) == []
+    assert check_loaded(kernel.load(out, only=sc.load_only), sc) == []
+    assert check_refused(out, sc) == []
 
 
 @pytest.mark.parametrize("sc", [s for s in SCENARIOS if s.loadable and not s.bpftool_skip_reason],
@@ -123,7 +124,8 @@ def test_behaves_like_bpftool(sc: Scenario, tmp_path, capsys, kernel, bpftool):
     assert rc == 0, err
     proc = bpftool_link(bpftool, sc.inputs, theirs)
     assert proc.returncode == 0, proc.stderr
-    assert check_loaded(kernel.load(theirs), sc) == []
+    assert check_loaded(kernel.load(theirs, only=sc.load_only), sc) == []
+    assert check_refused(theirs, sc) == []
     assert observe(kernel, ours, sc) == observe(kernel, theirs, sc)
 
 
@@ -146,7 +148,7 @@ def test_bpftool_fault_is_real(sc: Scenario, tmp_path, kernel, bpftool):
             faults.append(f"link: {proc.stderr.strip().splitlines()[0]}")
             continue
         try:
-            problems = check_loaded(kernel.load(out), sc)
+            problems = check_loaded(kernel.load(out, only=sc.load_only), sc)
         except LoadError as e:
             faults.append(f"load: {e.message}")
             continue
@@ -173,5 +175,43 @@ def test_staged_link_behaves_like_one_link(sc: Scenario, order, tmp_path, kernel
     first, every = tmp_path / "first.o", tmp_path / "every.o"
     bpflink.link([partials[0], *order[1:]], first)
     bpflink.link(partials, every)
-    assert check_loaded(kernel.load(first), sc) == []
-    assert check_loaded(kernel.load(every), sc) == []
+    assert check_loaded(kernel.load(first, only=sc.load_only), sc) == []
+    assert check_loaded(kernel.load(every, only=sc.load_only), sc) == []
+
+
+@pytest.mark.parametrize("sc,order", list(_cases(lambda sc: bool(sc.warning))))
+def test_fatal_warnings_fail_the_link(sc: Scenario, order, tmp_path, capsys):
+    """Every warning a scenario expects becomes an error with --fatal-warnings: exit 1,
+    the same text as errors, no output, no temporary file."""
+    out = tmp_path / "out.o"
+    rc = cli_main([*map(str, order), "-o", str(out), "--fatal-warnings"])
+    err = capsys.readouterr().err
+    assert rc == 1, err
+    assert "bpflink: warning:" not in err and err.startswith("bpflink: error: "), err
+    for s in sc.warning:
+        assert s in err, f"expected {s!r} in:\n{err}"
+    assert list(tmp_path.iterdir()) == [], "a failed link must not leave an output"
+
+
+@pytest.mark.parametrize("sc", [s for s in SCENARIOS if s.refuse], ids=str)
+def test_each_warning_predicts_its_refusal(sc: Scenario, tmp_path, kernel):
+    """The warning about a refused program quotes what the verifier or libbpf says
+    when that program is loaded alone; the log must hold that very text."""
+    import re
+
+    import bpflink
+    from tests.kernel import LoadedObject, LoadError
+
+    out = tmp_path / "out.o"
+    result = bpflink.link(sc.inputs, out)
+    by_prog: dict[str, list[str]] = {}
+    for w in result.warnings:
+        by_prog.setdefault(w.symbol, []).append(w.message)
+    assert sorted(by_prog) == sorted(sc.refuse), "one warning per refused program, and only them"
+    for prog, messages in by_prog.items():
+        assert len(messages) == 1, messages
+        quoted = re.search(r'refuses? (?:to load )?it: "(.+)"', messages[0])
+        assert quoted, messages[0]
+        with pytest.raises(LoadError) as e:
+            LoadedObject(out, only=[prog]).close()
+        assert quoted.group(1) in e.value.log, (messages[0], e.value.log[-2000:])

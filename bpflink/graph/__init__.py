@@ -25,11 +25,12 @@ programs.  Each loads the subprograms it reaches through ``call`` and
 ``func_ref`` edges, plus the functions its own tags name and what they
 reach; a subprogram no program reaches is never loaded (``-v`` lists them).
 
-The checks (:mod:`bpflink.graph.checks`) turn what libbpf's loader or the
-verifier would refuse into link errors naming files and functions: names
-looked up by string that do not resolve to exactly one function, misplaced
-or repeated tags, callbacks that are static, hidden or called directly,
-recursion, call chains deeper than 8 frames; and warn about stack use.
+The checks (:mod:`bpflink.graph.checks`) say what libbpf's loader or the
+verifier would refuse, naming files and functions.  A defect of one program
+(a tag naming no function or a static one, repeated tags, a callback also
+called directly, recursion, chains deeper than 8 frames, stack use) is a
+warning naming that program and what loading it will do; a defect of the
+link (a name several functions answer to, a misplaced tag) is an error.
 
 The container (:mod:`bpflink.graph.digraph`) is internal: a small
 :class:`DiGraph` with the subset of the ``networkx.DiGraph`` API this

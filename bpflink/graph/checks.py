@@ -1,21 +1,31 @@
 """Checks on the call graph: what libbpf or the verifier would refuse, said at link time.
 
-Errors:
+Two scopes, two severities (docs/callgraph.md, "Program-level and link-level"):
 
-* a decl tag whose value does not name exactly one function (none: *not
-  found*; several: *ambiguous*, in every input order);
-* a tag that does not sit on an entry program, or with an empty value;
+*Program-level* defects can only stop the program that carries or loads them
+from loading; every other program of the object loads.  The kernel's
+selftests keep such programs on purpose, so these are **warnings** in every
+section, naming the program, its input and what the verifier or libbpf's
+loader will do when it is loaded:
+
+* a tag of a program-scoped rule whose value names no function, a static or
+  hidden function, or an entry program; an empty value;
 * more tags of one rule on a program than the rule allows (*multiple*);
-* a named function that is not what its rule requires: an entry program,
-  static or hidden, or also called directly;
-* a call cycle (*recursion*) reachable from a program;
-* a call chain longer than the verifier's 8 frames (*too deep*).
-
-Warnings:
-
+* a tagged callback that is also called directly;
+* a call cycle (*recursion*) a program loads;
+* a call chain longer than the verifier's 8 frames (*too deep*);
 * a call chain whose stack, estimated from r10-relative accesses, exceeds
   the verifier's 512 bytes;
 * a call or function reference to an offset where no function starts.
+
+*Link-level* defects are **errors**: a name that resolves to several
+functions (*ambiguous*), whose meaning the input order would decide, and a
+tag placed where the loader refuses the whole object (on a variable, a
+parameter, a subprogram).  Resolution errors (duplicate strong definitions,
+type conflicts...) are raised earlier, by the linker itself.
+
+``Linker(fatal_warnings=True)`` (``--fatal-warnings``) turns every warning
+into an error (:mod:`bpflink.pipeline`).
 
 Messages never depend on input order: candidates are listed, and cycles
 and chains chosen, by name and file rather than by position.
@@ -37,13 +47,14 @@ from typing import TYPE_CHECKING
 from ..errors import Diagnostics
 from .build import FuncId, TagUse
 from .digraph import DiGraph, shortest_path, strongly_connected_components
-from .reach import Adjacency, adjacency, ordered, reached_by
+from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
 from .rules import CALL
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
+TOO_DEEP = "the call stack of 8 frames is too deep !"   # the verifier, for cycles too
 MAX_BPF_STACK = 512     # include/linux/filter.h
 STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
@@ -110,6 +121,11 @@ def check_callgraph(graph: GraphLike, linked=None, diags: Diagnostics | None = N
     return diags
 
 
+def _when_loaded(graph: GraphLike, prog: FuncId, consequence: str) -> str:
+    """The tail of a program-level warning: what loading ``prog`` will do."""
+    return f"; when {graph.nodes[prog]['name']} is loaded, {consequence}"
+
+
 def check_tags(graph: GraphLike, diags: Diagnostics) -> None:
     uses: list[TagUse] = graph.graph["tags"]
     per_site: dict[tuple[str, FuncId], list[TagUse]] = {}
@@ -124,13 +140,20 @@ def check_tags(graph: GraphLike, diags: Diagnostics) -> None:
         rule = group[0].rule
         tags = sorted({u.tag for u in group})
         if rule.at_most_one and len(tags) > 1:
-            diags.error(f"multiple {rule.kind} tags on one program; a program has at most one "
-                        f"{rule.what}", notes=tags, **_at(graph, site),
-                        hint=f"keep one {rule.kind} tag on {graph.nodes[site]['name']}")
+            diags.warning(f"multiple {rule.kind} tags on one program; a program has at most one "
+                          f"{rule.what}" + _when_loaded(graph, site, rule.refusal("multiple")),
+                          notes=tags, **_at(graph, site),
+                          hint=f"keep one {rule.kind} tag on {graph.nodes[site]['name']}")
 
 
 def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> bool:
-    """The tag sits on an entry program's FUNC; report it if not."""
+    """The tag sits on an entry program's FUNC; report it if not.
+
+    A misplaced tag is an error: libbpf refuses every program of an object
+    whose tag sits on anything but a global FUNC ("decl tag not applied to
+    the main program"), or ignores a tag on a global subprogram, which is
+    never what its author meant.  An empty value stops only its program.
+    """
     rule = use.rule
     where = "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)"
     if use.on_kind != "FUNC" or use.component != -1:
@@ -152,20 +175,28 @@ def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> bool:
         return False
     if not use.value:
         for s in use.sites:
-            diags.error(f"{use.tag} has an empty value; it must name a {rule.names}",
-                        **_at(graph, s))
+            diags.warning(f"{use.tag} has an empty value; it must name a {rule.names}"
+                          + _when_loaded(graph, s, rule.refusal("empty")), **_at(graph, s))
         return False
     return True
 
 
 def _check_target(graph: GraphLike, use: TagUse, site: FuncId, diags: Diagnostics) -> None:
-    """The tag's value names exactly one function, and that function is what the rule needs."""
+    """The tag's value names exactly one function, and that function is what the rule needs.
+
+    Several candidates is a link-level error: which one the loader takes
+    depends on the input order.  Everything else stops only ``site``.
+    """
     rule, value, at = use.rule, use.value, _at(graph, site)
+
+    def refused(check: str) -> str:
+        return _when_loaded(graph, site, rule.refusal(check).format(value=value))
+
     cands = sorted(use.candidates, key=lambda n: name_key(graph, n))
     if not cands:
-        diags.error(f"{use.tag}: function '{value}' not found in any input", **at,
-                    hint=f"define a global function '{value}' in one of the inputs, or fix "
-                    "the name in the tag")
+        diags.warning(f"{use.tag}: function '{value}' not found in any input" + refused("missing"),
+                      **at, hint=f"define a global function '{value}' in one of the inputs, or "
+                      "fix the name in the tag")
         return
     if len(cands) > 1:
         diags.error(f"{use.tag} is ambiguous: {len(cands)} functions are named '{value}'",
@@ -177,27 +208,28 @@ def _check_target(graph: GraphLike, use: TagUse, site: FuncId, diags: Diagnostic
     target = cands[0]
     t = graph.nodes[target]
     if rule.subprogram_target and t["entry"]:
-        diags.error(f"{use.tag} names an entry program (section {t['section']}); the {rule.what} "
-                    f"must be a subprogram in .text", notes=[describe(graph, target)], **at,
-                    hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
+        diags.warning(f"{use.tag} names an entry program (section {t['section']}); the "
+                      f"{rule.what} must be a subprogram in .text" + refused("entry"),
+                      notes=[describe(graph, target)], **at,
+                      hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
     if rule.global_target and (t["bind"] == "static" or t["visibility"] == "hidden"):
         what = "static" if t["bind"] == "static" else "hidden"
         fix = (f"remove 'static' from {value}" if what == "static" else
                f"remove __hidden (visibility(\"hidden\")) from {value}; libbpf turns hidden "
                "functions static for the kernel")
-        diags.error(f"{use.tag} names a {what} function; the {rule.what} must be a global, "
-                    "non-hidden function", notes=[describe(graph, target)], **at,
-                    hint=f"{rule.why} and accept only a global function: {fix}")
+        diags.warning(f"{use.tag} names a {what} function; the {rule.what} must be a global, "
+                      "non-hidden function" + refused(what), notes=[describe(graph, target)],
+                      **at, hint=f"{rule.why} and accept only a global function: {fix}")
     if rule.exclusive_target:
         callers = [u for u in graph.predecessors(target)
                    if CALL in graph.edges[u, target]["kinds"]]
         if callers:
             callers.sort(key=lambda n: name_key(graph, n))
-            diags.error(f"{use.tag} names {value}, which is also called directly; the verifier "
-                        f"refuses direct calls to an {rule.what}",
-                        notes=[f"called by {describe(graph, c)}" for c in callers], **at,
-                        hint=f"move the shared code into a function that {value} and its "
-                        "callers both call")
+            diags.warning(f"{use.tag} names {value}, which is also called directly; the "
+                          f"verifier refuses direct calls to an {rule.what}" + refused("called"),
+                          notes=[f"called by {describe(graph, c)}" for c in callers], **at,
+                          hint=f"move the shared code into a function that {value} and its "
+                          "callers both call")
 
 
 def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
@@ -211,7 +243,7 @@ def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
 # -- recursion, depth and stack ------------------------------------------------------------
 
 def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
-    """Report each call cycle a program reaches; return every function on one."""
+    """Warn, once per program, about each call cycle it loads; return every function on one."""
     adj = adjacency(graph)
     calls = DiGraph()
     for n in graph.nodes:
@@ -219,21 +251,21 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
     for u, succ in adj.calls.items():
         for v in succ:
             calls.add_edge(u, v)
-    reached = reached_by(graph)
+    loaders = loaded_by(graph)
     cyclic: set[FuncId] = set()
     sccs = [c for c in strongly_connected_components(calls)
             if len(c) > 1 or calls.has_edge(c[0], c[0])]
     for scc in sorted(sccs, key=lambda c: min(name_key(graph, n) for n in c)):
         cyclic.update(scc)
-        if not any(n in reached for n in scc):
+        progs = {p for n in scc for p in loaders.get(n, ())}
+        if not progs:
             continue                    # never loaded, so never verified
         cycle = _canonical_cycle(graph, calls.subgraph(scc))
-        start = cycle[0]
-        prog = reached.get(start) or next(reached[n] for n in cycle if n in reached)
-        diags.error(f"recursion: {_chain(graph, cycle)}; the verifier rejects recursive calls",
-                    notes=[describe(graph, n) for n in cycle[:-1]], **_at(graph, start),
-                    hint=f"reached from program {graph.nodes[prog]['name']}; turn the recursion "
-                    "into a loop (a bounded loop or bpf_loop)")
+        for prog in sorted(progs, key=lambda n: name_key(graph, n)):
+            diags.warning(f"recursion: {_chain(graph, cycle)}; the verifier rejects recursive "
+                          "calls" + _when_loaded(graph, prog, f"the verifier refuses it: \"{TOO_DEEP}\""),
+                          notes=[describe(graph, n) for n in cycle[:-1]], **_at(graph, prog),
+                          hint="turn the recursion into a loop (a bounded loop or bpf_loop)")
     return cyclic
 
 
@@ -322,30 +354,39 @@ class _Chains:
 
 def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                           skip: set[FuncId] = frozenset()) -> None:
+    """Warn about each too deep or too heavy chain, once per program that loads its root."""
     adj = adjacency(graph)
     frames_of = _Chains(graph, adj, lambda n: 1, set(skip))
     stack_of = _Chains(graph, adj, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
+    loaders = loaded_by(graph)
     for root in _roots(graph, adj):
+        progs = sorted(loaders.get(root, ()), key=lambda n: name_key(graph, n))
         deepest = frames_of.longest(root)
         if deepest is None:
-            continue                    # recursion is already an error
+            continue                    # recursion is already reported
         frames, chain = deepest
         if frames > MAX_CALL_FRAMES:
-            diags.error(f"call chain too deep: {frames} frames, the verifier allows "
-                        f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}",
-                        notes=_chain_notes(graph, chain), **_at(graph, root),
-                        hint="mark some of these functions __always_inline, or merge them")
+            for prog in progs:
+                diags.warning(f"call chain too deep: {frames} frames, the verifier allows "
+                              f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}"
+                              + _when_loaded(graph, prog, f"the verifier refuses it: \"{TOO_DEEP}\""),
+                              notes=_chain_notes(graph, chain), **_at(graph, prog),
+                              hint="mark some of these functions __always_inline, or merge them")
         total, chain = stack_of.longest(root)
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
                                 for n in chain[:SHOWN_FRAMES])
             if len(chain) > SHOWN_FRAMES:
                 sizes += f" -> ... ({len(chain) - SHOWN_FRAMES} more)"
-            diags.warning(f"call chain may need {total} bytes of stack, more than the "
-                          f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}", **_at(graph, root),
-                          hint="the figure is estimated from each function's r10-relative "
-                          f"accesses, frames rounded up to {STACK_FRAME_ROUND} bytes as the "
-                          "kernel does for JITed programs; the verifier's own count decides")
+            for prog in progs:
+                diags.warning(f"call chain may need {total} bytes of stack, more than the "
+                              f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}"
+                              + _when_loaded(graph, prog, "the verifier may refuse it: "
+                                             f"\"combined stack size of {len(chain)} calls is "
+                                             f"{total}. Too large\""), **_at(graph, prog),
+                              hint="the figure is estimated from each function's r10-relative "
+                              f"accesses, frames rounded up to {STACK_FRAME_ROUND} bytes as the "
+                              "kernel does for JITed programs; the verifier's own count decides")
 
 
 __all__ = [

@@ -126,6 +126,21 @@ def reached_by(graph: GraphLike) -> dict[FuncId, FuncId]:
     return out
 
 
+def loaded_by(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
+    """Every function some program loads -> all such programs, in output order.
+
+    A defect in a function stops each of these programs from loading, and
+    only these: the checks warn once per program.
+    """
+    adj = adjacency(graph)
+    out: dict[FuncId, list[FuncId]] = {}
+    for e in adj.entries:
+        out.setdefault(e, []).append(e)
+        for n in adj.reachable(e):
+            out.setdefault(n, []).append(e)
+    return out
+
+
 def unreachable(graph: GraphLike) -> list[FuncId]:
     """Subprograms no entry program reaches: the loader never loads them."""
     seen = reached_by(graph)
