@@ -21,8 +21,10 @@ from typing import Iterable
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
+from .graph.rules import TagRule
+
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
-           "BpflinkError", "Diagnostic", "Severity"]
+           "BpflinkError", "Diagnostic", "Severity", "TagRule"]
 __version__ = "0.1.0"
 
 
@@ -81,11 +83,14 @@ class Linker:
     """Collects inputs, then links them in the order they were added."""
 
     def __init__(self, *, dedup: bool = True, graph_checks: bool = True,
-                 fatal_warnings: bool = False):
+                 fatal_warnings: bool = False, tag_rules: Iterable[TagRule] = ()):
+        from .graph.rules import with_rules
         from .pipeline import LinkOptions
 
+        tag_rules = tuple(tag_rules)
+        with_rules(tag_rules)           # a bad table fails here, not mid-link
         self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks,
-                                   fatal_warnings=fatal_warnings)
+                                   fatal_warnings=fatal_warnings, tag_rules=tag_rules)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
 
     def add_file(self, path: str | os.PathLike) -> None:

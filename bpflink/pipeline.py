@@ -28,6 +28,7 @@ class LinkOptions:
     dedup: bool = True                  # deduplicate the merged BTF (libbpf does, always)
     graph_checks: bool = True           # build and check the call graph
     fatal_warnings: bool = False        # every warning is an error: the link fails
+    tag_rules: tuple = ()               # declared decl-tag rules (bpflink.TagRule), over the table
 
 
 @dataclass
@@ -182,7 +183,7 @@ def _run_link(sources: list[tuple[str, bytes | None, str | None]],
     with phase("callgraph"):
         from . import graph
 
-        callgraph = graph.build_callgraph(linked)
+        callgraph = graph.build_callgraph(linked, rules=graph.with_rules(options.tag_rules))
         if options.graph_checks:
             graph.check_callgraph(callgraph, linked, diags)
             diags.checkpoint()

@@ -62,6 +62,7 @@ _TOP_KEYS = {
     "error",
     "warning",
     "refuse",
+    "tag_rules",
 }
 
 
@@ -95,6 +96,9 @@ class Scenario:
     # program -> substrings of libbpf's log (verifier log included) when that
     # program alone is loaded and refused; the link still succeeds
     refuse: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # decl-tag rules the link declares on the command line (--tag-rule SPEC); a
+    # pyproject.toml in the scenario folder declares more (links run in the folder)
+    tag_rules: tuple[str, ...] = ()
 
     @property
     def all_orders(self) -> tuple[tuple[Path, ...], ...]:
@@ -224,6 +228,7 @@ def load_scenario(path: str | Path) -> Scenario:
     error = _substrings(data["error"], toml_path, "error") if "error" in data else None
     warning = _substrings(data["warning"], toml_path, "warning") if "warning" in data else ()
 
+    tag_rules = _str_list(data.get("tag_rules", []), toml_path, "tag_rules")
     refuse: dict[str, tuple[str, ...]] = {}
     refuse_raw = data.get("refuse", {})
     _require(isinstance(refuse_raw, dict), toml_path, "[refuse] must be a table of tables")
@@ -257,6 +262,7 @@ def load_scenario(path: str | Path) -> Scenario:
         error=error,
         warning=warning,
         refuse=refuse,
+        tag_rules=tag_rules,
     )
 
 

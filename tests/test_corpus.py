@@ -37,15 +37,26 @@ def _cases(predicate=lambda sc: True):
             yield pytest.param(sc, order, id=f"{sc.name}[{label}]")
 
 
-def link_cli(inputs, out: Path, capsys) -> tuple[int, str]:
-    rc = cli_main([*map(str, inputs), "-o", str(out)])
+def link_cli(inputs, out: Path, capsys, sc: Scenario | None = None,
+             extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    """Link through the CLI as a user in the scenario folder would: its pyproject.toml
+    (if any) and its ``tag_rules`` (as --tag-rule) declare decl-tag rules."""
+    import os
+
+    rules = [a for spec in (sc.tag_rules if sc else ()) for a in ("--tag-rule", spec)]
+    cwd = os.getcwd()
+    os.chdir(sc.path if sc else cwd)
+    try:
+        rc = cli_main([*map(str, inputs), "-o", str(out), *rules, *extra])
+    finally:
+        os.chdir(cwd)
     return rc, capsys.readouterr().err
 
 
 @pytest.mark.parametrize("sc,order", list(_cases()))
 def test_link_outcome(sc: Scenario, order, tmp_path, capsys):
     out = tmp_path / "out.o"
-    rc, err = link_cli(order, out, capsys)
+    rc, err = link_cli(order, out, capsys, sc)
     assert "Traceback" not in err
     if sc.expects_error:
         assert rc == 1, err
@@ -105,7 +116,7 @@ def observe(kernel, path: Path, sc: Scenario) -> dict:
 @pytest.mark.parametrize("sc,order", list(_cases(lambda sc: sc.loadable)))
 def test_runs_in_kernel(sc: Scenario, order, tmp_path, capsys, kernel):
     out = tmp_path / "out.o"
-    rc, err = link_cli(order, out, capsys)
+    rc, err = link_cli(order, out, capsys, sc)
     assert rc == 0, err
     assert check_loaded(kernel.load(out, only=sc.load_only), sc) == []
     assert check_refused(out, sc) == []
@@ -120,7 +131,7 @@ def test_behaves_like_bpftool(sc: Scenario, tmp_path, capsys, kernel, bpftool):
     instead, and bpflink alone by test_runs_in_kernel.
     """
     ours, theirs = tmp_path / "bpflink.o", tmp_path / "bpftool.o"
-    rc, err = link_cli(sc.inputs, ours, capsys)
+    rc, err = link_cli(sc.inputs, ours, capsys, sc)
     assert rc == 0, err
     proc = bpftool_link(bpftool, sc.inputs, theirs)
     assert proc.returncode == 0, proc.stderr
@@ -184,8 +195,7 @@ def test_fatal_warnings_fail_the_link(sc: Scenario, order, tmp_path, capsys):
     """Every warning a scenario expects becomes an error with --fatal-warnings: exit 1,
     the same text as errors, no output, no temporary file."""
     out = tmp_path / "out.o"
-    rc = cli_main([*map(str, order), "-o", str(out), "--fatal-warnings"])
-    err = capsys.readouterr().err
+    rc, err = link_cli(order, out, capsys, sc, ("--fatal-warnings",))
     assert rc == 1, err
     assert "bpflink: warning:" not in err and err.startswith("bpflink: error: "), err
     for s in sc.warning:

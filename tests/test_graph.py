@@ -156,7 +156,7 @@ def test_nodes_are_identified_by_input_section_and_offset():
                                    FuncId("b.o", ".text", 16), FuncId("b.o", "xdp", 0)]
     assert functions_named(graph, "cb") == [FuncId("a.o", ".text", 0), FuncId("b.o", ".text", 0)]
     attrs = {k: v for k, v in graph.nodes[FuncId("b.o", ".text", 16)].items() if k != "order"}
-    assert attrs == {"name": "g", "file": "b.o", "section": ".text", "offset": 16, "size": 1,
+    assert attrs == {"kind": "function", "name": "g", "file": "b.o", "section": ".text", "offset": 16, "size": 1,
                      "bind": "global", "visibility": "hidden", "entry": False, "stack": 0}
     prog = graph.nodes[FuncId("b.o", "xdp", 0)]
     assert (prog["entry"], prog["size"], prog["stack"], prog["bind"]) == (True, 3, 16, "global")
@@ -522,11 +522,15 @@ def test_tag_on_a_deduplicated_func_sits_on_every_program_it_describes():
 
 # -- the rules table --------------------------------------------------------------------------
 
-def test_exception_callback_is_the_one_built_in_row():
-    assert TAG_RULES == [EXCEPTION_CALLBACK]
-    assert EXCEPTION_CALLBACK.prefix == "exception_callback:"
-    assert EXCEPTION_CALLBACK.kind == "exception_callback"
-    assert edge_kinds() == ["call", "func_ref", "exception_callback"]
+def test_the_built_in_rows():
+    from bpflink.graph.rules import BUILTIN_RULES
+
+    assert TAG_RULES == list(BUILTIN_RULES)
+    assert [(r.prefix, r.kind, r.sits_on, r.warn, r.defined_by != "") for r in TAG_RULES] == [
+        ("exception_callback:", "exception_callback", "program", False, True),
+        ("ctor:", "ctor", "type", True, False),
+        ("dtor:", "dtor", "type", True, False)]
+    assert edge_kinds() == ["call", "func_ref", "uses", "exception_callback", "ctor", "dtor"]
 
 
 @pytest.mark.parametrize("bad", ["ctor", ":", ""])
@@ -546,12 +550,12 @@ CTOR = TagRule("ctor:", what="constructor",
 
 @pytest.fixture
 def ctor_rule():
+    before = list(TAG_RULES)
     register_tag_rule(CTOR)
     try:
         yield CTOR
     finally:
-        unregister_tag_rule(CTOR.prefix)
-    assert TAG_RULES == [EXCEPTION_CALLBACK]
+        TAG_RULES[:] = before
 
 
 def test_a_registered_rule_adds_its_edge_kind(ctor_rule):

@@ -52,15 +52,18 @@ API::
 
 from __future__ import annotations
 
-from .build import Dangling, FuncId, TagUse, build_callgraph, functions_named
+from .build import DataId, Dangling, FuncId, TagUse, build_callgraph, functions_named
 from .checks import check_callgraph
 from .digraph import DiGraph, to_networkx
-from .reach import entries, reachable, reachable_sets, unreachable
+from .reach import entries, reachable, reachable_sets, unreachable, unused
 from .formats import FORMATS, render
-from .rules import (CALL, EXCEPTION_CALLBACK, FUNC_REF, TAG_RULES, TagRule, edge_kinds,
-                    register_tag_rule, unregister_tag_rule)
+from .rules import (CALL, CTOR, DTOR, EXCEPTION_CALLBACK, FUNC_REF, TAG_RULES, USES, TagRule,
+                    edge_kinds, parse_tag_rule, project_tag_rules, register_tag_rule,
+                    unregister_tag_rule, with_rules)
 
-__all__ = ["CALL", "EXCEPTION_CALLBACK", "FORMATS", "FUNC_REF", "TAG_RULES", "Dangling",
-           "DiGraph", "FuncId", "TagRule", "TagUse", "build_callgraph", "check_callgraph",
-           "edge_kinds", "entries", "functions_named", "reachable", "reachable_sets",
-           "register_tag_rule", "render", "to_networkx", "unreachable", "unregister_tag_rule"]
+__all__ = ["CALL", "CTOR", "DTOR", "EXCEPTION_CALLBACK", "FORMATS", "FUNC_REF", "TAG_RULES",
+           "USES", "Dangling", "DataId", "DiGraph", "FuncId", "TagRule", "TagUse",
+           "build_callgraph", "check_callgraph", "edge_kinds", "entries", "functions_named",
+           "parse_tag_rule", "project_tag_rules", "reachable", "reachable_sets",
+           "register_tag_rule", "render", "to_networkx", "unreachable", "unregister_tag_rule",
+           "unused", "with_rules"]

@@ -45,10 +45,10 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..errors import Diagnostics
-from .build import FuncId, TagUse
+from .build import FuncId, TagUse, is_function
 from .digraph import DiGraph, shortest_path, strongly_connected_components
 from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
-from .rules import CALL
+from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
@@ -126,110 +126,180 @@ def _when_loaded(graph: GraphLike, prog: FuncId, consequence: str) -> str:
     return f"; when {graph.nodes[prog]['name']} is loaded, {consequence}"
 
 
+def _report(diags: Diagnostics, rule: TagRule, link_level: bool, message: str, **kw) -> None:
+    """Record a tag defect with the severity its rule row gives it.
+
+    Warnings-only rows (``warn``) only warn.  On a ``program`` row a defect
+    that stops one program is a warning and a link-level one an error; on
+    the other rows (declared by a project) every defect is an error.
+    """
+    error = not rule.warn and (link_level or rule.sits_on != ON_PROGRAM)
+    (diags.error if error else diags.warning)(message, **kw)
+
+
+def _carrier_at(graph: GraphLike, use: TagUse) -> dict:
+    """Where a tag on a type or variable is reported: its (first) input's BTF."""
+    node = use.node
+    what = {"STRUCT": "struct", "UNION": "union", "VAR": "variable"}.get(use.on_kind,
+                                                                       use.on_kind.lower())
+    files = graph.nodes[node]["files"] if node is not None and node in graph else use.files
+    return {"file": files[0] if files else None, "section": ".BTF",
+            "symbol": f"{what} {node.name}" if node is not None else use.on_name or None}
+
+
+def _carrier_name(graph: GraphLike, carrier) -> str:
+    d = graph.nodes[carrier]
+    if d.get("kind", "function") == "function":
+        return d["name"]
+    return f"{d['kind']} {d['name']}"
+
+
 def check_tags(graph: GraphLike, diags: Diagnostics) -> None:
     uses: list[TagUse] = graph.graph["tags"]
-    per_site: dict[tuple[str, FuncId], list[TagUse]] = {}
+    per_carrier: dict[tuple[str, object], list[TagUse]] = {}
     for use in uses:
-        if not _check_site(graph, use, diags):
-            continue
-        for site in use.sites:
-            per_site.setdefault((use.rule.prefix, site), []).append(use)
-        for site in use.sites:
-            _check_target(graph, use, site, diags)
-    for (_prefix, site), group in per_site.items():
+        carriers = _check_site(graph, use, diags)
+        for c in carriers:
+            per_carrier.setdefault((use.rule.prefix, c), []).append(use)
+        for c in carriers:
+            _check_target(graph, use, c, diags)
+    for (_prefix, carrier), group in per_carrier.items():
         rule = group[0].rule
         tags = sorted({u.tag for u in group})
-        if rule.at_most_one and len(tags) > 1:
-            diags.warning(f"multiple {rule.kind} tags on one program; a program has at most one "
-                          f"{rule.what}" + _when_loaded(graph, site, rule.refusal("multiple")),
-                          notes=tags, **_at(graph, site),
-                          hint=f"keep one {rule.kind} tag on {graph.nodes[site]['name']}")
+        if not rule.at_most_one or len(tags) < 2:
+            continue
+        if rule.sits_on == ON_PROGRAM:
+            _report(diags, rule, False, f"multiple {rule.kind} tags on one program; a program "
+                    f"has at most one {rule.what}"
+                    + _when_loaded(graph, carrier, rule.refusal("multiple")),
+                    notes=tags, **_at(graph, carrier),
+                    hint=f"keep one {rule.kind} tag on {graph.nodes[carrier]['name']}")
+        else:
+            at = (_at(graph, carrier) if carrier in graph and is_function(graph, carrier)
+                  else _carrier_at(graph, group[0]))
+            _report(diags, rule, False, f"multiple {rule.kind} tags on "
+                    f"{_carrier_name(graph, carrier)}; a {rule.carrier} has at most one "
+                    f"{rule.what}", notes=tags, **at,
+                    hint=f"keep one {rule.kind} tag on {_carrier_name(graph, carrier)}")
 
 
-def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> bool:
-    """The tag sits on an entry program's FUNC; report it if not.
+_ON_WHERE = {
+    ON_PROGRAM: "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)",
+    ON_FUNCTION: "the BTF FUNC of a function",
+    ON_TYPE: "a struct or union",
+    ON_VAR: "a variable",
+}
 
-    A misplaced tag is an error: libbpf refuses every program of an object
-    whose tag sits on anything but a global FUNC ("decl tag not applied to
-    the main program"), or ignores a tag on a global subprogram, which is
-    never what its author meant.  An empty value stops only its program.
+
+def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> list:
+    """The carriers the tag sits on, if it sits where its rule says; report it if not.
+
+    A misplaced tag is link-level: for ``exception_callback`` libbpf refuses
+    every program of an object whose tag sits on anything but a global FUNC
+    ("decl tag not applied to the main program"), or ignores a tag on a
+    global subprogram, which is never what its author meant.  An empty
+    value stops only its program.
     """
     rule = use.rule
-    where = "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)"
-    if use.on_kind != "FUNC" or use.component != -1:
+    where = _ON_WHERE[rule.sits_on]
+    if use.on_kind == "FUNC" and use.component == -1 and rule.sits_on in (ON_PROGRAM,
+                                                                          ON_FUNCTION):
+        if not use.sites:
+            _report(diags, rule, True, f"{use.tag} sits on {use.on_name}, which is not a "
+                    f"function of the output; {rule.kind} tags belong on {where}",
+                    **_btf_at(use))
+            return []
+        bad = [s for s in use.sites if not graph.nodes[s]["entry"]] \
+            if rule.sits_on == ON_PROGRAM else []
+        for s in bad:
+            _report(diags, rule, True, f"{use.tag} sits on a subprogram, not an entry program; "
+                    f"{rule.kind} tags belong on {where}", **_at(graph, s),
+                    hint="move the tag to the program that should use it")
+        if bad:
+            return []
+        carriers: list = list(use.sites)
+    elif use.node is not None and use.node.kind == rule.sits_on:
+        carriers = [use.node]
+    else:
         on = (f"{use.on_kind} {use.on_name}" if use.component == -1
               else f"component {use.component} of {use.on_kind} {use.on_name}")
-        diags.error(f"{use.tag} sits on {on}; {rule.kind} tags belong on {where}",
-                    **_btf_at(use))
-        return False
-    if not use.sites:
-        diags.error(f"{use.tag} sits on {use.on_name}, which is not a function of the output; "
-                    f"{rule.kind} tags belong on {where}", **_btf_at(use))
-        return False
-    bad = [s for s in use.sites if not graph.nodes[s]["entry"]]
-    for s in bad:
-        diags.error(f"{use.tag} sits on a subprogram, not an entry program; {rule.kind} tags "
-                    f"belong on {where}", **_at(graph, s),
-                    hint="move the tag to the program that should use it")
-    if bad:
-        return False
+        _report(diags, rule, True, f"{use.tag} sits on {on}; {rule.kind} tags belong on {where}",
+                **_btf_at(use))
+        return []
     if not use.value:
-        for s in use.sites:
-            diags.warning(f"{use.tag} has an empty value; it must name a {rule.names}"
-                          + _when_loaded(graph, s, rule.refusal("empty")), **_at(graph, s))
-        return False
-    return True
+        for c in carriers:
+            if rule.sits_on == ON_PROGRAM:
+                _report(diags, rule, False, f"{use.tag} has an empty value; it must name a "
+                        f"{rule.names}" + _when_loaded(graph, c, rule.refusal("empty")),
+                        **_at(graph, c))
+            else:
+                _report(diags, rule, False, f"{use.tag} has an empty value; it must name a "
+                        f"{rule.names}", **_where_is(graph, use, c))
+        return []
+    return carriers
 
 
-def _check_target(graph: GraphLike, use: TagUse, site: FuncId, diags: Diagnostics) -> None:
+def _where_is(graph: GraphLike, use: TagUse, carrier) -> dict:
+    return _at(graph, carrier) if is_function(graph, carrier) else _carrier_at(graph, use)
+
+
+def _check_target(graph: GraphLike, use: TagUse, site, diags: Diagnostics) -> None:
     """The tag's value names exactly one function, and that function is what the rule needs.
 
     Several candidates is a link-level error: which one the loader takes
-    depends on the input order.  Everything else stops only ``site``.
+    depends on the input order.  Everything else stops only the program the
+    tag sits on (on a ``program`` row).
     """
-    rule, value, at = use.rule, use.value, _at(graph, site)
+    rule, value, at = use.rule, use.value, _where_is(graph, use, site)
+    program_row = rule.sits_on == ON_PROGRAM
 
     def refused(check: str) -> str:
+        if not program_row:
+            return ""
         return _when_loaded(graph, site, rule.refusal(check).format(value=value))
 
     cands = sorted(use.candidates, key=lambda n: name_key(graph, n))
     if not cands:
-        diags.warning(f"{use.tag}: function '{value}' not found in any input" + refused("missing"),
-                      **at, hint=f"define a global function '{value}' in one of the inputs, or "
-                      "fix the name in the tag")
+        _report(diags, rule, False, f"{use.tag}: function '{value}' not found in any input"
+                + refused("missing"), **at, hint=f"define a global function '{value}' in one "
+                "of the inputs, or fix the name in the tag")
         return
     if len(cands) > 1:
-        diags.error(f"{use.tag} is ambiguous: {len(cands)} functions are named '{value}'",
-                    notes=[describe(graph, c) for c in cands], **at,
-                    hint=f"{rule.why} and take the first match, so the input order would "
-                    f"decide which one is used; give the {rule.what} a name no other function "
-                    f"has, or rename the others (a static function's name is free to change)")
+        _report(diags, rule, True, f"{use.tag} is ambiguous: {len(cands)} functions are named "
+                f"'{value}'", notes=[describe(graph, c) for c in cands], **at,
+                hint=f"{rule.why} and take the first match, so the input order would decide "
+                f"which one is used; give the {rule.what} a name no other function has, or "
+                "rename the others (a static function's name is free to change)")
         return
     target = cands[0]
     t = graph.nodes[target]
     if rule.subprogram_target and t["entry"]:
-        diags.warning(f"{use.tag} names an entry program (section {t['section']}); the "
-                      f"{rule.what} must be a subprogram in .text" + refused("entry"),
-                      notes=[describe(graph, target)], **at,
-                      hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
+        _report(diags, rule, False, f"{use.tag} names an entry program (section "
+                f"{t['section']}); the {rule.what} must be a subprogram in .text"
+                + refused("entry"), notes=[describe(graph, target)], **at,
+                hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
     if rule.global_target and (t["bind"] == "static" or t["visibility"] == "hidden"):
         what = "static" if t["bind"] == "static" else "hidden"
         fix = (f"remove 'static' from {value}" if what == "static" else
                f"remove __hidden (visibility(\"hidden\")) from {value}; libbpf turns hidden "
                "functions static for the kernel")
-        diags.warning(f"{use.tag} names a {what} function; the {rule.what} must be a global, "
-                      "non-hidden function" + refused(what), notes=[describe(graph, target)],
-                      **at, hint=f"{rule.why} and accept only a global function: {fix}")
+        _report(diags, rule, False, f"{use.tag} names a {what} function; the {rule.what} must "
+                "be a global, non-hidden function" + refused(what),
+                notes=[describe(graph, target)], **at,
+                hint=f"{rule.why} and accept only a global function: {fix}")
     if rule.exclusive_target:
         callers = [u for u in graph.predecessors(target)
                    if CALL in graph.edges[u, target]["kinds"]]
         if callers:
             callers.sort(key=lambda n: name_key(graph, n))
-            diags.warning(f"{use.tag} names {value}, which is also called directly; the "
-                          f"verifier refuses direct calls to an {rule.what}" + refused("called"),
-                          notes=[f"called by {describe(graph, c)}" for c in callers], **at,
-                          hint=f"move the shared code into a function that {value} and its "
-                          "callers both call")
+            refuses = (f"the verifier refuses direct calls to an {rule.what}" if program_row
+                       else f"the {rule.prefix} rule is exclusive: its {rule.what} is never "
+                       "called directly")
+            _report(diags, rule, False, f"{use.tag} names {value}, which is also called "
+                    f"directly; {refuses}" + refused("called"),
+                    notes=[f"called by {describe(graph, c)}" for c in callers], **at,
+                    hint=f"move the shared code into a function that {value} and its callers "
+                    "both call")
 
 
 def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
