@@ -300,3 +300,60 @@ def test_dot_draws_types_and_variables_apart_from_functions():
     mmd = run_bpflink(CORPUS / "tag_project_rule", "graph", "a.o", "b.o", "--format", "mermaid",
                       "--tag-rule", "reset:on=var").stdout
     assert '[("var level<br/>a.o .BTF")]' in mmd
+
+
+TWO_CTORS = """\
+// bpflink-cflags: -I{include}
+#include "bpf_defs.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct __attribute__((btf_decl_tag("ctor:make_a"))) __attribute__((btf_decl_tag("ctor:make_b")))
+pair {{
+	int a;
+}};
+
+struct pair the_pair;
+
+__noinline int make_a(void) {{ return 1; }}
+__noinline int make_b(void) {{ return 2; }}
+
+SEC("tc")
+int pair_prog(struct __sk_buff *skb)
+{{
+	return the_pair.a;
+}}
+"""
+
+
+def test_two_ctor_tags_on_one_struct(tmp_path):
+    """A carrier with two tags of a one-per-carrier row: a warning on the built-in
+    (warnings-only) row, an error on a declared one; both targets stay edges."""
+    pytest.importorskip("ziglang")
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import build as corpus_build
+    finally:
+        sys.path.pop(0)
+    (tmp_path / "pair.c").write_text(TWO_CTORS.format(include=CORPUS / "include"))
+    subprocess.run(corpus_build.compile_command(tmp_path / "pair.c", "pair.o"), cwd=tmp_path,
+                   check=True)
+    linker = bpflink.Linker()
+    linker.add_bytes((tmp_path / "pair.o").read_bytes(), name="pair.o")
+    result = linker.link()
+    [w] = result.warnings
+    assert w.render().splitlines() == [
+        "bpflink: warning: pair.o: section .BTF: struct pair: multiple ctor tags on type pair; a "
+        "struct or union has at most one constructor",
+        ">>> ctor:make_a",
+        ">>> ctor:make_b",
+        "bpflink: note: keep one ctor tag on type pair"]
+    g = result.callgraph
+    assert sorted(g.nodes[v]["name"] for v in g.successors(("type", "pair"))) == \
+        ["make_a", "make_b"]
+    with pytest.raises(bpflink.LinkError) as e:
+        bpflink.link([tmp_path / "pair.o"], tag_rules=[parse_tag_rule("ctor:on=type,one")])
+    assert [d.message for d in e.value.errors] == [
+        "multiple ctor tags on type pair; a struct or union has at most one ctor function"]
+    with pytest.raises(TypeError, match="expected bpflink.TagRule"):
+        bpflink.Linker(tag_rules=["ctor:on=type"])

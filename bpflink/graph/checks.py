@@ -54,7 +54,9 @@ if TYPE_CHECKING:
     from .digraph import GraphLike
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
-TOO_DEEP = "the call stack of 8 frames is too deep !"   # the verifier, for cycles too
+# What the verifier says for a chain over 8 frames, and for recursion too
+# (it follows the cycle until the stack is full); checked on 6.18.
+REFUSED_TOO_DEEP = "the verifier refuses it: \"the call stack of 8 frames is too deep !\""
 MAX_BPF_STACK = 512     # include/linux/filter.h
 STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
@@ -333,7 +335,7 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
         cycle = _canonical_cycle(graph, calls.subgraph(scc))
         for prog in sorted(progs, key=lambda n: name_key(graph, n)):
             diags.warning(f"recursion: {_chain(graph, cycle)}; the verifier rejects recursive "
-                          "calls" + _when_loaded(graph, prog, f"the verifier refuses it: \"{TOO_DEEP}\""),
+                          "calls" + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
                           notes=[describe(graph, n) for n in cycle[:-1]], **_at(graph, prog),
                           hint="turn the recursion into a loop (a bounded loop or bpf_loop)")
     return cyclic
@@ -439,7 +441,7 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
             for prog in progs:
                 diags.warning(f"call chain too deep: {frames} frames, the verifier allows "
                               f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}"
-                              + _when_loaded(graph, prog, f"the verifier refuses it: \"{TOO_DEEP}\""),
+                              + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
                               notes=_chain_notes(graph, chain), **_at(graph, prog),
                               hint="mark some of these functions __always_inline, or merge them")
         total, chain = stack_of.longest(root)
