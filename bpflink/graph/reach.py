@@ -70,11 +70,25 @@ class Adjacency:
         self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
         self._reach: dict[FuncId, list[FuncId]] = {}
         self._why: dict[FuncId, dict] = {}
+        self._loaded_by: dict[FuncId, list[FuncId]] | None = None
 
     def walk(self, starts: list[FuncId]) -> set[FuncId]:
         """Every node reachable from ``starts`` through code edges and the tags of
         non-program rows (starts included)."""
-        return set(self._parents(starts))
+        seen = set(starts)
+        stack = list(starts)
+        code, follow = self.code, self.follow
+        while stack:
+            n = stack.pop()
+            for m in code[n]:
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+            for m in follow[n]:
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+        return seen
 
     def _parents(self, starts: list[FuncId]) -> dict:
         """Breadth-first walk: each node reached -> the node it was first reached from."""
@@ -186,12 +200,14 @@ def loaded_by(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
     only these: the checks warn once per program.
     """
     adj = adjacency(graph)
-    out: dict[FuncId, list[FuncId]] = {}
-    for e in adj.entries:
-        out.setdefault(e, []).append(e)
-        for n in adj.reachable(e):
-            out.setdefault(n, []).append(e)
-    return out
+    if adj._loaded_by is None:
+        out: dict[FuncId, list[FuncId]] = {}
+        for e in adj.entries:
+            out.setdefault(e, []).append(e)
+            for n in adj.reachable(e):
+                out.setdefault(n, []).append(e)
+        adj._loaded_by = out
+    return adj._loaded_by
 
 
 def unreachable(graph: GraphLike) -> list[FuncId]:
