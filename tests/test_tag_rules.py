@@ -357,3 +357,12 @@ def test_two_ctor_tags_on_one_struct(tmp_path):
         "multiple ctor tags on type pair; a struct or union has at most one ctor function"]
     with pytest.raises(TypeError, match="expected bpflink.TagRule"):
         bpflink.Linker(tag_rules=["ctor:on=type"])
+
+
+def test_a_broken_pyproject_with_our_table_exits_2(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.bpflink]\ntag-rules = ["ctor:on=type"\n')
+    proc = run_bpflink(tmp_path, str(CORPUS / "cross_call" / "a.o"), "-o", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "pyproject.toml: not valid TOML" in proc.stderr
+    (tmp_path / "pyproject.toml").write_text('[project\nname = "someone-else"\n')
+    proc = run_bpflink(tmp_path, str(CORPUS / "cross_call" / "a.o"), "-o", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr

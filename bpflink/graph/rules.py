@@ -249,7 +249,10 @@ def parse_tag_rule(spec: str) -> TagRule:
 
 
 def find_project_config(start: str | os.PathLike) -> str | None:
-    """The closest ``pyproject.toml`` with a ``[tool.bpflink]`` table, from ``start`` up."""
+    """The closest ``pyproject.toml`` with a ``[tool.bpflink]`` table, from ``start`` up.
+
+    Raises ValueError for a file that mentions ``tool.bpflink`` but is not TOML.
+    """
     import tomllib
 
     here = os.path.abspath(start)
@@ -258,8 +261,14 @@ def find_project_config(start: str | os.PathLike) -> str | None:
         if os.path.isfile(path):
             try:
                 with open(path, "rb") as fh:
-                    data = tomllib.load(fh)
-            except (OSError, tomllib.TOMLDecodeError):
+                    raw = fh.read()
+                data = tomllib.loads(raw.decode("utf-8", "replace"))
+            except OSError:
+                data = {}
+            except tomllib.TOMLDecodeError as e:
+                # Someone else's broken file is not ours to judge; ours is.
+                if b"tool.bpflink" in raw:
+                    raise ValueError(f"{path}: not valid TOML: {e}") from None
                 data = {}
             if isinstance(data.get("tool"), dict) and "bpflink" in data["tool"]:
                 return path
