@@ -15,15 +15,15 @@ or, with inputs from memory::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
            "BpflinkError", "Diagnostic", "Severity"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 class _CallgraphField:

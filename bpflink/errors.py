@@ -8,7 +8,7 @@ that phase, so the user sees all of them at once (mold's way).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 

@@ -43,7 +43,7 @@ class BtfExt:
     def strings(self) -> list[str]:
         """Every string the records use, in a stable order."""
         out: list[str] = []
-        for sec, recs in self.func_info.items():
+        for sec in self.func_info:
             out.append(sec)
         for sec, recs in self.line_info.items():
             out.append(sec)

@@ -10,8 +10,8 @@ well-known places per kind, which :meth:`BtfType.remap` rewrites.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
 from enum import IntEnum
-from typing import Callable, Iterator
 
 from ..errors import FormatError
 
@@ -142,7 +142,7 @@ class BtfType:
             for v in self.data:
                 v[0] = fn(v[0])
 
-    def copy(self) -> "BtfType":
+    def copy(self) -> BtfType:
         d = self.data
         if isinstance(d, list):
             d = [list(x) if isinstance(x, list) else x for x in d]
@@ -215,7 +215,7 @@ class Btf:
         return [i for i, t in enumerate(self.types) if t.kind is kind and t.name == name]
 
     # -- encoding ------------------------------------------------------------------
-    def encode(self, big_endian: bool = False, extra_strings: list[str] = ()) -> tuple[bytes, "StringTable"]:
+    def encode(self, big_endian: bool = False, extra_strings: list[str] = ()) -> tuple[bytes, StringTable]:
         """Encode to the raw ``.BTF`` section bytes.
 
         ``extra_strings`` are added to the string table after the types' strings

@@ -151,7 +151,6 @@ class _Reader:
         self.name = name
 
     def read(self) -> InputObject:
-        data = self.data
         bo = self._header()
         sections = self._section_headers(bo)
         by_name: dict[str, Section] = {}

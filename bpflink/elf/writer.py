@@ -51,7 +51,6 @@ def write_elf(linked) -> bytes:
         data = b"" if sec.type == SHT_NOBITS else bytes(sec.data)
         outs.append(_Out(sec.name, sec.type, sec.flags, sec.align, data, sec.size,
                          sec.entsize))
-    n_content = len(outs)
     rel = struct.Struct(bo + "QQ")
     rel_outs = []
     for sec in linked.sections:

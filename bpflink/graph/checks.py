@@ -265,7 +265,7 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[FuncId]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
     roots = set(adj.entries)
-    for u, v, kinds in graph.edges(data="kinds"):
+    for _u, v, kinds in graph.edges(data="kinds"):
         if any(k != CALL for k in kinds):
             roots.add(v)
     reached = reached_by(graph)

@@ -76,7 +76,7 @@ class Adjacency:
         return found
 
 
-_CACHE: "weakref.WeakKeyDictionary[GraphLike, tuple[tuple[int, int], Adjacency]]" = \
+_CACHE: weakref.WeakKeyDictionary[GraphLike, tuple[tuple[int, int], Adjacency]] = \
     weakref.WeakKeyDictionary()
 
 
