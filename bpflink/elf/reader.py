@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import struct
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..btf import ext as btf_ext_mod
 from ..btf import types as btf_mod
@@ -514,7 +515,7 @@ class _Reader:
         and libbpf refuses an object that breaks them.
         """
         Kind = btf_mod.Kind
-        defs: dict[str, dict] = {}
+        defs: dict[str, dict[str, Any]] = {}
         for t in btf.types:
             if t.kind is Kind.DATASEC and t.name == ".maps":
                 for vtid, _off, _size in t.data:
@@ -540,7 +541,7 @@ class _Reader:
             holder = holders[k] if k >= 0 and r.offset < holders[k].value + holders[k].size \
                 else None
             d = defs.get(holder.name) if holder is not None else None
-            if d is None:
+            if holder is None or d is None:
                 raise FormatError(f"{where} lies in no map defined in BTF",
                                   section=".rel.maps")
             slot = r.offset - holder.value - (d["values"] if d["values"] is not None else 0)
@@ -584,7 +585,7 @@ _MAP_IN_MAP_TYPES = (12, 13)            # BPF_MAP_TYPE_ARRAY_OF_MAPS, HASH_OF_MA
 _PROG_ARRAY = 3
 
 
-def _map_def(btf: Btf, tid: int, what: str, inner: bool = False) -> dict:
+def _map_def(btf: Btf, tid: int, what: str, inner: bool = False) -> dict[str, Any]:
     """Check a BTF map definition the way libbpf's ``parse_btf_map_def`` reads it.
 
     Returns {"values": byte offset of the 'values' member or None,
@@ -598,7 +599,7 @@ def _map_def(btf: Btf, tid: int, what: str, inner: bool = False) -> dict:
     _, st = btf.resolve(tid)
     if st.kind is not Kind.STRUCT:
         raise bad(f"its definition is {st.kind.name}, not a struct")
-    out: dict = {"values": None, "slots": None}
+    out: dict[str, Any] = {"values": None, "slots": None}
     ints: dict[str, int] = {}
     for i, (mname, mtype, moff) in enumerate(st.data):
         _, mt = btf.resolve(mtype)
@@ -659,7 +660,16 @@ def _kconfig_type_ok(btf: Btf, tid: int, elem: bool = False) -> bool:
     return False
 
 
-def is_data_section(sec: Section) -> bool:
+class _SectionKind(Protocol):
+    """What is_data_section reads: an input Section or a linker OutputSection."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> int: ...
+
+
+def is_data_section(sec: _SectionKind) -> bool:
     """Sections libbpf turns into maps: .maps, .data*, .rodata*, .bss*, the arena."""
     name = sec.name
     if name in (".maps", ".addr_space.1"):
@@ -669,7 +679,7 @@ def is_data_section(sec: Section) -> bool:
     return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata"))
 
 
-def _parse_ehdr(data: bytes) -> dict:
+def _parse_ehdr(data: bytes) -> dict[str, Any]:
     """Decode the ELF header with pyelftools' struct layouts (names for enums)."""
     from elftools.elf.structs import ELFStructs
 
@@ -678,7 +688,8 @@ def _parse_ehdr(data: bytes) -> dict:
         structs = ELFStructs(little_endian=data[5] == ELFDATA2LSB, elfclass=64)
         structs.create_basic_structs()
         _EHDR_STRUCTS[data[5]] = structs
-    return structs.Elf_Ehdr.parse(data[:EHDR_SIZE])
+    header: dict[str, Any] = structs.Elf_Ehdr.parse(data[:EHDR_SIZE])
+    return header
 
 
-_EHDR_STRUCTS: dict[int, object] = {}
+_EHDR_STRUCTS: dict[int, Any] = {}

@@ -12,12 +12,16 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 from ..btf.types import StringTable
 from ..errors import FormatError
 from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF, ET_REL,
                         EV_CURRENT, MAX_SECTION_SIZE, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
                         SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
+
+if TYPE_CHECKING:   # the writer reads the linker's model; only the type points upward
+    from ..linker.model import LinkedObject
 
 SHF_INFO_LINK = 0x40
 
@@ -28,8 +32,8 @@ class _Out:
     __slots__ = ("name", "type", "flags", "align", "entsize", "link", "info", "data", "size",
                  "name_off", "offset")
 
-    def __init__(self, name, type_, flags, align, data=b"", size=None, entsize=0, link=0,
-                 info=0):
+    def __init__(self, name: str, type_: int, flags: int, align: int, data: bytes = b"",
+                 size: int | None = None, entsize: int = 0, link: int = 0, info: int = 0):
         self.name, self.type, self.flags, self.align = name, type_, flags, max(align, 1)
         self.entsize, self.link, self.info = entsize, link, info
         self.data = data
@@ -37,7 +41,7 @@ class _Out:
         self.name_off = self.offset = 0
 
 
-def write_elf(linked) -> bytes:
+def write_elf(linked: LinkedObject) -> bytes:
     bo = ">" if linked.big_endian else "<"
     for sec in linked.sections:     # inputs are each in bounds, their sum may not be
         if sec.size > MAX_SECTION_SIZE:
@@ -56,8 +60,9 @@ def write_elf(linked) -> bytes:
     for sec in linked.sections:
         if not sec.relocs:
             continue
-        body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type) for r in sec.relocs)
-        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, body, entsize=REL_SIZE,
+        rel_body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type)
+                           for r in sec.relocs)
+        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, rel_body, entsize=REL_SIZE,
                  info=sec.index)
         outs.append(o)
         rel_outs.append(o)

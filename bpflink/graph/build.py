@@ -44,6 +44,7 @@ from ..elf.constants import (
 from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
 from . import insn as bpf_insn
 from .digraph import DiGraph
+from .insn import RawInsn
 from .rules import CALL, FUNC_REF, TAG_RULES, TagRule, edge_kinds
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class _Code:
 
     section: OutputSection
     piece_offset: int                   # where its input section landed in the output
-    insns: list[tuple]             # bpf_insn.decode() tuples
+    insns: list[RawInsn]           # insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
@@ -270,7 +271,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
     by_func_info: dict[int, list[FuncId]] | None = None
     tag_files = _tag_origins(linked)
     uses: list[TagUse] = []
-    seen: set[tuple[str, FuncId | str, str]] = set()
+    seen: set[tuple[str, tuple[FuncId, ...] | str, str]] = set()
     for t in btf.types[1:]:
         if t.kind is not Kind.DECL_TAG:
             continue

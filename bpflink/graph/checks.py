@@ -31,8 +31,8 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Set
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics
 from .build import FuncId, TagUse
@@ -41,6 +41,7 @@ from .reach import Adjacency, adjacency, ordered, reached_by
 from .rules import CALL
 
 if TYPE_CHECKING:
+    from ..linker.model import LinkedObject
     from .digraph import GraphLike
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
@@ -50,7 +51,7 @@ STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
 # -- naming things in messages -------------------------------------------------------------
 
-def name_key(graph: GraphLike, n: FuncId) -> tuple:
+def name_key(graph: GraphLike, n: FuncId) -> tuple[Any, ...]:
     """A sort key independent of input order: name, then where it lives."""
     d = graph.nodes[n]
     return (d["name"], d["file"], d["section"], d["offset"])
@@ -58,7 +59,7 @@ def name_key(graph: GraphLike, n: FuncId) -> tuple:
 
 def binding(graph: GraphLike, n: FuncId) -> str:
     d = graph.nodes[n]
-    return ("hidden " if d["visibility"] == "hidden" else "") + d["bind"]
+    return ("hidden " if d["visibility"] == "hidden" else "") + str(d["bind"])
 
 
 def describe(graph: GraphLike, n: FuncId) -> str:
@@ -67,13 +68,13 @@ def describe(graph: GraphLike, n: FuncId) -> str:
     return f"{binding(graph, n)} {d['name']} in {d['file']} (section {d['section']})"
 
 
-def _at(graph: GraphLike, n: FuncId) -> dict:
+def _at(graph: GraphLike, n: FuncId) -> dict[str, Any]:
     """Diagnostic location of a function: its file, section and name."""
     d = graph.nodes[n]
     return {"file": d["file"], "section": d["section"], "symbol": d["name"]}
 
 
-def _btf_at(use: TagUse) -> dict:
+def _btf_at(use: TagUse) -> dict[str, Any]:
     """Where a tag that sits on no function is reported: its (first) input's BTF."""
     return {"file": use.files[0] if use.files else None, "section": ".BTF",
             "symbol": use.on_name or None,
@@ -100,7 +101,8 @@ def _chain_notes(graph: GraphLike, path: list[FuncId]) -> list[str]:
 
 # -- the checks ----------------------------------------------------------------------------
 
-def check_callgraph(graph: GraphLike, linked=None, diags: Diagnostics | None = None) -> Diagnostics:
+def check_callgraph(graph: GraphLike, linked: LinkedObject | None = None,
+                    diags: Diagnostics | None = None) -> Diagnostics:
     """Record every problem of the graph in ``diags`` (a new collector if None)."""
     diags = diags if diags is not None else Diagnostics()
     check_tags(graph, diags)
@@ -321,7 +323,7 @@ class _Chains:
 
 
 def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
-                          skip: set[FuncId] = frozenset()) -> None:
+                          skip: Set[FuncId] = frozenset()) -> None:
     adj = adjacency(graph)
     frames_of = _Chains(graph, adj, lambda n: 1, set(skip))
     stack_of = _Chains(graph, adj, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
@@ -335,7 +337,9 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                         f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}",
                         notes=_chain_notes(graph, chain), **_at(graph, root),
                         hint="mark some of these functions __always_inline, or merge them")
-        total, chain = stack_of.longest(root)
+        stack = stack_of.longest(root)
+        assert stack is not None        # same graph and roots as frames_of: no cycle
+        total, chain = stack
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
                                 for n in chain[:SHOWN_FRAMES])

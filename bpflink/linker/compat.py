@@ -11,6 +11,8 @@ that names what differs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..btf.types import FUNC_STATIC, VAR_STATIC, Btf, Kind
 
 _NAMED = (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD, Kind.FUNC, Kind.VAR)
@@ -24,7 +26,7 @@ def _kind_name(btf: Btf, tid: int) -> str:
 
 
 def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
-                 depth: int = 0, seen: set | None = None) -> str | None:
+                 depth: int = 0, seen: set[tuple[int, int, bool]] | None = None) -> str | None:
     """Why ``b1[id1]`` and ``b2[id2]`` are incompatible, or None."""
     if depth > 64:
         return None     # deep recursion only happens through pointers, which are lenient
@@ -99,13 +101,13 @@ _INT_FIELDS = ("type", "max_entries", "map_flags", "numa_node", "pinning", "key_
                "value_size", "map_extra")
 
 
-def parse_map_def(btf: Btf, var_id: int) -> dict:
+def parse_map_def(btf: Btf, var_id: int) -> dict[str, Any]:
     """Decode a BTF map definition (``__uint``/``__type``/``__array`` members)."""
     t = btf[var_id]
     _, st = btf.resolve(t.ref if t.kind is Kind.VAR else var_id)
     if st.kind is not Kind.STRUCT:
         raise ValueError("map definition is not a struct")
-    out: dict = {}
+    out: dict[str, Any] = {}
     for name, mtype, _off in st.data:
         _, mt = btf.resolve(mtype)
         if name in _INT_FIELDS:
@@ -132,7 +134,7 @@ def parse_map_def(btf: Btf, var_id: int) -> dict:
     return out
 
 
-def map_mismatch(b1: Btf, d1: dict, b2: Btf, d2: dict) -> str | None:
+def map_mismatch(b1: Btf, d1: dict[str, Any], b2: Btf, d2: dict[str, Any]) -> str | None:
     for field in ("type", "key_size", "value_size", "max_entries", "map_flags", "numa_node",
                   "pinning", "map_extra"):
         if d1.get(field, 0) != d2.get(field, 0):
@@ -141,7 +143,7 @@ def map_mismatch(b1: Btf, d1: dict, b2: Btf, d2: dict) -> str | None:
         k1, k2 = d1.get(part + "_type"), d2.get(part + "_type")
         if (k1 is None) != (k2 is None):
             return f"{part} type given in one definition only"
-        if k1 is not None:
+        if k1 is not None and k2 is not None:
             why = btf_mismatch(b1, k1, b2, k2, True)
             if why:
                 return f"{part} type: {why}"
