@@ -4,8 +4,9 @@ parser, and the code examples in README.md and docs/*.md run.
 Examples: a fenced ``python`` block is executed; a fenced ``sh`` block runs in
 bash, each of its commands a ``bpflink`` command of the installed console
 script.  Both run in a fresh directory holding ``a.o`` and ``b.o`` (the
-exc_cross pair: a program and the exception callback it names) and
-``libfoo.a`` (an ``ar`` archive whose member is ``b.o``).  A block preceded
+exc_cross pair: a program and the exception callback it names), ``libfoo.a``
+(an ``ar`` archive whose member is ``b.o``) and ``libbar.a`` (the cross_call
+pair, which links alongside them).  A block preceded
 by a ``<!-- not-tested ... -->`` line is not run; docs/contributing.md
 states these rules.
 """
@@ -170,6 +171,12 @@ def example_dir(tmp_path, monkeypatch) -> Path:
     for name in ("a.o", "b.o"):
         shutil.copy(PAIR / name, tmp_path / name)
     subprocess.run(["ar", "rcs", "libfoo.a", "b.o"], cwd=tmp_path, check=True)
+    # libbar.a: an archive whose members link alongside the pair (the cross_call scenario)
+    for name in ("a.o", "b.o"):
+        shutil.copy(ROOT / "corpus" / "cross_call" / name, tmp_path / f"call_{name}")
+    subprocess.run(["ar", "rcs", "libbar.a", "call_a.o", "call_b.o"], cwd=tmp_path, check=True)
+    for name in ("call_a.o", "call_b.o"):
+        (tmp_path / name).unlink()
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -12,16 +12,32 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from ..btf.types import StringTable
+from ..btf.ext import BtfExt
+from ..btf.types import Btf, StringTable
 from ..errors import FormatError
 from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF, ET_REL,
                         EV_CURRENT, MAX_SECTION_SIZE, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
                         SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
 
-if TYPE_CHECKING:   # the writer reads the linker's model; only the type points upward
-    from ..linker.model import LinkedObject
+
+class LinkedImage(Protocol):
+    """What the writer reads of the linker's ``LinkedObject``: spelled out here because
+    elf/ sits below linker/ and imports nothing from it (tests/test_structure.py)."""
+
+    @property
+    def big_endian(self) -> bool: ...
+    @property
+    def sections(self) -> Sequence[Any]: ...     # linker.model.OutputSection
+    @property
+    def symbols(self) -> Sequence[Any]: ...      # linker.model.OutputSymbol
+    @property
+    def btf(self) -> Btf: ...
+    @property
+    def btf_ext(self) -> BtfExt: ...
+
 
 SHF_INFO_LINK = 0x40
 
@@ -41,7 +57,7 @@ class _Out:
         self.name_off = self.offset = 0
 
 
-def write_elf(linked: LinkedObject) -> bytes:
+def write_elf(linked: LinkedImage) -> bytes:
     bo = ">" if linked.big_endian else "<"
     for sec in linked.sections:     # inputs are each in bounds, their sum may not be
         if sec.size > MAX_SECTION_SIZE:
