@@ -54,6 +54,7 @@ _TOP_KEYS = {
     "orders",
     "bpftool",
     "big_endian",
+    "may_refuse_map",
     "run",
     "globals",
     "maps",
@@ -84,6 +85,7 @@ class Scenario:
     orders: tuple[tuple[Path, ...], ...] = ()  # extra orders, absolute
     bpftool: str = "same"  # "same" or "skip:<reason>"
     big_endian: bool = False
+    may_refuse_map: str | None = None  # a map this kernel may refuse to create (an arena)
     runs: tuple[ProgramRun, ...] = ()
     globals: dict[tuple[str, str], int] = field(default_factory=dict)  # (section, symbol) -> value
     maps: dict[str, dict[int, int]] = field(default_factory=dict)  # map -> key -> value
@@ -108,8 +110,12 @@ class Scenario:
 
     @property
     def loadable(self) -> bool:
-        """Whether a successful link of this scenario should be loaded and run."""
-        return not self.expects_error and not self.big_endian
+        """Whether a successful link of this scenario should be loaded and run.
+
+        A scenario with ``may_refuse_map`` is not: tests/test_mapdef.py checks it
+        with libbpf's open, and loads and runs it where the kernel creates the map.
+        """
+        return not self.expects_error and not self.big_endian and not self.may_refuse_map
 
     def __str__(self) -> str:
         return self.name
@@ -180,6 +186,9 @@ def load_scenario(path: str | Path) -> Scenario:
     )
     big_endian = data.get("big_endian", False)
     _require(isinstance(big_endian, bool), toml_path, "big_endian must be a boolean")
+    may_refuse_map = data.get("may_refuse_map")
+    _require(may_refuse_map is None or (isinstance(may_refuse_map, str) and may_refuse_map != ""),
+             toml_path, "may_refuse_map must name a map")
 
     runs: list[ProgramRun] = []
     run_raw = data.get("run", {})
@@ -228,6 +237,7 @@ def load_scenario(path: str | Path) -> Scenario:
         orders=orders,
         bpftool=bpftool,
         big_endian=big_endian,
+        may_refuse_map=may_refuse_map,
         runs=tuple(runs),
         globals=globals_,
         maps=maps,
