@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from .errors import Diagnostic
 
 PROG = "bpflink"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):       # usage errors: exit 2, one line
+    def error(self, message: str) -> NoReturn:     # usage errors: exit 2, one line
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{PROG}: error: {message}\n")
         raise SystemExit(2)
@@ -88,7 +94,7 @@ def _version() -> str:
     return __version__
 
 
-def _render(diags) -> None:
+def _render(diags: Iterable[Diagnostic]) -> None:
     for d in diags:
         sys.stderr.write(d.render(PROG) + "\n")
 
@@ -145,7 +151,7 @@ class _Terminated(BaseException):
         self.signum = signum
 
 
-def _terminate(signum, frame) -> None:
+def _terminate(signum: int, frame: FrameType | None) -> None:
     raise _Terminated(signum)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -73,6 +74,7 @@ def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
     inputs: list[InputObject] = []
     for name, data, path in sources:
         if data is None:
+            assert path is not None         # a source is bytes or a path
             try:
                 data = _read_input(path)
             except OSError as e:
@@ -100,7 +102,8 @@ def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
     first = inputs[0]
     for obj in inputs[1:]:
         if obj.big_endian != first.big_endian:
-            order = lambda o: "big-endian" if o.big_endian else "little-endian"  # noqa: E731
+            def order(o: InputObject) -> str:
+                return "big-endian" if o.big_endian else "little-endian"
             diags.error(f"byte order mismatch: this input is {order(obj)} but "
                         f"{first.name} is {order(first)}; one link has one byte order",
                         file=obj.name)
@@ -113,7 +116,7 @@ class _Phases:
         self.timings: dict[str, float] = {}
 
     @contextmanager
-    def __call__(self, name: str):
+    def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
             yield
