@@ -15,15 +15,23 @@ or, with inputs from memory::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
+from .graph.rules import TagRule
+
+if TYPE_CHECKING:
+    from .linkmap import LinkMap
+    from .linker.archive import Extraction
+    from .pipeline import Source
+
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
-           "BpflinkError", "Diagnostic", "Severity"]
-__version__ = "0.1.0"
+           "BpflinkError", "Diagnostic", "Severity", "TagRule"]
+__version__ = "0.2.0"
 
 
 class _CallgraphField:
@@ -35,10 +43,10 @@ class _CallgraphField:
     is ``LinkResult.digraph``.
     """
 
-    def __set_name__(self, owner, name: str) -> None:
+    def __set_name__(self, owner: type, name: str) -> None:
         self.raw, self.converted = f"_{name}_raw", f"_{name}_nx"
 
-    def __get__(self, obj, objtype=None):
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
         if obj is None:
             raise AttributeError("callgraph")   # dataclasses: a field without a default
         cached = obj.__dict__.get(self.converted)
@@ -50,7 +58,7 @@ class _CallgraphField:
             obj.__dict__[self.converted] = cached
         return cached
 
-    def __set__(self, obj, value) -> None:
+    def __set__(self, obj: object, value: object) -> None:
         obj.__dict__[self.raw] = value
         obj.__dict__.pop(self.converted, None)
 
@@ -62,8 +70,10 @@ class LinkResult:
     data: bytes                         # the output object
     output: str | None                  # where it was written, if anywhere
     warnings: list[Diagnostic]
-    callgraph: object = _CallgraphField()   # networkx.DiGraph, converted on first access
-    linked: object = field(repr=False)  # bpflink.linker.model.LinkedObject
+    callgraph: Any = _CallgraphField()   # networkx.DiGraph, converted on first access
+    # mypy takes the descriptor above for a default; dataclasses do not (its class-level
+    # __get__ raises AttributeError), so this field without a default is valid.
+    linked: object = field(repr=False)  # type: ignore[misc]  # linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
     inputs_used: list[str] = field(default_factory=list)   # "a.o", "libfoo.a(x.o)", link order
     extractions: list = field(default_factory=list)        # archive.Extraction per member taken
@@ -80,7 +90,7 @@ class LinkResult:
         return cached
 
     @property
-    def digraph(self):
+    def digraph(self) -> Any:
         """The call graph without networkx: the :class:`bpflink.graph.DiGraph` the link
         built (or whatever graph was last assigned to ``callgraph``).
 
@@ -93,13 +103,18 @@ class LinkResult:
 class Linker:
     """Collects inputs, then links them in the order they were added."""
 
-    def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
+    def __init__(self, *, dedup: bool = True, graph_checks: bool = True,
+                 fatal_warnings: bool = False, tag_rules: Iterable[TagRule] = ()):
+        from .graph.rules import with_rules
         from .pipeline import LinkOptions
 
-        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
-        self._sources: list[tuple[str, bytes | None, str | None]] = []
+        tag_rules = tuple(tag_rules)
+        with_rules(tag_rules)           # a bad table fails here, not mid-link
+        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks,
+                                   fatal_warnings=fatal_warnings, tag_rules=tag_rules)
+        self._sources: list[Source] = []
 
-    def add_file(self, path: str | os.PathLike, *, whole_archive: bool = False) -> None:
+    def add_file(self, path: str | os.PathLike[str], *, whole_archive: bool = False) -> None:
         """Add an object or an archive.  Of an archive only the members some object
         needs are linked (as ``ld`` does); ``whole_archive`` takes every member."""
         from .pipeline import Source
@@ -113,10 +128,10 @@ class Linker:
 
         self._sources.append(Source(name, bytes(data), None, whole_archive))
 
-    def link(self, output: str | os.PathLike | None = None, *,
-             map_file: str | os.PathLike | None = None,
-             depfile: str | os.PathLike | None = None,
-             why_extract: str | os.PathLike | None = None) -> LinkResult:
+    def link(self, output: str | os.PathLike[str] | None = None, *,
+             map_file: str | os.PathLike[str] | None = None,
+             depfile: str | os.PathLike[str] | None = None,
+             why_extract: str | os.PathLike[str] | None = None) -> LinkResult:
         """Link; write ``output`` atomically if given.  Raises LinkError.
 
         ``map_file`` gets the link map, ``depfile`` a make dependency file
@@ -187,8 +202,9 @@ def _why_extract(extractions) -> str:
     return render_why_extract(extractions)
 
 
-def link(inputs: Iterable[str | os.PathLike | bytes], output: str | os.PathLike | None = None,
-         **options) -> LinkResult:
+def link(inputs: Iterable[str | os.PathLike[str] | bytes],
+         output: str | os.PathLike[str] | None = None,
+         **options: Any) -> LinkResult:
     """Link ``inputs`` (paths, or bytes) into ``output`` (or only in memory)."""
     linker = Linker(**options)
     for i, item in enumerate(inputs):

@@ -30,11 +30,13 @@ import os
 import stat
 import sys
 from collections.abc import Iterable
+from types import FrameType
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from . import Linker, LinkResult
     from .errors import Diagnostic
+    from .graph.rules import TagRule
 
 PROG = "bpflink"
 ERROR_LIMIT = 20                # lld's default
@@ -72,6 +74,9 @@ def _link_parser(prog: str = PROG) -> argparse.ArgumentParser:
     p.add_argument("--no-graph-checks", action="store_true",
                    help="skip the call-graph checks: for a partial link whose exception "
                    "callbacks (or callers) come in a later link, which checks them")
+    p.add_argument("--fatal-warnings", action="store_true",
+                   help="treat warnings as errors: the link fails and writes nothing")
+    _rule_args(p)
     p.add_argument("--print-callgraph", action="store_true",
                    help="print the call graph (text) to stdout after linking")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -96,6 +101,27 @@ def parsers() -> dict[str, argparse.ArgumentParser]:
     """Every command's parser by its command line, for the generated CLI reference."""
     return {PROG: _link_parser(), f"{PROG} gen object": _gen_object_parser(),
             f"{PROG} graph": _graph_parser()}
+
+
+def _rule_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tag-rule", action="append", default=[], metavar="SPEC",
+                   help="declare a decl-tag rule (repeatable): PREFIX:on=program|function|"
+                   "type|var[,kind=NAME][,global][,exclusive][,one][,warn]")
+    p.add_argument("--no-config", action="store_true",
+                   help="ignore [tool.bpflink] in pyproject.toml")
+
+
+def _tag_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[TagRule]:
+    """pyproject.toml's rules (unless --no-config), then --tag-rule's; bad ones exit 2."""
+    from .graph.rules import parse_tag_rule, project_tag_rules, with_rules
+
+    try:
+        rules = [] if args.no_config else project_tag_rules(os.getcwd())[1]
+        rules += [parse_tag_rule(spec) for spec in args.tag_rule]
+        with_rules(rules)
+    except (ValueError, OSError) as e:
+        parser.error(str(e))
+    return rules
 
 
 def _add_archive_options(p: argparse.ArgumentParser) -> None:
@@ -139,7 +165,11 @@ def _graph_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the graph here, not stdout ('-': stdout)")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="also show subprograms no program reaches (never loaded)")
+                   help="also show subprograms no program reaches (never loaded), and why "
+                   "each function is reachable")
+    p.add_argument("--fatal-warnings", action="store_true",
+                   help="treat warnings as errors: fail instead of printing the graph")
+    _rule_args(p)
     _add_archive_options(p)
     _add_diagnostic_options(p)
     return p
@@ -423,7 +453,8 @@ def _linker(parser: argparse.ArgumentParser, args: argparse.Namespace,
     from . import Linker
 
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
-                    graph_checks=not getattr(args, "no_graph_checks", False))
+                    graph_checks=not getattr(args, "no_graph_checks", False),
+                    fatal_warnings=args.fatal_warnings, tag_rules=_tag_rules(args, parser))
     ordered = _inputs_in_order(parser, argv)
     if [path for path, _ in ordered] != list(args.inputs):
         parser.error("cannot tell which inputs --whole-archive applies to; write options "
@@ -482,7 +513,7 @@ class _Terminated(BaseException):
         self.signum = signum
 
 
-def _terminate(signum: int, frame: object) -> None:
+def _terminate(signum: int, frame: FrameType | None) -> None:
     raise _Terminated(signum)
 
 

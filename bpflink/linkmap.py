@@ -180,30 +180,43 @@ def _symbol(g: Any) -> SymbolMap:
 def _node(graph: Any, n: Any) -> Node:
     d = graph.nodes[n]
     name = d.get("name") or str(n)
+    kind = d.get("kind", "function")
+    if kind != "function":              # a tagged type or variable: where its BTF came from
+        files = d.get("files") or ([d["file"]] if d.get("file") else [])
+        return Node(name, f"{kind} in {', '.join(files)}" if files else kind)
     if all(k in d for k in ("file", "section", "offset")):
         return Node(name, f"{d['file']} {d['section']}+0x{d['offset']:x}")
     return Node(name, str(n))
 
 
+def _order(graph: Any, n: Any) -> tuple[tuple[int, ...], str]:
+    o = graph.nodes[n].get("order", 1 << 62)
+    return (tuple(o) if isinstance(o, tuple) else (o,), str(n))
+
+
 def _programs(graph: Any) -> tuple[ProgramMap, ...]:
+    """Per program: the functions it loads, and every edge of another kind than call
+    and func_ref leaving what it loads or uses (its own tag edges, ``uses`` edges to
+    tagged types and variables, their tags' edges...), whatever kinds a table adds."""
     from .graph import CALL, FUNC_REF, entries, reachable
+    from .graph.reach import adjacency
 
     kinds = list(graph.graph.get("kinds", ()))
 
     def kind_key(k: str) -> tuple[int, str]:
         return (kinds.index(k) if k in kinds else len(kinds), k)
 
-    def order(n: Any) -> tuple[int, str]:
-        return (graph.nodes[n].get("order", 1 << 62), str(n))
-
+    adj = adjacency(graph)
     out = []
     for entry in entries(graph):
         reached = reachable(graph, entry)
+        # what the program loads and uses: functions, tagged types and variables
+        scope = adj.walk([entry, *adj.tags.get(entry, [])])
         edges = []
-        for u in [entry, *reached]:
-            for v in sorted(graph.successors(u), key=order):
-                for k in sorted(graph.edges[u, v].get("kinds", (graph.edges[u, v]["kind"],)),
-                                key=kind_key):
+        for u in sorted(scope, key=lambda n: _order(graph, n)):
+            for v in sorted(graph.successors(u), key=lambda n: _order(graph, n)):
+                e = graph.edges[u, v]
+                for k in sorted(e.get("kinds", (e["kind"],)), key=kind_key):
                     if k not in (CALL, FUNC_REF):
                         edges.append(TagEdge(k, _node(graph, u), _node(graph, v)))
         out.append(ProgramMap(_node(graph, entry), tuple(_node(graph, n) for n in reached),

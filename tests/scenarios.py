@@ -12,6 +12,7 @@ Public API::
     load_scenarios(root=CORPUS_DIR) -> list[Scenario]      # sorted by name
     load_scenario(path) -> Scenario                         # a folder or its scenario.toml
     check_loaded(obj, scenario) -> list[str]                # run + compare; [] means all matched
+    check_refused(path, scenario) -> list[str]              # [refuse.*] programs, each loaded alone
     error_matches(stderr, scenario) -> list[str]            # [error] substrings missing from stderr
     bpftool_link(bpftool, inputs, output) -> CompletedProcess[str]
     scenario_params(predicate=None) -> list[pytest.param]   # for @pytest.mark.parametrize
@@ -40,6 +41,7 @@ __all__ = [
     "ScenarioError",
     "bpftool_link",
     "check_loaded",
+    "check_refused",
     "error_matches",
     "scenario_params",
     "load_scenario",
@@ -60,6 +62,8 @@ _TOP_KEYS = {
     "maps",
     "error",
     "warning",
+    "refuse",
+    "tag_rules",
 }
 
 
@@ -91,6 +95,12 @@ class Scenario:
     maps: dict[str, dict[int, int]] = field(default_factory=dict)  # map -> key -> value
     error: tuple[str, ...] | None = None  # stderr substrings (case-insensitive); None = must link
     warning: tuple[str, ...] = ()  # substrings of stderr for a successful link
+    # program -> substrings of libbpf's log (verifier log included) when that
+    # program alone is loaded and refused; the link still succeeds
+    refuse: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # decl-tag rules the link declares on the command line (--tag-rule SPEC); a
+    # pyproject.toml in the scenario folder declares more (links run in the folder)
+    tag_rules: tuple[str, ...] = ()
 
     @property
     def all_orders(self) -> tuple[tuple[Path, ...], ...]:
@@ -107,6 +117,12 @@ class Scenario:
         if self.bpftool.startswith("skip:"):
             return self.bpftool[len("skip:") :].strip()
         return None
+
+    @property
+    def load_only(self) -> list[str] | None:
+        """Programs to load for the runs: all (None), or just the good ones when some
+        programs are meant to be refused (they sit in ordinary sections too)."""
+        return [r.program for r in self.runs] if self.refuse else None
 
     @property
     def loadable(self) -> bool:
@@ -221,13 +237,25 @@ def load_scenario(path: str | Path) -> Scenario:
     error = _substrings(data["error"], toml_path, "error") if "error" in data else None
     warning = _substrings(data["warning"], toml_path, "warning") if "warning" in data else ()
 
+    tag_rules = _str_list(data.get("tag_rules", []), toml_path, "tag_rules")
+    refuse: dict[str, tuple[str, ...]] = {}
+    refuse_raw = data.get("refuse", {})
+    _require(isinstance(refuse_raw, dict), toml_path, "[refuse] must be a table of tables")
+    for prog, spec in refuse_raw.items():
+        refuse[prog] = _substrings(spec, toml_path, f"refuse.{prog}")
+        _require(prog not in {r.program for r in runs}, toml_path, f"{prog} is both run and refused")
+
     if error is not None:
-        _require(not runs and not globals_ and not maps, toml_path, "an [error] scenario cannot have run/globals/maps")
+        _require(not runs and not globals_ and not maps and not refuse, toml_path,
+                 "an [error] scenario cannot have run/globals/maps/refuse")
         _require(not warning, toml_path, "an [error] scenario cannot have [warning]")
     elif big_endian:
         _require(not runs and not globals_ and not maps, toml_path, "big-endian scenarios are never loaded")
     else:
-        _require(bool(runs), toml_path, "a scenario that links must have at least one [run.<program>]")
+        _require(bool(runs or refuse), toml_path,
+                 "a scenario that links must have at least one [run.<program>] or [refuse.<program>]")
+        _require(not refuse or bool(warning), toml_path, "a scenario with refused programs must "
+                 "expect their [warning]")
 
     return Scenario(
         name=folder.name,
@@ -243,6 +271,8 @@ def load_scenario(path: str | Path) -> Scenario:
         maps=maps,
         error=error,
         warning=warning,
+        refuse=refuse,
+        tag_rules=tag_rules,
     )
 
 
@@ -277,6 +307,24 @@ def check_loaded(obj: LoadedObject, scenario: Scenario) -> list[str]:
             got = int.from_bytes(value, "little")
             if got != want:
                 problems.append(f"maps.{map_name}[{key}]: {got}, expected {want}")
+    return problems
+
+
+def check_refused(path: Path, scenario: Scenario) -> list[str]:
+    """Load each ``[refuse.*]`` program of ``path`` alone (the selftests' way) and check
+    that libbpf or the verifier refuses it with the expected log text."""
+    from tests.kernel import LoadedObject, LoadError
+
+    problems: list[str] = []
+    for prog, wanted in scenario.refuse.items():
+        try:
+            LoadedObject(path, only=[prog]).close()
+        except LoadError as e:
+            missing = [w for w in wanted if w not in e.log]
+            if missing:
+                problems.append(f"refuse.{prog}: log lacks {missing}:\n{e.log[-2000:]}")
+            continue
+        problems.append(f"refuse.{prog}: loaded, expected a refusal")
     return problems
 
 

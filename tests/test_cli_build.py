@@ -163,6 +163,15 @@ def test_map_of_every_edge_kind_matches_golden(tmp_path):
     _golden("map_graph_all_kinds.txt", (tmp_path / "out.map").read_text())
 
 
+def test_map_of_tagged_types_matches_golden(tmp_path):
+    """Part 3 with ctor/dtor tags on a struct: the uses edges to it and its tag edges."""
+    src = CORPUS / "tag_ctor_dtor"
+    proc = bpflink_cli("a.o", "b.o", "-o", tmp_path / "out.o", "--map", tmp_path / "out.map",
+                       cwd=src)
+    assert proc.returncode == 0, text(proc)
+    _golden("map_tag_ctor_dtor.txt", (tmp_path / "out.map").read_text())
+
+
 def test_map_of_an_archive_link_matches_golden_and_the_library(lazy):
     proc = bpflink_cli("prog.o", "libarith.a", "-o", "out.o", "--map", "out.map", cwd=lazy)
     assert proc.returncode == 0, text(proc)
