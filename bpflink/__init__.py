@@ -15,7 +15,7 @@ or, with inputs from memory::
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,17 +76,18 @@ class LinkResult:
     linked: object = field(repr=False)  # type: ignore[misc]  # linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
     inputs_used: list[str] = field(default_factory=list)   # "a.o", "libfoo.a(x.o)", link order
-    extractions: list = field(default_factory=list)        # archive.Extraction per member taken
-    symtab: object = field(default=None, repr=False)       # bpflink.linker.symbols.SymbolTable
+    extractions: list[Extraction] = field(default_factory=list)  # why each member went in
+    symtab: Any = field(default=None, repr=False)          # bpflink.linker.symbols.SymbolTable
 
     @property
-    def map(self):
+    def map(self) -> LinkMap:
         """The link map (:class:`bpflink.linkmap.LinkMap`): what ``--map`` writes, as objects."""
-        cached = self.__dict__.get("_map")
+        cached: LinkMap | None = self.__dict__.get("_map")
         if cached is None:
             from .linkmap import build_map
 
-            cached = self.__dict__["_map"] = build_map(self.linked, self.symtab, self.digraph)
+            linked: Any = self.linked       # a LinkedObject
+            cached = self.__dict__["_map"] = build_map(linked, self.symtab, self.digraph)
         return cached
 
     @property
@@ -171,12 +172,14 @@ class Linker:
         result = LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
                             outcome.timings, [obj.name for obj in outcome.linked.inputs],
                             outcome.extractions, outcome.symtab)
-        files = {"map": lambda: result.map.render(),
-                 "depfile": lambda: _depfile(out_path, self._sources, outcome.extractions),
-                 "why-extract": lambda: _why_extract(outcome.extractions)}
-        for what, target in [*extras.items(), ("output", out_path)]:
-            if target is None:
+        files: dict[str, Callable[[], str]] = {
+            "map": lambda: result.map.render(),
+            "depfile": lambda: _depfile(out_path, self._sources, outcome.extractions),
+            "why-extract": lambda: _why_extract(outcome.extractions)}
+        for what, maybe in [*extras.items(), ("output", out_path)]:
+            if maybe is None:
                 continue
+            target = maybe
             try:
                 data = outcome.data if what == "output" else files[what]().encode()
                 write_atomic(target, data)
@@ -189,14 +192,14 @@ class Linker:
         return result
 
 
-def _depfile(output: str | None, sources, extractions) -> str:
+def _depfile(output: str | None, sources: list[Source], extractions: list[Extraction]) -> str:
     from .depfile import render
 
     files = [path for _name, _data, path, _whole in sources if path is not None]
     return render(output or "", files, [e.member for e in extractions])
 
 
-def _why_extract(extractions) -> str:
+def _why_extract(extractions: list[Extraction]) -> str:
     from .linker.archive import render_why_extract
 
     return render_why_extract(extractions)
