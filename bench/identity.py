@@ -45,12 +45,15 @@ def links() -> dict[str, list[Path]]:
 
 
 def fingerprint(inputs: list[Path]) -> str:
+    """SHA-256 of the output (and its warnings), or the diagnostics; paths relative to the tree."""
     try:
         result = bpflink.link(inputs)
     except bpflink.LinkError as e:
-        return "error:" + "\n".join(d.render("bpflink") for d in e.diagnostics)
-    warn = "".join(d.render("bpflink") for d in result.warnings)
-    return hashlib.sha256(result.data).hexdigest() + (":" + warn if warn else "")
+        text = "error:" + "\n".join(d.render("bpflink") for d in e.diagnostics)
+    else:
+        warn = "".join(d.render("bpflink") for d in result.warnings)
+        text = hashlib.sha256(result.data).hexdigest() + (":" + warn if warn else "")
+    return text.replace(str(ROOT) + "/", "")
 
 
 def main(argv: list[str]) -> int:

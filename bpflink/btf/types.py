@@ -10,8 +10,9 @@ well-known places per kind, which :meth:`BtfType.remap` rewrites.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
-from typing import Callable, Iterator
+from typing import Any
 
 from ..errors import FormatError
 
@@ -91,7 +92,7 @@ class BtfType:
 
     __slots__ = ("kind", "name", "kflag", "ref", "vlen_info", "data")
 
-    def __init__(self, kind: Kind, name: str = "", ref: int = 0, data=None,
+    def __init__(self, kind: Kind, name: str = "", ref: int = 0, data: Any = None,
                  kflag: int = 0, vlen_info: int = 0):
         self.kind = kind
         self.name = name
@@ -114,7 +115,7 @@ class BtfType:
         if self.kind is FUNC:
             return self.vlen_info
         if self.kind is VAR:
-            return self.data
+            return int(self.data)
         raise ValueError(f"{self.kind.name} has no linkage")
 
     def type_ids(self) -> Iterator[int]:
@@ -150,7 +151,7 @@ class BtfType:
             for v in self.data:
                 v[0] = fn(v[0])
 
-    def remapped(self, m: list[int]) -> "BtfType":
+    def remapped(self, m: list[int]) -> BtfType:
         """A copy whose referenced type IDs go through ``m`` (old ID -> new ID).
 
         ``copy()`` then ``remap(m.__getitem__)`` in one pass: merging BTF
@@ -171,13 +172,13 @@ class BtfType:
             d = [list(e) for e in d]
         return BtfType(k, self.name, ref, d, self.kflag, self.vlen_info)
 
-    def copy(self) -> "BtfType":
+    def copy(self) -> BtfType:
         d = self.data
         if isinstance(d, list):
             d = [list(x) if isinstance(x, list) else x for x in d]
         return BtfType(self.kind, self.name, self.ref, d, self.kflag, self.vlen_info)
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         """A hashable, complete description (for tests and equality)."""
         d = self.data
         if isinstance(d, list):
@@ -245,7 +246,8 @@ class Btf:
         return [i for i, t in enumerate(self.types) if t.kind is kind and t.name == name]
 
     # -- encoding ------------------------------------------------------------------
-    def encode(self, big_endian: bool = False, extra_strings: list[str] = ()) -> tuple[bytes, "StringTable"]:
+    def encode(self, big_endian: bool = False,
+               extra_strings: Sequence[str] = ()) -> tuple[bytes, StringTable]:
         """Encode to the raw ``.BTF`` section bytes.
 
         ``extra_strings`` are added to the string table after the types' strings
@@ -349,7 +351,7 @@ class _Strings:
         # ask for gigabytes.  Suffix sharing in real tables stays far below this.
         self.budget = 4 * len(blob) + 4096
 
-    def for_section(self, section: str) -> "_Strings":
+    def for_section(self, section: str) -> _Strings:
         """The same strings, reporting errors in ``section``; the decoded cache is shared,
         the budget is fresh (as a new reader's would be)."""
         other = object.__new__(_Strings)
@@ -515,7 +517,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     return btf, bo == ">"
 
 
-def _find_cycle(refs: list) -> int | None:
+def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     """A type on a cycle of the graph ``refs`` (type ID -> referenced IDs), else None.
 
     One iterative DFS, linear in types plus references; 0 (void) ends paths.
@@ -543,10 +545,10 @@ def _find_cycle(refs: list) -> int | None:
     return None
 
 
-def _ref_lists(types: list[BtfType]) -> list:
+def _ref_lists(types: list[BtfType]) -> list[Sequence[int]]:
     """Type ID -> the IDs it references (void left out), built once per parse."""
     single = REF_KINDS - {PTR, FUNC_PROTO}
-    refs: list = []
+    refs: list[Sequence[int]] = []
     for t in types:             # spelled out per kind: this loop is on the parse hot path
         k = t.kind
         if k in single or k is PTR:
@@ -564,7 +566,7 @@ def _ref_lists(types: list[BtfType]) -> list:
     return refs
 
 
-def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
+def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
     """Reject reference cycles that do not describe a recursive type.
 
     A legitimate cycle (``struct list { struct list *next; }``) passes through
@@ -624,7 +626,7 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
 _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 
 
-def validate_ids(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
+def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
     """Every referenced type ID exists; kinds that need a non-void target have one."""
     types = btf.types
     n = len(types)

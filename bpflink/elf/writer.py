@@ -12,14 +12,35 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from ..btf.types import StringTable
+from ..btf.ext import BtfExt
+from ..btf.types import Btf, StringTable
 from ..errors import FormatError
 from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF, ET_REL,
                         EV_CURRENT, MAX_SECTION_SIZE, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
                         SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
 
+
+class LinkedImage(Protocol):
+    """What the writer reads of the linker's ``LinkedObject``: spelled out here because
+    elf/ sits below linker/ and imports nothing from it (tests/test_structure.py)."""
+
+    @property
+    def big_endian(self) -> bool: ...
+    @property
+    def sections(self) -> Sequence[Any]: ...     # linker.model.OutputSection
+    @property
+    def symbols(self) -> Sequence[Any]: ...      # linker.model.OutputSymbol
+    @property
+    def btf(self) -> Btf: ...
+    @property
+    def btf_ext(self) -> BtfExt: ...
+
+
 SHF_INFO_LINK = 0x40
+Buffer = bytes | bytearray | memoryview      # what the output is joined (or written) from
 
 
 class _Out:
@@ -28,8 +49,9 @@ class _Out:
     __slots__ = ("name", "type", "flags", "align", "entsize", "link", "info", "parts", "size",
                  "name_off", "offset")
 
-    def __init__(self, name, type_, flags, align, data=b"", size=None, entsize=0, link=0,
-                 info=0, parts=None):
+    def __init__(self, name: str, type_: int, flags: int, align: int, data: bytes = b"",
+                 size: int | None = None, entsize: int = 0, link: int = 0, info: int = 0,
+                 parts: list[Buffer] | None = None):
         self.name, self.type, self.flags, self.align = name, type_, flags, max(align, 1)
         self.entsize, self.link, self.info = entsize, link, info
         self.parts = [data] if parts is None else parts
@@ -37,12 +59,12 @@ class _Out:
         self.name_off = self.offset = 0
 
 
-def write_elf(linked) -> bytes:
+def write_elf(linked: LinkedImage) -> bytes:
     """The output object's bytes."""
     return b"".join(elf_chunks(linked))
 
 
-def elf_chunks(linked) -> list:
+def elf_chunks(linked: LinkedImage) -> list[Buffer]:
     """The output object as a list of buffers, in file order: joined, they are its bytes.
 
     Data sections are still views of the inputs here, so a caller that only
@@ -62,14 +84,14 @@ def elf_chunks(linked) -> list:
         parts = [] if sec.type == SHT_NOBITS else sec.chunks()
         outs.append(_Out(sec.name, sec.type, sec.flags, sec.align, size=sec.size,
                          entsize=sec.entsize, parts=parts))
-    n_content = len(outs)
     rel = struct.Struct(bo + "QQ")
     rel_outs = []
     for sec in linked.sections:
         if not sec.relocs:
             continue
-        body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type) for r in sec.relocs)
-        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, body, entsize=REL_SIZE,
+        rel_body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type)
+                           for r in sec.relocs)
+        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, rel_body, entsize=REL_SIZE,
                  info=sec.index)
         outs.append(o)
         rel_outs.append(o)
@@ -107,7 +129,7 @@ def elf_chunks(linked) -> list:
     # Place everything first, then copy each buffer once into the result:
     # growing one bytearray and converting it to bytes would copy every
     # section's bytes two or three times more (megabytes, in large links).
-    chunks: list = [None]           # the ELF header, made once shoff is known
+    chunks: list[Buffer] = [b""]    # [0]: the ELF header, made once shoff is known
     pos = EHDR_SIZE
     for o in outs:
         if o.type == SHT_NOBITS:

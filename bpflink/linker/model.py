@@ -8,7 +8,7 @@ BTF, BTF.ext, call-graph origins) translates an input offset.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..btf.ext import BtfExt
 from ..btf.types import Btf
@@ -21,7 +21,7 @@ class Piece:
     obj: InputObject
     src: Section
     offset: int                 # offset of the input section inside the output section
-    dst: "OutputSection"
+    dst: OutputSection
 
 
 class OutputSection:
@@ -39,8 +39,9 @@ class OutputSection:
                  "pieces", "relocs", "index", "sym_index")
 
     def __init__(self, name: str, type: int, flags: int, align: int, entsize: int,
-                 size: int = 0, data: bytearray | None = None, pieces: list | None = None,
-                 relocs: list | None = None, index: int = 0, sym_index: int = 0):
+                 size: int = 0, data: bytearray | None = None,
+                 pieces: list[Piece] | None = None, relocs: list[OutputReloc] | None = None,
+                 index: int = 0, sym_index: int = 0):
         self.name, self.type, self.flags, self.align, self.entsize = \
             name, type, flags, align, entsize
         self.size = size
@@ -75,11 +76,11 @@ class OutputSection:
         """Place ``view`` at ``offset`` (past everything placed so far), without copying it."""
         self._views.append((offset, view))
 
-    def chunks(self) -> list:
+    def chunks(self) -> list[bytes | bytearray | memoryview]:
         """The contents as a list of buffers, in order, for the writer to copy once."""
         if not self._views:
             return [self._data]
-        out: list = [self._data] if self._data else []
+        out: list[bytes | bytearray | memoryview] = [self._data] if self._data else []
         pos = len(self._data)
         for off, v in self._views:
             if off > pos:
