@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""Build the kernel's BPF selftests from Debian's linux-source-6.1, relink and compare.
+
+    python scripts/selftests.py build  [-j 2] [--force]   # compile into the cache
+    python scripts/selftests.py report [-j 2] [--json] [NAME ...]
+    python scripts/selftests.py path                      # print the cache folder
+
+``build`` extracts what the selftests need from
+``/usr/src/linux-source-6.1.tar.xz`` (``tools/testing/selftests/bpf``,
+``tools/lib/bpf``, ``tools/include``, ``scripts/bpf_doc.py``), generates the
+two headers the selftests' Makefile generates (``bpf_helper_defs.h`` from the
+UAPI ``bpf.h`` with the kernel's own ``bpf_doc.py``; ``vmlinux.h`` from this
+machine's ``/sys/kernel/btf/vmlinux`` with bpftool), and compiles every
+``progs/*.c`` with the pinned ziglang clang, using the selftests' flags (see
+:func:`compile_command`).  A file that does not compile against this
+kernel's ``vmlinux.h`` (the sources are 6.1's, the kernel is newer) is
+recorded with its first error and left out.
+
+The objects are cached outside the repository, in
+``${XDG_CACHE_HOME:-~/.cache}/bpflink/selftests-<package version>-zig<version>-<btf hash>-<recipe>/``:
+a new Debian upload, compiler, kernel BTF or change to the flags below makes
+a new folder.  The
+folder's ``manifest.json`` is written last, so a build that was interrupted
+is redone.
+
+``report`` relinks every compiled object alone and prints the counts and
+every difference (see :func:`check_object`, which ``tests/test_realworld.py``
+uses too): libbpf must open the output with the same programs and maps, and
+each program, loaded alone, must load exactly when the input's does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+PACKAGE = "linux-source-6.1"
+TARBALL = Path("/usr/src/linux-source-6.1.tar.xz")
+VMLINUX_BTF = Path("/sys/kernel/btf/vmlinux")
+TOP = "linux-source-6.1"  # the tarball's top folder
+
+# What the build needs from the tarball (prefixes below TOP/).
+EXTRACT = ("tools/testing/selftests/bpf/", "tools/lib/bpf/", "tools/include/", "scripts/bpf_doc.py")
+
+# tools/lib/bpf/Makefile: SRC_HDRS, installed as <bpf/...> next to the generated
+# bpf_helper_defs.h (the selftests include them as <bpf/bpf_helpers.h>).
+LIBBPF_HEADERS = (
+    "bpf.h", "libbpf.h", "btf.h", "libbpf_common.h", "libbpf_legacy.h", "bpf_helpers.h",
+    "bpf_tracing.h", "bpf_endian.h", "bpf_core_read.h", "skel_internal.h", "libbpf_version.h",
+    "usdt.bpf.h",
+)
+
+PROGS = f"{TOP}/tools/testing/selftests/bpf/progs"
+
+# The selftests Makefile's CLANG_BPF_BUILD_RULE with BPF_CFLAGS + CLANG_CFLAGS
+# + TRUNNER_BPF_CFLAGS for test_progs, paths relative to PROGS: the compiler
+# runs there, as the corpus build does, so no cache path ends up in the DWARF
+# of the sources.  CLANG_SYS_INCLUDES is the host compiler's search list after
+# everything else, as the Makefile's get_sys_includes does.
+#
+# The compiler is the pinned ziglang wheel's clang, but its plain clang driver
+# (``python -m ziglang clang``), not ``zig cc`` as corpus/build.py uses:
+# zig cc always passes -fno-builtin (and -ffreestanding for the corpus's
+# target), which turns every memcpy()/memset() the selftests write into a
+# call of an undefined extern function that libbpf refuses.  The selftests'
+# ``clang -target bpf`` treats them as builtins and inlines them.  The
+# wheel's clang headers (stddef.h, stdbool.h...) are its resource dir.
+#
+# -Werror is left out: its only effect here is to refuse sources that warn
+# because the compiler (clang 22) and vmlinux.h (this kernel) are newer than
+# the 6.1 sources, and a warning does not change the object.
+SELFTEST_FLAGS = (
+    "-D__TARGET_ARCH_x86",
+    "-mlittle-endian",
+    "-I../../../../../../gen",          # INCLUDE_DIR: <bpf/*.h> and vmlinux.h
+    "-I..",                             # CURDIR: tools/testing/selftests/bpf
+    "-I../../../../include/uapi",       # APIDIR
+    "-idirafter", "/usr/include/x86_64-linux-gnu",
+    "-idirafter", "/usr/include",
+    "-Wno-compare-distinct-pointer-types",
+    "-DENABLE_ATOMICS_TESTS",
+)
+
+# Per-object additions from the Makefile.
+EXTRA_FLAGS = {
+    "test_l4lb_noinline": ("-fno-inline",),
+    "test_xdp_noinline": ("-fno-inline",),
+}
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# the cache key
+
+
+def package_version() -> str | None:
+    """Debian version of linux-source-6.1, or None when it is not installed."""
+    if not TARBALL.is_file():
+        return None
+    try:
+        proc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", PACKAGE], capture_output=True, text=True)
+    except FileNotFoundError:
+        proc = None
+    if proc is None or proc.returncode != 0 or not proc.stdout:
+        # Not from dpkg (copied by hand): the tarball's size and mtime stand in.
+        st = TARBALL.stat()
+        return f"file{st.st_size}-{int(st.st_mtime)}"
+    return proc.stdout.strip()
+
+
+def compiler_version() -> str:
+    from importlib.metadata import version
+
+    return "zig" + version("ziglang")
+
+
+def vmlinux_hash() -> str:
+    return hashlib.sha256(VMLINUX_BTF.read_bytes()).hexdigest()[:12]
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "bpflink"
+
+
+def recipe_hash() -> str:
+    """Changes when this script's way of building changes (flags, headers, command)."""
+    recipe = repr((SELFTEST_FLAGS, EXTRA_FLAGS, LIBBPF_HEADERS, EXTRACT,
+                   compile_command(Path("x.c"), Path("x.o"))[3:]))
+    return hashlib.sha256(recipe.replace(str(_zig_lib()), "ZIG").encode()).hexdigest()[:8]
+
+
+def cache_dir() -> Path:
+    """<cache>/selftests-<package version>-<compiler>-<vmlinux BTF hash>-<recipe hash>."""
+    version = package_version()
+    if version is None:
+        raise BuildError(f"{TARBALL} is missing (Debian package {PACKAGE})")
+    return cache_root() / f"selftests-{version}-{compiler_version()}-{vmlinux_hash()}-{recipe_hash()}"
+
+
+def unavailable() -> str | None:
+    """Why the selftests cannot be built here, or None."""
+    if not TARBALL.is_file():
+        return f"{TARBALL} is missing (install the Debian package {PACKAGE})"
+    if not VMLINUX_BTF.is_file():
+        return f"{VMLINUX_BTF} is missing (kernel without BTF)"
+    if shutil.which("bpftool") is None and not os.access("/usr/sbin/bpftool", os.X_OK):
+        return "bpftool is missing (needed to dump vmlinux.h)"
+    return None
+
+
+# --------------------------------------------------------------------------
+# build
+
+
+def _extract(dest: Path) -> None:
+    prefixes = tuple(f"{TOP}/{p}" for p in EXTRACT)
+    with tarfile.open(TARBALL) as tar:
+        members = [m for m in tar if m.name.startswith(prefixes) and (m.isfile() or m.isdir())]
+        tar.extractall(dest, members=members, filter="data")
+
+
+def _generate_headers(src: Path) -> None:
+    gen = src / "gen"
+    (gen / "bpf").mkdir(parents=True, exist_ok=True)
+    libbpf = src / TOP / "tools/lib/bpf"
+    for name in LIBBPF_HEADERS:
+        shutil.copyfile(libbpf / name, gen / "bpf" / name)
+    # tools/lib/bpf/Makefile's $(BPF_HELPER_DEFS) rule.
+    with (gen / "bpf" / "bpf_helper_defs.h").open("w") as out:
+        subprocess.run(
+            [sys.executable, str(src / TOP / "scripts/bpf_doc.py"), "--header",
+             "--file", str(src / TOP / "tools/include/uapi/linux/bpf.h")],
+            stdout=out, check=True, cwd=src / TOP,
+        )
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    with (gen / "vmlinux.h").open("w") as out:
+        subprocess.run([bpftool, "btf", "dump", "file", str(VMLINUX_BTF), "format", "c"], stdout=out, check=True)
+
+
+def _zig_lib() -> Path:
+    import ziglang
+
+    return Path(ziglang.__file__).resolve().parent / "lib"
+
+
+def compile_command(source: Path, output: Path) -> list[str]:
+    """The command that compiles one selftests source (run with cwd = its folder)."""
+    return [
+        sys.executable, "-m", "ziglang", "clang", "-resource-dir", str(_zig_lib()),
+        "-g", "-O2", "-target", "bpfel", "-mcpu=v3", "-fdebug-compilation-dir=.",
+        *SELFTEST_FLAGS, *EXTRA_FLAGS.get(source.stem, ()),
+        "-c", source.name, "-o", str(output),
+    ]
+
+
+def _compile_one(source: Path, obj_dir: Path) -> tuple[str, str | None]:
+    output = obj_dir / f"{source.stem}.bpf.o"
+    proc = subprocess.run(compile_command(source, output.resolve()), cwd=source.parent,
+                          capture_output=True, text=True)
+    if proc.returncode == 0:
+        return source.stem, None
+    output.unlink(missing_ok=True)
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    tail = proc.stderr.strip().splitlines()
+    return source.stem, (errors[0] if errors else tail[-1] if tail else "compiler failed")
+
+
+def build(jobs: int = 2, force: bool = False, log=print) -> Path:
+    """Compile the selftests into the cache unless already there; return the folder."""
+    reason = unavailable()
+    if reason:
+        raise BuildError(reason)
+    folder = cache_dir()
+    if (folder / "manifest.json").is_file() and not force:
+        return folder
+    started = time.monotonic()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Build in a sibling and rename, so a half-built cache is never used.
+    work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+    try:
+        src = work / "src"
+        _extract(src)
+        _generate_headers(src)
+        obj_dir = work / "obj"
+        obj_dir.mkdir()
+        sources = sorted((src / PROGS).glob("*.c"))
+        log(f"compiling {len(sources)} selftests sources with {jobs} jobs into {folder}")
+        results: dict[str, str | None] = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            for name, err in pool.map(lambda s: _compile_one(s, obj_dir), sources):
+                results[name] = err
+        manifest = {
+            "package": PACKAGE,
+            "package_version": package_version(),
+            "compiler": compiler_version(),
+            "vmlinux_btf_sha256_12": vmlinux_hash(),
+            "build_seconds": round(time.monotonic() - started, 1),
+            "sources": {name: {"compiled": err is None, "error": err} for name, err in sorted(results.items())},
+        }
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        if folder.exists():
+            shutil.rmtree(folder)
+        work.rename(folder)
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+    log(f"built in {time.monotonic() - started:.0f} s")
+    return folder
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def objects(folder: Path) -> list[Path]:
+    return sorted((folder / "obj").glob("*.bpf.o"))
+
+
+# --------------------------------------------------------------------------
+# link and compare
+
+
+@dataclass
+class ObjectResult:
+    """What relinking one object alone did."""
+
+    name: str
+    opened: bool = False             # libbpf opened the input
+    open_error: str = ""
+    linked: bool = False
+    link_error: str = ""             # bpflink's diagnostics when the link failed
+    open_diffs: list[str] = field(default_factory=list)   # programs/maps libbpf sees differently
+    programs: int = 0
+    parity: int = 0                  # programs that load (or fail) the same
+    load_diffs: list[str] = field(default_factory=list)   # "prog: input loads, output fails: ..."
+    loaded: int = 0                  # programs that loaded (in both)
+
+    @property
+    def ok(self) -> bool:
+        return not self.opened or (self.linked and not self.open_diffs and not self.load_diffs)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _load_reason(load) -> str:
+    """One line for why a program did not load: the verifier's last words or libbpf's."""
+    lines = [line for line in load.log.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("libbpf:", "-- END", "processed ")) and "verification time" not in line:
+            return f"{load.error_text}: {line.strip()[:160]}"
+    return load.error_text
+
+
+def check_object(path: Path, out_dir: Path, *, loads: bool = True) -> ObjectResult:
+    """Relink ``path`` alone into ``out_dir`` (same file name) and compare with libbpf."""
+    import bpflink
+    from tests import kernel
+
+    result = ObjectResult(path.name)
+    try:
+        before = kernel.open_info(path)
+    except kernel.LoadError as e:
+        result.open_error = _first_line(e.message)
+        return result
+    result.opened = True
+    # The same file name keeps libbpf's object name, hence its internal map
+    # names ("<obj>.rodata"), identical on both sides.
+    out = out_dir / path.name
+    try:
+        bpflink.link([path], out)
+    except bpflink.LinkError as e:
+        result.link_error = "\n".join(d.render() for d in e.errors)
+        return result
+    result.linked = True
+    try:
+        after = kernel.open_info(out)
+    except kernel.LoadError as e:
+        result.open_diffs.append(f"libbpf cannot open the output: {_first_line(e.message)}")
+        return result
+    result.open_diffs = kernel.compare_open_info(before, after)
+    if not loads:
+        return result
+    names = [p.name for p in before.programs]
+    result.programs = len(names)
+    ins = kernel.load_each_program(path, names)
+    outs = kernel.load_each_program(out, names)
+    for name in names:
+        a, b = ins[name], outs[name]
+        if a.loaded == b.loaded:
+            result.parity += 1
+            result.loaded += a.loaded
+        elif a.loaded:
+            result.load_diffs.append(f"{name}: input loads, output does not: {_load_reason(b)}")
+        else:
+            result.load_diffs.append(f"{name}: output loads, input does not: {_load_reason(a)}")
+    return result
+
+
+def _check_in_worker(args: tuple[str, bool]) -> ObjectResult:
+    path, loads = args
+    with tempfile.TemporaryDirectory(prefix="bpflink-selftests-") as tmp:
+        return check_object(Path(path), Path(tmp), loads=loads)
+
+
+def check_all(folder: Path, jobs: int = 2, names: list[str] | None = None, loads: bool = True) -> list[ObjectResult]:
+    """check_object over the cached objects, ``jobs`` processes at a time."""
+    import multiprocessing
+
+    paths = objects(folder)
+    if names:
+        paths = [p for p in paths if p.name.removesuffix(".bpf.o") in names]
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        return list(pool.map(_check_in_worker, [(str(p), loads) for p in paths], chunksize=4))
+
+
+def summary(folder: Path, results: list[ObjectResult]) -> dict:
+    sources = manifest(folder)["sources"]
+    return {
+        "files": len(sources),
+        "compiled": sum(1 for s in sources.values() if s["compiled"]),
+        "opened": sum(r.opened for r in results),
+        "linked": sum(r.linked for r in results),
+        "programs": sum(r.programs for r in results),
+        "parity": sum(r.parity for r in results),
+        "loaded": sum(r.loaded for r in results),
+        "objects_equal": sum(r.ok for r in results if r.opened),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("build", "report", "path"))
+    parser.add_argument("names", nargs="*", help="report: only these objects (source stems)")
+    parser.add_argument("-j", "--jobs", type=int, default=2)
+    parser.add_argument("--force", action="store_true", help="build: rebuild even if cached")
+    parser.add_argument("--json", action="store_true", help="report: print JSON")
+    parser.add_argument("--no-load", action="store_true", help="report: link and open only")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "path":
+            print(cache_dir())
+            return 0
+        folder = build(args.jobs, force=args.force and args.command == "build",
+                       log=lambda msg: print(msg, file=sys.stderr))
+    except BuildError as e:
+        print(f"selftests: {e}", file=sys.stderr)
+        return 1
+    if args.command == "build":
+        m = manifest(folder)
+        compiled = sum(1 for s in m["sources"].values() if s["compiled"])
+        print(f"{folder}: {compiled}/{len(m['sources'])} compiled (build took {m['build_seconds']} s)")
+        return 0
+    started = time.monotonic()
+    results = check_all(folder, args.jobs, args.names or None, loads=not args.no_load)
+    counts = summary(folder, results)
+    counts["seconds"] = round(time.monotonic() - started, 1)
+    if args.json:
+        print(json.dumps({"counts": counts, "objects": [asdict(r) for r in results]}, indent=1))
+        return 0
+    for r in results:
+        if not r.opened:
+            continue
+        if not r.linked:
+            print(f"{r.name}: link failed: {r.link_error}")
+        for d in r.open_diffs:
+            print(f"{r.name}: open differs: {d}")
+        for d in r.load_diffs:
+            print(f"{r.name}: {d}")
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
