@@ -25,8 +25,12 @@ is redone.
 
 ``report`` relinks every compiled object alone and prints the counts and
 every difference (see :func:`check_object`, which ``tests/test_realworld.py``
-uses too): libbpf must open the output with the same programs and maps, and
-each program, loaded alone, must load exactly when the input's does.
+uses too): libbpf must open the output with the same programs and maps,
+each program, loaded alone, must load exactly when the input's does, and
+libbpf must hand the kernel the same instructions (and the kernel keep the
+same xlated instructions, func_info and line_info).  It then does the
+selftests Makefile's own multi-object links (``*.skel.h-deps``) with bpflink
+and with bpftool and compares the two (:func:`check_link_set`).
 """
 
 from __future__ import annotations
@@ -293,11 +297,14 @@ class ObjectResult:
     programs: int = 0
     parity: int = 0                  # programs that load (or fail) the same
     load_diffs: list[str] = field(default_factory=list)   # "prog: input loads, output fails: ..."
+    insn_diffs: list[str] = field(default_factory=list)   # "prog: ..." instructions differ
+    notes: list[str] = field(default_factory=list)        # differences that are allowed (layout)
     loaded: int = 0                  # programs that loaded (in both)
 
     @property
     def ok(self) -> bool:
-        return not self.opened or (self.linked and not self.open_diffs and not self.load_diffs)
+        return not self.opened or (self.linked and not self.open_diffs and not self.load_diffs
+                                   and not self.insn_diffs)
 
 
 def _first_line(text: str) -> str:
@@ -307,13 +314,32 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _load_reason(load) -> str:
-    """One line for why a program did not load: the verifier's last words or libbpf's."""
-    lines = [line for line in load.log.splitlines() if line.strip()]
+def _load_reason_text(log: str) -> str:
+    """The line of a libbpf log that says why: the verifier's last words, or libbpf's."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
     for line in reversed(lines):
         if not line.startswith(("libbpf:", "-- END", "processed ")) and "verification time" not in line:
-            return f"{load.error_text}: {line.strip()[:160]}"
-    return load.error_text
+            return line[:160]
+    failing = [line for line in lines if "fail" in line and "failed to load object" not in line]
+    return (failing or lines or [""])[-1][:160]
+
+
+def _load_reason(load) -> str:
+    """One line for why a program did not load."""
+    reason = _load_reason_text(load.log)
+    return f"{load.error_text}: {reason}" if reason else load.error_text
+
+
+def _first_difference(a: list[str] | None, b: list[str] | None) -> str:
+    """Where two instruction listings first differ ("" when equal)."""
+    if a == b:
+        return ""
+    if a is None or b is None:
+        return f"{'none' if a is None else len(a)} vs {'none' if b is None else len(b)} instructions"
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return f"#{i}: {x} vs {y} ({len(a)} vs {len(b)} instructions)"
+    return f"{len(a)} vs {len(b)} instructions"
 
 
 def check_object(path: Path, out_dir: Path, *, loads: bool = True) -> ObjectResult:
@@ -337,20 +363,49 @@ def check_object(path: Path, out_dir: Path, *, loads: bool = True) -> ObjectResu
         result.link_error = "\n".join(d.render() for d in e.errors)
         return result
     result.linked = True
+    _compare(path, out, before, result, loads=loads)
+    return result
+
+
+def _compare(path: Path, out: Path, before, result: ObjectResult, *, loads: bool = True,
+             layout_may_differ: bool = False) -> None:
+    """Fill ``result`` with how libbpf sees ``out`` against ``path`` (already opened as ``before``).
+
+    ``layout_may_differ``: ``path`` is another linker's output of the same
+    inputs.  Two linkers may lay merged data sections out differently
+    (libbpf pads each input's section to the largest alignment seen so far,
+    bpflink to the section's own), so internal maps' sizes and the offsets
+    into them are noted, not counted as differences.
+    """
+    from tests import kernel
+
     try:
         after = kernel.open_info(out)
     except kernel.LoadError as e:
         result.open_diffs.append(f"libbpf cannot open the output: {_first_line(e.message)}")
-        return result
-    result.open_diffs = kernel.compare_open_info(before, after)
+        return
+    internal = {m.name for m in before.maps if "." in m.name}
+    sized_only = {m.name for m in before.maps if m.name in internal
+                  and any(m._replace(value_size=0) == n._replace(value_size=0) for n in after.maps)}
+    for diff in kernel.compare_open_info(before, after):
+        if layout_may_differ and diff.startswith("map ") and diff.split("'")[1] in sized_only:
+            result.notes.append(diff)
+        else:
+            result.open_diffs.append(diff)
     if not loads:
-        return result
+        return
     names = [p.name for p in before.programs]
     result.programs = len(names)
-    ins = kernel.load_each_program(path, names)
-    outs = kernel.load_each_program(out, names)
+    ins = kernel.load_each_program(path, names, xlated=True)
+    outs = kernel.load_each_program(out, names, xlated=True)
     for name in names:
         a, b = ins[name], outs[name]
+        insn_diffs = result.notes if layout_may_differ else result.insn_diffs
+        where = _first_difference(a.insns, b.insns)
+        if where:
+            insn_diffs.append(f"{name}: libbpf hands the kernel other instructions: {where}")
+        elif a.loaded and b.loaded and (where := _first_difference(a.xlated, b.xlated)):
+            insn_diffs.append(f"{name}: the kernel's xlated instructions differ: {where}")
         if a.loaded == b.loaded:
             result.parity += 1
             result.loaded += a.loaded
@@ -358,7 +413,91 @@ def check_object(path: Path, out_dir: Path, *, loads: bool = True) -> ObjectResu
             result.load_diffs.append(f"{name}: input loads, output does not: {_load_reason(b)}")
         else:
             result.load_diffs.append(f"{name}: output loads, input does not: {_load_reason(a)}")
+
+
+# --------------------------------------------------------------------------
+# the selftests' own multi-object links
+
+
+def link_sets(folder: Path) -> dict[str, list[str]]:
+    """The Makefile's static links: skeleton name -> object stems, in link order.
+
+    ``linked_funcs.skel.h-deps := linked_funcs1.bpf.o linked_funcs2.bpf.o``
+    is linked by ``bpftool gen object`` there; here by bpflink and bpftool
+    both.
+    """
+    makefile = folder / "src" / TOP / "tools/testing/selftests/bpf/Makefile"
+    sets: dict[str, list[str]] = {}
+    for line in makefile.read_text().splitlines():
+        head, sep, deps = line.partition(".skel.h-deps :=")
+        if sep and head and " " not in head:
+            sets[head] = [d.removesuffix(".bpf.o") for d in deps.split()]
+    return sets
+
+
+def check_link_set(folder: Path, name: str, stems: list[str], out_dir: Path, bpftool: str) -> ObjectResult:
+    """Link one of :func:`link_sets` with bpflink and with bpftool; compare the two outputs."""
+    import bpflink
+    from tests import kernel
+
+    inputs = [folder / "obj" / f"{stem}.bpf.o" for stem in stems]
+    result = ObjectResult(name)
+    ref_dir, our_dir = out_dir / "bpftool", out_dir / "bpflink"
+    ref_dir.mkdir()
+    our_dir.mkdir()
+    ref, ours = ref_dir / f"{name}.bpf.o", our_dir / f"{name}.bpf.o"
+    proc = subprocess.run([bpftool, "gen", "object", str(ref), *map(str, inputs)], capture_output=True, text=True)
+    before = None
+    if proc.returncode != 0:
+        result.open_error = f"bpftool gen object failed: {_first_line(proc.stderr)}"
+    else:
+        try:
+            before = kernel.open_info(ref)
+        except kernel.LoadError as e:
+            result.open_error = f"libbpf does not open bpftool's output: {_load_reason_text(e.log)}"
+    # The inputs are the selftests' own link: bpflink must link them whether
+    # or not libbpf 1.1 manages to.
+    result.opened = True
+    try:
+        bpflink.link(inputs, ours)
+    except bpflink.LinkError as e:
+        result.link_error = "\n".join(d.render() for d in e.errors)
+        return result
+    result.linked = True
+    if before is not None:
+        _compare(ref, ours, before, result, layout_may_differ=True)
+        return result
+    # No reference: the selftests run every program of these links, so each
+    # must load from bpflink's output.
+    try:
+        mine = kernel.open_info(ours)
+    except kernel.LoadError as e:
+        result.open_diffs.append(f"libbpf cannot open the output: {_first_line(e.message)}")
+        return result
+    loads = kernel.load_each_program(ours, [p.name for p in mine.programs])
+    result.programs = len(loads)
+    for load in loads.values():
+        if load.loaded:
+            result.parity += 1
+            result.loaded += 1
+        else:
+            result.load_diffs.append(f"{load.name}: does not load from bpflink's output: {_load_reason(load)}")
     return result
+
+
+def _check_set_in_worker(args: tuple[str, str, list[str], str]) -> ObjectResult:
+    folder, name, stems, bpftool = args
+    with tempfile.TemporaryDirectory(prefix="bpflink-selftests-") as tmp:
+        return check_link_set(Path(folder), name, stems, Path(tmp), bpftool)
+
+
+def check_link_sets(folder: Path, bpftool: str, jobs: int = 2) -> list[ObjectResult]:
+    import multiprocessing
+
+    work = [(str(folder), name, stems, bpftool) for name, stems in link_sets(folder).items()]
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        return list(pool.map(_check_set_in_worker, work))
 
 
 def _check_in_worker(args: tuple[str, bool]) -> ObjectResult:
@@ -419,21 +558,29 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = check_all(folder, args.jobs, args.names or None, loads=not args.no_load)
     counts = summary(folder, results)
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    sets = [] if args.names or args.no_load else check_link_sets(folder, bpftool, args.jobs)
+    counts["link_sets"] = len(sets)
+    counts["link_sets_equal"] = sum(r.ok for r in sets)
     counts["seconds"] = round(time.monotonic() - started, 1)
     if args.json:
-        print(json.dumps({"counts": counts, "objects": [asdict(r) for r in results]}, indent=1))
+        print(json.dumps({"counts": counts, "objects": [asdict(r) for r in results],
+                          "link_sets": [asdict(r) for r in sets]}, indent=1))
         return 0
-    for r in results:
+    for r in sets:
+        for note in ([r.open_error] if r.open_error else []) + r.notes:
+            print(f"{r.name} (link of {', '.join(link_sets(folder)[r.name])}): note: {note}")
+    for r in results + sets:
         if not r.opened:
             continue
         if not r.linked:
             print(f"{r.name}: link failed: {r.link_error}")
         for d in r.open_diffs:
             print(f"{r.name}: open differs: {d}")
-        for d in r.load_diffs:
+        for d in r.load_diffs + r.insn_diffs:
             print(f"{r.name}: {d}")
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
-    return 0 if all(r.ok for r in results) else 1
+    return 0 if all(r.ok for r in results + sets) else 1
 
 
 if __name__ == "__main__":

@@ -567,6 +567,28 @@ class _ProgInfo(ctypes.Structure):
         ("xlated_prog_len", ctypes.c_uint32),
         ("jited_prog_insns", ctypes.c_uint64),
         ("xlated_prog_insns", ctypes.c_uint64),
+        ("load_time", ctypes.c_uint64),
+        ("created_by_uid", ctypes.c_uint32),
+        ("nr_map_ids", ctypes.c_uint32),
+        ("map_ids", ctypes.c_uint64),
+        ("name", ctypes.c_char * 16),
+        ("ifindex", ctypes.c_uint32),
+        ("gpl_compatible", ctypes.c_uint32),
+        ("netns_dev", ctypes.c_uint64),
+        ("netns_ino", ctypes.c_uint64),
+        ("nr_jited_ksyms", ctypes.c_uint32),
+        ("nr_jited_func_lens", ctypes.c_uint32),
+        ("jited_ksyms", ctypes.c_uint64),
+        ("jited_func_lens", ctypes.c_uint64),
+        ("btf_id", ctypes.c_uint32),
+        ("func_info_rec_size", ctypes.c_uint32),
+        ("func_info", ctypes.c_uint64),
+        ("nr_func_info", ctypes.c_uint32),
+        ("nr_line_info", ctypes.c_uint32),
+        ("line_info", ctypes.c_uint64),
+        ("jited_line_info", ctypes.c_uint64),
+        ("nr_jited_line_info", ctypes.c_uint32),
+        ("line_info_rec_size", ctypes.c_uint32),
     ]
 
 
@@ -597,6 +619,10 @@ def _bind_realworld(lib: _Lib) -> None:
         ("bpf_program__insn_cnt", ctypes.c_size_t, (vp,)),
         ("bpf_prog_get_info_by_fd", i, (i, vp, ctypes.POINTER(u32))),
         ("bpf_map_get_info_by_fd", i, (i, vp, ctypes.POINTER(u32))),
+        ("btf__load_from_kernel_by_id", vp, (u32,)),
+        ("btf__name_by_offset", cp, (vp, u32)),
+        ("btf__type_by_id", vp, (vp, u32)),
+        ("btf__free", None, (vp,)),
     ):
         fn = getattr(lib.lib, name)
         fn.restype = restype
@@ -712,13 +738,47 @@ def _xlated(lib: _Lib, prog_fd: int, map_names: dict[int, str]) -> list[str]:
     size = ctypes.c_uint32(ctypes.sizeof(info))
     if lib.bpf_prog_get_info_by_fd(prog_fd, ctypes.byref(info), ctypes.byref(size)):
         raise RunError(f"bpf_prog_get_info_by_fd failed: {os.strerror(ctypes.get_errno() or errno.EINVAL)}")
-    length = info.xlated_prog_len
+    length, btf_id = info.xlated_prog_len, info.btf_id
+    nr_func, nr_line = info.nr_func_info, info.nr_line_info
+    func_size, line_size = info.func_info_rec_size or 8, info.line_info_rec_size or 16
     buf = ctypes.create_string_buffer(length)
-    info = _ProgInfo(xlated_prog_len=length, xlated_prog_insns=ctypes.addressof(buf))
+    funcs = ctypes.create_string_buffer(max(1, nr_func * func_size))
+    lines = ctypes.create_string_buffer(max(1, nr_line * line_size))
+    info = _ProgInfo(xlated_prog_len=length, xlated_prog_insns=ctypes.addressof(buf),
+                     nr_func_info=nr_func, func_info_rec_size=func_size, func_info=ctypes.addressof(funcs),
+                     nr_line_info=nr_line, line_info_rec_size=line_size, line_info=ctypes.addressof(lines))
     size = ctypes.c_uint32(ctypes.sizeof(info))
     if lib.bpf_prog_get_info_by_fd(prog_fd, ctypes.byref(info), ctypes.byref(size)):
         raise RunError("bpf_prog_get_info_by_fd (xlated) failed")
-    return _decode(buf.raw[:length], map_names)
+    listing = _decode(buf.raw[:length], map_names)
+    # func_info and line_info as the kernel kept them, named through the
+    # program's BTF: type ids and string offsets are the linker's to choose,
+    # what they name is not.
+    btf = lib.btf__load_from_kernel_by_id(btf_id) if btf_id else None
+    if btf and lib.libbpf_get_error(btf):
+        btf = None
+    try:
+        def text(offset: int) -> str:
+            if not btf:
+                return "?"
+            value = lib.btf__name_by_offset(btf, offset)
+            return value.decode(errors="replace") if value is not None else "?"
+
+        for k in range(nr_func):
+            rec = funcs.raw[k * func_size : k * func_size + 8]
+            insn_off, type_id = int.from_bytes(rec[:4], "little"), int.from_bytes(rec[4:8], "little")
+            t = lib.btf__type_by_id(btf, type_id) if btf else None
+            name = text(ctypes.c_uint32.from_address(t).value) if t else "?"
+            listing.append(f"func_info @{insn_off}: {name}")
+        for k in range(nr_line):
+            rec = lines.raw[k * line_size : k * line_size + 16]
+            insn_off, file_off, line_off, line_col = (int.from_bytes(rec[j : j + 4], "little") for j in (0, 4, 8, 12))
+            listing.append(f"line_info @{insn_off}: {text(file_off)}:{line_col >> 10}:{line_col & 0x3FF} "
+                           f"{text(line_off).strip()}")
+    finally:
+        if btf:
+            lib.btf__free(btf)
+    return listing
 
 
 def _decode(raw: bytes, map_names: dict[int, str]) -> list[str]:

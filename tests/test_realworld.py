@@ -47,7 +47,11 @@ DISTRO_PACKAGES = ("libxdp1", "xdp-tools")
 
 # Known failures, each fixed on another branch; the lead empties this list
 # as those branches merge (a case that passes fails the run: strict xfail).
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    # issue 8 section 2: a chain deeper than 8 frames becomes a warning.
+    "test_global_func3": "pending: graphrules - its tc program's 9-frame chain (global_func3 -> f8 -> ... -> f1) "
+                         "is a link error; libbpf links it and only the verifier refuses that program",
+}
 
 
 def _installed(package: str) -> bool:
@@ -175,3 +179,26 @@ def test_selftests_counts(selftests_results):
     print("\nselftests:", " ".join(f"{k}={v}" for k, v in counts.items()))
     assert counts["opened"] > 0.9 * counts["compiled"], counts
     assert counts["loaded"] > 0, counts
+
+
+def _link_set_params() -> list:
+    if _BUILD is None:
+        return []
+    return [pytest.param(name, stems, id=name) for name, stems in selftests.link_sets(_BUILD).items()]
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("name,stems", _link_set_params())
+def test_selftests_multi_object_link_matches_bpftool(name: str, stems: list[str], bpftool, tmp_path: Path):
+    """The selftests Makefile's own static links (``<skel>.skel.h-deps``), by bpflink and by bpftool.
+
+    Programs and user maps must be the same and every program must load the
+    same from both outputs; merged data sections may be laid out differently
+    (see selftests._compare).  Where libbpf 1.1 mislinks (linked_maps: its
+    output does not open), every program must load from bpflink's output.
+    """
+    r = selftests.check_link_set(_BUILD, name, stems, tmp_path, str(bpftool))
+    assert r.linked, r.link_error
+    assert r.open_diffs == []
+    assert r.load_diffs == []
+    assert r.programs > 0 and r.parity == r.programs
