@@ -342,8 +342,30 @@ def _first_difference(a: list[str] | None, b: list[str] | None) -> str:
     return f"{len(a)} vs {len(b)} instructions"
 
 
-def check_object(path: Path, out_dir: Path, *, loads: bool = True) -> ObjectResult:
-    """Relink ``path`` alone into ``out_dir`` (same file name) and compare with libbpf."""
+def skeleton(bpftool: str, path: Path) -> str | None:
+    """``bpftool gen skeleton`` of ``path`` without the embedded object bytes; None if it fails.
+
+    The skeleton is what C users program against (the selftests Makefile
+    makes one from each linked object): the maps, programs and the structs
+    that lay out each data section's variables.  Only the object bytes it
+    embeds may differ.
+    """
+    proc = subprocess.run([bpftool, "gen", "skeleton", str(path), "name", "skel"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    text = proc.stdout
+    head, sep, rest = text.partition("skel__elf_bytes(size_t *sz)\n{")
+    if sep:
+        _, _, tail = rest.partition("\n}\n")
+        text = head + sep + "<object bytes>\n}\n" + tail
+    return text
+
+
+def check_object(path: Path, out_dir: Path, *, loads: bool = True, bpftool: str | None = None) -> ObjectResult:
+    """Relink ``path`` alone into ``out_dir`` (same file name) and compare with libbpf.
+
+    With ``bpftool``, the two objects' skeletons must be the same too.
+    """
     import bpflink
     from tests import kernel
 
@@ -364,6 +386,11 @@ def check_object(path: Path, out_dir: Path, *, loads: bool = True) -> ObjectResu
         return result
     result.linked = True
     _compare(path, out, before, result, loads=loads)
+    if bpftool:
+        mine, theirs = skeleton(bpftool, out), skeleton(bpftool, path)
+        if mine != theirs:
+            where = _first_difference(theirs and theirs.splitlines(), mine and mine.splitlines())
+            result.open_diffs.append(f"bpftool gen skeleton differs: {where}")
     return result
 
 
@@ -500,13 +527,14 @@ def check_link_sets(folder: Path, bpftool: str, jobs: int = 2) -> list[ObjectRes
         return list(pool.map(_check_set_in_worker, work))
 
 
-def _check_in_worker(args: tuple[str, bool]) -> ObjectResult:
-    path, loads = args
+def _check_in_worker(args: tuple[str, bool, str | None]) -> ObjectResult:
+    path, loads, bpftool = args
     with tempfile.TemporaryDirectory(prefix="bpflink-selftests-") as tmp:
-        return check_object(Path(path), Path(tmp), loads=loads)
+        return check_object(Path(path), Path(tmp), loads=loads, bpftool=bpftool)
 
 
-def check_all(folder: Path, jobs: int = 2, names: list[str] | None = None, loads: bool = True) -> list[ObjectResult]:
+def check_all(folder: Path, jobs: int = 2, names: list[str] | None = None, loads: bool = True,
+              bpftool: str | None = None) -> list[ObjectResult]:
     """check_object over the cached objects, ``jobs`` processes at a time."""
     import multiprocessing
 
@@ -515,7 +543,7 @@ def check_all(folder: Path, jobs: int = 2, names: list[str] | None = None, loads
         paths = [p for p in paths if p.name.removesuffix(".bpf.o") in names]
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        return list(pool.map(_check_in_worker, [(str(p), loads) for p in paths], chunksize=4))
+        return list(pool.map(_check_in_worker, [(str(p), loads, bpftool) for p in paths], chunksize=4))
 
 
 def summary(folder: Path, results: list[ObjectResult]) -> dict:
@@ -556,9 +584,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{folder}: {compiled}/{len(m['sources'])} compiled (build took {m['build_seconds']} s)")
         return 0
     started = time.monotonic()
-    results = check_all(folder, args.jobs, args.names or None, loads=not args.no_load)
-    counts = summary(folder, results)
     bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    results = check_all(folder, args.jobs, args.names or None, loads=not args.no_load, bpftool=bpftool)
+    counts = summary(folder, results)
     sets = [] if args.names or args.no_load else check_link_sets(folder, bpftool, args.jobs)
     counts["link_sets"] = len(sets)
     counts["link_sets_equal"] = sum(r.ok for r in sets)

@@ -4,7 +4,8 @@ Two sources, both Debian packages rather than vendored copies:
 
 * **Distro objects.** ``libxdp1`` and ``xdp-tools`` ship compiled BPF
   objects in ``/usr/lib/x86_64-linux-gnu/bpf``.  Each is relinked alone; the
-  output must open in libbpf with the same programs and maps, each program
+  output must open in libbpf with the same programs and maps, give the same
+  ``bpftool gen skeleton`` (but for the object bytes it embeds), each program
   must load (alone) exactly when the input's does, and the instructions must
   be the same twice over: those libbpf hands the kernel
   (``bpf_program__insns`` after the load) and, for programs that load, those
@@ -14,9 +15,11 @@ Two sources, both Debian packages rather than vendored copies:
   ``tools/testing/selftests/bpf/progs/*.c`` from ``linux-source-6.1`` into a
   cache outside the repository (built here, once, on first collection:
   about 1.5-3 minutes on 2 cores).  Every object libbpf opens must link
-  alone, open the same, and every program, loaded alone, must load exactly
-  when the input's does (programs this kernel refuses in both are parity
-  too).
+  alone, open the same (skeleton included), and every program, loaded
+  alone, must load exactly when the input's does (programs this kernel
+  refuses in both are parity too), with the same instructions and
+  func/line info as the distro objects.  The Makefile's own multi-object
+  links are linked by bpflink and bpftool and compared.
 
 Both skip with the reason when a package is missing, and fail instead under
 ``BPFLINK_REQUIRE_REALWORLD=1`` (CI sets it).  :data:`PENDING` lists the
@@ -83,11 +86,12 @@ _ATTACH_TARGET = (DISTRO_BPF / "xdp-dispatcher.o", "xdp_pass")
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("path", _distro_objects(), ids=lambda p: p.name)
-def test_distro_object_relinks_to_the_same_instructions(path: Path, tmp_path: Path):
+def test_distro_object_relinks_to_the_same_instructions(path: Path, tmp_path: Path, bpftool):
     out = tmp_path / path.name   # same name: same libbpf object and internal map names
     bpflink.link([path], out)
     before, after = kernel.open_info(path), kernel.open_info(out)
     assert kernel.compare_open_info(before, after) == []
+    assert selftests.skeleton(str(bpftool), out) == selftests.skeleton(str(bpftool), path)
 
     tracing = [p.name for p in before.programs if p.section.startswith(_TRACING_SECTIONS)]
     target = None
@@ -139,10 +143,10 @@ def _selftest_params() -> list:
 
 
 @pytest.fixture(scope="session")
-def selftests_results() -> dict[str, selftests.ObjectResult]:
+def selftests_results(bpftool) -> dict[str, selftests.ObjectResult]:
     """check_object over every cached object, two processes at a time."""
     assert _BUILD is not None
-    results = selftests.check_all(_BUILD, jobs=2)
+    results = selftests.check_all(_BUILD, jobs=2, bpftool=str(bpftool))
     return {r.name.removesuffix(".bpf.o"): r for r in results}
 
 
@@ -166,7 +170,7 @@ def test_selftest_object_links_with_load_parity(name: str, selftests_results):
         # is nothing for bpflink to match.
         pytest.skip(f"libbpf 1.6 does not open {name}: {r.open_error}")
     assert r.linked, f"libbpf opens {name} but bpflink does not link it:\n{r.link_error}"
-    assert r.open_diffs == [], "libbpf sees the output differently"
+    assert r.open_diffs == [], "libbpf (or bpftool's skeleton) sees the output differently"
     assert r.load_diffs == [], "a program loads in one of input/output only"
     assert r.parity == r.programs
 
