@@ -616,8 +616,7 @@ class _MapInfo(ctypes.Structure):
 
 
 def _bind_realworld(lib: _Lib) -> None:
-    if hasattr(lib, "bpf_program__set_autoload"):
-        return
+    """Bind what this layer needs and _Lib does not bind already."""
     vp, cp, i, u32, u64, b = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint32,
                               ctypes.c_uint64, ctypes.c_bool)
     for name, restype, argtypes in (
@@ -641,6 +640,8 @@ def _bind_realworld(lib: _Lib) -> None:
         ("btf__type_by_id", vp, (vp, u32)),
         ("btf__free", None, (vp,)),
     ):
+        if name in vars(lib):
+            continue
         fn = getattr(lib.lib, name)
         fn.restype = restype
         fn.argtypes = list(argtypes)
