@@ -180,7 +180,10 @@ def _extract(dest: Path) -> None:
     prefixes = tuple(f"{TOP}/{p}" for p in EXTRACT)
     with tarfile.open(TARBALL) as tar:
         members = [m for m in tar if m.name.startswith(prefixes) and (m.isfile() or m.isdir())]
-        tar.extractall(dest, members=members, filter="data")
+        if hasattr(tarfile, "data_filter"):      # Python >= 3.11.4 (and 3.8.17, 3.9.17, 3.10.12)
+            tar.extractall(dest, members=members, filter="data")
+        else:
+            tar.extractall(dest, members=members)
 
 
 def _generate_headers(src: Path) -> None:
