@@ -40,7 +40,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
@@ -423,6 +423,10 @@ class LoadedObject:
             raise KeyError(f"{self.path}: no program {name!r} (have {self.programs()})")
         return int(prog)
 
+    def program_fd(self, name: str) -> int:
+        """The loaded program's file descriptor (owned by this object)."""
+        return int(self._lib.bpf_program__fd(self._program(name)))
+
     def program_type(self, name: str) -> int:
         """The program's ``enum bpf_prog_type`` value."""
         return int(self._lib.bpf_program__type(self._program(name)))
@@ -552,3 +556,337 @@ class LoadedObject:
         if offset + size > len(value):
             raise RunError(f"{self.path}: {symbol!r} at {offset}+{size} lies outside {section!r} ({len(value)} bytes)")
         return value[offset : offset + size]
+
+
+# --------------------------------------------------------------------------
+# the real-world layer: what libbpf sees when it opens an object, and loads
+# of one program at a time (tests/test_realworld.py, scripts/selftests.py)
+
+# BPF_LD | BPF_IMM | BPF_DW, and the src_reg values under which the kernel's
+# dump of xlated instructions puts a map id in imm (bpf_insn_prepare_dump):
+# BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE.
+_LD_IMM64 = 0x18
+_PSEUDO_MAP_REFS = (1, 2)
+# Kernel addresses (e.g. prog->aux baked in by the verifier) differ between
+# two loads of the same program; anything in the top half of the address
+# space is one.
+_KERNEL_ADDRESS_MIN = 0xFFFF_0000_0000_0000
+
+
+class _ProgInfo(ctypes.Structure):
+    """The head of struct bpf_prog_info (UAPI); the kernel fills what fits."""
+
+    _fields_ = [
+        ("type", ctypes.c_uint32),
+        ("id", ctypes.c_uint32),
+        ("tag", ctypes.c_uint8 * 8),
+        ("jited_prog_len", ctypes.c_uint32),
+        ("xlated_prog_len", ctypes.c_uint32),
+        ("jited_prog_insns", ctypes.c_uint64),
+        ("xlated_prog_insns", ctypes.c_uint64),
+        ("load_time", ctypes.c_uint64),
+        ("created_by_uid", ctypes.c_uint32),
+        ("nr_map_ids", ctypes.c_uint32),
+        ("map_ids", ctypes.c_uint64),
+        ("name", ctypes.c_char * 16),
+        ("ifindex", ctypes.c_uint32),
+        ("gpl_compatible", ctypes.c_uint32),
+        ("netns_dev", ctypes.c_uint64),
+        ("netns_ino", ctypes.c_uint64),
+        ("nr_jited_ksyms", ctypes.c_uint32),
+        ("nr_jited_func_lens", ctypes.c_uint32),
+        ("jited_ksyms", ctypes.c_uint64),
+        ("jited_func_lens", ctypes.c_uint64),
+        ("btf_id", ctypes.c_uint32),
+        ("func_info_rec_size", ctypes.c_uint32),
+        ("func_info", ctypes.c_uint64),
+        ("nr_func_info", ctypes.c_uint32),
+        ("nr_line_info", ctypes.c_uint32),
+        ("line_info", ctypes.c_uint64),
+        ("jited_line_info", ctypes.c_uint64),
+        ("nr_jited_line_info", ctypes.c_uint32),
+        ("line_info_rec_size", ctypes.c_uint32),
+    ]
+
+
+class _MapInfo(ctypes.Structure):
+    """The head of struct bpf_map_info (UAPI)."""
+
+    _fields_ = [("type", ctypes.c_uint32), ("id", ctypes.c_uint32)]
+
+
+def _bind_realworld(lib: _Lib) -> None:
+    """Bind what this layer needs and _Lib does not bind already."""
+    vp, cp, i, u32, u64, b = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint32,
+                              ctypes.c_uint64, ctypes.c_bool)
+    for name, restype, argtypes in (
+        ("bpf_program__set_autoload", i, (vp, b)),
+        ("bpf_program__autoload", b, (vp,)),
+        ("bpf_program__section_name", cp, (vp,)),
+        ("bpf_program__expected_attach_type", i, (vp,)),
+        ("bpf_map__max_entries", u32, (vp,)),
+        ("bpf_map__map_flags", u32, (vp,)),
+        ("bpf_map__map_extra", u64, (vp,)),
+        ("bpf_map__pin_path", cp, (vp,)),
+        ("bpf_map__set_pin_path", i, (vp, cp)),
+        ("bpf_map__autocreate", b, (vp,)),
+        ("bpf_program__set_attach_target", i, (vp, i, cp)),
+        ("bpf_program__insns", vp, (vp,)),
+        ("bpf_program__insn_cnt", ctypes.c_size_t, (vp,)),
+        ("bpf_prog_get_info_by_fd", i, (i, vp, ctypes.POINTER(u32))),
+        ("bpf_map_get_info_by_fd", i, (i, vp, ctypes.POINTER(u32))),
+        ("btf__load_from_kernel_by_id", vp, (u32,)),
+        ("btf__name_by_offset", cp, (vp, u32)),
+        ("btf__type_by_id", vp, (vp, u32)),
+        ("btf__free", None, (vp,)),
+    ):
+        if name in vars(lib):
+            continue
+        fn = getattr(lib.lib, name)
+        fn.restype = restype
+        fn.argtypes = list(argtypes)
+        setattr(lib, name, fn)
+
+
+class ProgramInfo(NamedTuple):
+    name: str
+    section: str
+    prog_type: int
+    expected_attach_type: int
+    autoload: bool
+
+
+class MapInfo(NamedTuple):
+    name: str
+    map_type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    map_flags: int
+    map_extra: int
+    pin_path: str
+    autocreate: bool
+
+
+class ObjectInfo(NamedTuple):
+    programs: list[ProgramInfo]
+    maps: list[MapInfo]
+
+
+def _open(lib: _Lib, path: Path, capture: _LogCapture) -> int:
+    obj = lib.bpf_object__open_file(os.fsencode(path), None)
+    err = lib.libbpf_get_error(obj) if obj else -errno.ENOENT
+    if not obj or err:
+        raise LoadError(f"{path}: open failed: {_err_str(int(err))}", capture.text())
+    return int(obj)
+
+
+def _programs_of(lib: _Lib, obj: int) -> Iterator[int]:
+    prog = lib.bpf_object__next_program(obj, None)
+    while prog:
+        yield prog
+        prog = lib.bpf_object__next_program(obj, prog)
+
+
+def _maps_of(lib: _Lib, obj: int) -> Iterator[int]:
+    m = lib.bpf_object__next_map(obj, None)
+    while m:
+        yield m
+        m = lib.bpf_object__next_map(obj, m)
+
+
+def open_info(path: str | os.PathLike[str]) -> ObjectInfo:
+    """Programs and maps as libbpf's ``bpf_object__open_file`` sees them (nothing loaded)."""
+    lib = _get_lib()
+    _bind_realworld(lib)
+    with _LogCapture(lib) as capture:
+        obj = _open(lib, Path(path), capture)
+    try:
+        programs = [
+            ProgramInfo(lib.bpf_program__name(p).decode(), lib.bpf_program__section_name(p).decode(),
+                        lib.bpf_program__type(p), lib.bpf_program__expected_attach_type(p),
+                        bool(lib.bpf_program__autoload(p)))
+            for p in _programs_of(lib, obj)
+        ]
+        maps = [
+            MapInfo(lib.bpf_map__name(m).decode(), lib.bpf_map__type(m), lib.bpf_map__key_size(m),
+                    lib.bpf_map__value_size(m), lib.bpf_map__max_entries(m), lib.bpf_map__map_flags(m),
+                    lib.bpf_map__map_extra(m), (lib.bpf_map__pin_path(m) or b"").decode(),
+                    bool(lib.bpf_map__autocreate(m)))
+            for m in _maps_of(lib, obj)
+        ]
+    finally:
+        lib.bpf_object__close(obj)
+    return ObjectInfo(programs, maps)
+
+
+def compare_open_info(before: ObjectInfo, after: ObjectInfo) -> list[str]:
+    """Differences between two objects' programs and maps, one line each."""
+    diffs: list[str] = []
+    for kind, a_list, b_list in (("program", before.programs, after.programs), ("map", before.maps, after.maps)):
+        a = {x.name: x for x in a_list}
+        b = {x.name: x for x in b_list}
+        diffs += [f"{kind} {n!r} is missing from the output" for n in a if n not in b]
+        diffs += [f"{kind} {n!r} appears in the output only" for n in b if n not in a]
+        diffs += [f"{kind} {n!r}: {a[n]} became {b[n]}" for n in a if n in b and a[n] != b[n]]
+    return diffs
+
+
+class ProgramLoad(NamedTuple):
+    """One program loaded on its own (every other program's autoload off)."""
+
+    name: str
+    error: int            # 0: loaded; else bpf_object__load's negative error
+    log: str              # libbpf's warnings, the verifier log among them
+    xlated: list[str] | None   # normalised xlated instructions, when asked for and loaded
+    insns: list[str] | None    # what libbpf handed the kernel, normalised, when asked for
+
+    @property
+    def loaded(self) -> bool:
+        return self.error == 0
+
+    @property
+    def error_text(self) -> str:
+        return _err_str(self.error) if self.error else "loaded"
+
+
+def _xlated(lib: _Lib, prog_fd: int, map_names: dict[int, str]) -> list[str]:
+    """The kernel's xlated instructions, map ids and kernel addresses replaced by names."""
+    info = _ProgInfo()
+    size = ctypes.c_uint32(ctypes.sizeof(info))
+    if lib.bpf_prog_get_info_by_fd(prog_fd, ctypes.byref(info), ctypes.byref(size)):
+        raise RunError(f"bpf_prog_get_info_by_fd failed: {os.strerror(ctypes.get_errno() or errno.EINVAL)}")
+    length, btf_id = info.xlated_prog_len, info.btf_id
+    nr_func, nr_line = info.nr_func_info, info.nr_line_info
+    func_size, line_size = info.func_info_rec_size or 8, info.line_info_rec_size or 16
+    buf = ctypes.create_string_buffer(length)
+    funcs = ctypes.create_string_buffer(max(1, nr_func * func_size))
+    lines = ctypes.create_string_buffer(max(1, nr_line * line_size))
+    info = _ProgInfo(xlated_prog_len=length, xlated_prog_insns=ctypes.addressof(buf),
+                     nr_func_info=nr_func, func_info_rec_size=func_size, func_info=ctypes.addressof(funcs),
+                     nr_line_info=nr_line, line_info_rec_size=line_size, line_info=ctypes.addressof(lines))
+    size = ctypes.c_uint32(ctypes.sizeof(info))
+    if lib.bpf_prog_get_info_by_fd(prog_fd, ctypes.byref(info), ctypes.byref(size)):
+        raise RunError("bpf_prog_get_info_by_fd (xlated) failed")
+    listing = _decode(buf.raw[:length], map_names)
+    # func_info and line_info as the kernel kept them, named through the
+    # program's BTF: type ids and string offsets are the linker's to choose,
+    # what they name is not.
+    btf = lib.btf__load_from_kernel_by_id(btf_id) if btf_id else None
+    if btf and lib.libbpf_get_error(btf):
+        btf = None
+    try:
+        def text(offset: int) -> str:
+            if not btf:
+                return "?"
+            value = lib.btf__name_by_offset(btf, offset)
+            return value.decode(errors="replace") if value is not None else "?"
+
+        for k in range(nr_func):
+            rec = funcs.raw[k * func_size : k * func_size + 8]
+            insn_off, type_id = int.from_bytes(rec[:4], "little"), int.from_bytes(rec[4:8], "little")
+            t = lib.btf__type_by_id(btf, type_id) if btf else None
+            name = text(ctypes.c_uint32.from_address(t).value) if t else "?"
+            listing.append(f"func_info @{insn_off}: {name}")
+        for k in range(nr_line):
+            rec = lines.raw[k * line_size : k * line_size + 16]
+            insn_off, file_off, line_off, line_col = (int.from_bytes(rec[j : j + 4], "little") for j in (0, 4, 8, 12))
+            listing.append(f"line_info @{insn_off}: {text(file_off)}:{line_col >> 10}:{line_col & 0x3FF} "
+                           f"{text(line_off).strip()}")
+    finally:
+        if btf:
+            lib.btf__free(btf)
+    return listing
+
+
+def _decode(raw: bytes, map_names: dict[int, str]) -> list[str]:
+    """Instructions as text; an ld_imm64 map reference (an id in the kernel's
+    dump, an fd in libbpf's buffer) shows the map's name instead."""
+    insns: list[str] = []
+    i = 0
+    while i + 8 <= len(raw):
+        code, regs = raw[i], raw[i + 1]
+        off = int.from_bytes(raw[i + 2 : i + 4], "little", signed=True)
+        imm = int.from_bytes(raw[i + 4 : i + 8], "little", signed=True)
+        dst, src = regs & 0xF, regs >> 4
+        if code == _LD_IMM64 and i + 16 <= len(raw):
+            hi = int.from_bytes(raw[i + 12 : i + 16], "little")
+            if src in _PSEUDO_MAP_REFS:
+                value = f"map {map_names.get(imm & 0xFFFFFFFF, f'id?{imm}')} + {hi}"
+            else:
+                full = (hi << 32) | (imm & 0xFFFFFFFF)
+                value = "kernel address" if full >= _KERNEL_ADDRESS_MIN else hex(full)
+            insns.append(f"ld_imm64 r{dst} src={src} {value}")
+            i += 16
+            continue
+        insns.append(f"{code:#04x} r{dst} r{src} off={off} imm={imm}")
+        i += 8
+    return insns
+
+
+def _map_ids(lib: _Lib, obj: int) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for m in _maps_of(lib, obj):
+        fd = lib.bpf_map__fd(m)
+        if fd < 0:
+            continue
+        info = _MapInfo()
+        size = ctypes.c_uint32(ctypes.sizeof(info))
+        if lib.bpf_map_get_info_by_fd(fd, ctypes.byref(info), ctypes.byref(size)) == 0:
+            names[info.id] = lib.bpf_map__name(m).decode()
+    return names
+
+
+def load_each_program(path: str | os.PathLike[str], names: list[str] | None = None,
+                      xlated: bool = False,
+                      attach: dict[str, tuple[int, str]] | None = None) -> dict[str, ProgramLoad]:
+    """Load each program of ``path`` alone, as the selftests' test loader does.
+
+    Every program but one has its autoload turned off (``?`` sections
+    included: the one under test is always loaded); maps are created as
+    libbpf would, except that pinning is turned off so nothing is left in
+    /sys/fs/bpf.  With ``xlated`` the loaded program's instructions are
+    fetched back from the kernel (see :func:`_xlated`), and libbpf's own
+    final instructions are kept too, also when the kernel refused them.  ``attach`` maps a
+    program name to ``(prog_fd, function)``: the BPF program a tracing
+    program (fentry/fexit on a BPF program) attaches to, as its loader would
+    set with ``bpf_program__set_attach_target``.
+    """
+    lib = _get_lib()
+    _bind_realworld(lib)
+    path = Path(path)
+    if names is None:
+        names = [p.name for p in open_info(path).programs]
+    results: dict[str, ProgramLoad] = {}
+    for target in names:
+        with _LogCapture(lib) as capture:
+            obj = _open(lib, path, capture)
+            try:
+                found = False
+                for p in _programs_of(lib, obj):
+                    mine = lib.bpf_program__name(p).decode() == target
+                    found |= mine
+                    lib.bpf_program__set_autoload(p, mine)
+                    if mine and attach and target in attach:
+                        fd, func = attach[target]
+                        lib.bpf_program__set_attach_target(p, fd, func.encode())
+                if not found:
+                    raise KeyError(f"{path}: no program {target!r}")
+                for m in _maps_of(lib, obj):
+                    lib.bpf_map__set_pin_path(m, None)
+                ret = lib.bpf_object__load(obj)
+                insns = handed = None
+                if xlated:
+                    prog = lib.bpf_object__find_program_by_name(obj, target.encode())
+                    # libbpf keeps the final instructions after a load, failed or not.
+                    count = lib.bpf_program__insn_cnt(prog)
+                    buffer = lib.bpf_program__insns(prog)
+                    if buffer and count:
+                        fds = {lib.bpf_map__fd(m): lib.bpf_map__name(m).decode() for m in _maps_of(lib, obj)}
+                        handed = _decode(ctypes.string_at(buffer, count * 8), fds)
+                    if ret == 0:
+                        insns = _xlated(lib, lib.bpf_program__fd(prog), _map_ids(lib, obj))
+            finally:
+                lib.bpf_object__close(obj)
+        results[target] = ProgramLoad(target, int(ret), capture.text(_LIBBPF_WARN), insns, handed)
+    return results
