@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
 from .elf.writer import write_elf
-from .errors import Diagnostic, Diagnostics, FormatError, InputError, error
+from .errors import Diagnostic, Diagnostics, FormatError, InputError, LinkError, Severity, error
 from .linker.btfmerge import merge_btf, merge_btf_ext
 from .linker.layout import lay_out
 from .linker.model import LinkedObject
@@ -110,11 +110,20 @@ class _Phases:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
 
+    # The refusal rule (errors.RULES) of an error found in a phase, unless it has one.
+    RULES = {"read": "elf", "layout+resolve": "resolve", "btf-merge": "resolve",
+             "relocate": "relocate", "callgraph": "graph", "encode": "output"}
+
     @contextmanager
     def __call__(self, name: str):
         start = time.perf_counter()
         try:
             yield
+        except LinkError as e:
+            rule = self.RULES.get(name)
+            e.diagnostics = [replace(d, rule=rule) if d.severity is Severity.ERROR
+                             and d.rule is None else d for d in e.diagnostics]
+            raise
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 

@@ -100,10 +100,30 @@ KNOWN_SECTION_TYPES = {SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBIT
 
 def read_object(data: bytes, name: str) -> InputObject:
     """Parse ``data`` (the bytes of file ``name``); raise InputError on any defect."""
+    reader = _Reader(data, name)
     try:
-        return _Reader(data, name).read()
+        return reader.read()
     except FormatError as e:
-        raise InputError([error(e.message, file=name, section=e.section, symbol=e.symbol)]) from None
+        raise InputError([error(e.message, file=name, section=e.section, symbol=e.symbol,
+                                rule=e.rule or reader.rule)]) from None
+
+
+def libbpf_skips(name: str) -> bool:
+    """Sections libbpf's linker skips unchecked (``is_ignored_sec``) and bpflink drops.
+
+    DWARF and the relocations of DWARF, .BTF and .BTF.ext: nothing in them reaches
+    the output or the kernel (.BTF and .BTF.ext are parsed on their own), so their
+    flags, alignment, sizes and the symbols in them are not checked.
+    """
+    if name.startswith(".rel"):
+        name = name[4:]
+        return name.startswith(".debug") or name in (".BTF", ".BTF.ext")
+    return name.startswith(".debug")
+
+
+def ignores_symbols_in(name: str) -> bool:
+    """Symbols in these sections are ignored, as libbpf's linker ignores them."""
+    return libbpf_skips(name) or name in (".BTF", ".BTF.ext")
 
 
 class _Names:
@@ -149,6 +169,7 @@ class _Reader:
     def __init__(self, data: bytes, name: str):
         self.data = data
         self.name = name
+        self.rule = "elf"           # the errors.RULES entry of what is being checked
 
     def read(self) -> InputObject:
         data = self.data
@@ -160,6 +181,7 @@ class _Reader:
         symtab = self._find_symtab(sections)
         symbols = self._symbols(bo, sections, symtab)
         relocations = self._relocations(bo, sections, symtab, symbols)
+        self.rule = "btf"
         btf_sec = by_name.get(".BTF")
         if btf_sec is None:
             raise FormatError("no .BTF section: bpflink needs BTF to link; compile with -g")
@@ -170,6 +192,7 @@ class _Reader:
         if btf_be != (bo == ">"):
             raise FormatError("BTF byte order differs from the ELF byte order", section=".BTF")
         ext = None
+        self.rule = "btf-ext"
         ext_sec = by_name.get(".BTF.ext")
         if ext_sec is not None:
             try:
@@ -177,6 +200,7 @@ class _Reader:
             except FormatError as e:
                 raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
             self._check_ext(ext, by_name)
+        self.rule = "load"
         self._check_datasecs(btf, symbols, by_name)
         self._check_maps(btf, sections, symbols, relocations, by_name)
         return InputObject(self.name, bo == ">", sections, symbols, relocations, btf, ext,
@@ -209,8 +233,8 @@ class _Reader:
                                              hdr["e_shentsize"], hdr["e_shstrndx"])
         if shoff == 0:
             raise FormatError("no section header table")
-        if shentsize != SHDR_SIZE:
-            raise FormatError(f"section header size {shentsize}, expected {SHDR_SIZE}")
+        # e_shentsize is not checked: libelf (so libbpf's open and linker) reads
+        # ELF64 section headers of 64 bytes whatever it says, and so does bpflink.
         if shoff + SHDR_SIZE > len(data):
             raise FormatError(f"truncated: section header table at offset {shoff} is past "
                               f"the end of the file ({len(data)} bytes)")
@@ -243,14 +267,17 @@ class _Reader:
             if sh_type not in KNOWN_SECTION_TYPES:
                 raise FormatError(f"section type 0x{sh_type:x} is not supported in BPF objects",
                                   section=sname)
-            if align and align & (align - 1):
+            skipped = libbpf_skips(sname)
+            if align and align & (align - 1) and not sname.startswith(".debug"):
                 raise FormatError(f"alignment {align} is not a power of two", section=sname)
-            if align > 4096:
-                raise FormatError(f"alignment {align} is implausibly large", section=sname)
-            if flags & ~SHF_KNOWN:
+            if align > 4096 and not skipped:
+                raise FormatError(f"alignment {align} is implausibly large", section=sname,
+                                  rule="elf-kept-section")
+            if flags & ~SHF_KNOWN and not skipped:
                 raise FormatError(f"section flags 0x{flags:x} have unknown bits "
-                                  f"0x{flags & ~SHF_KNOWN:x}", section=sname)
-            if flags & SHF_COMPRESSED and not sname.startswith(".debug"):
+                                  f"0x{flags & ~SHF_KNOWN:x}", section=sname,
+                                  rule="elf-kept-section")
+            if flags & SHF_COMPRESSED and not sname.startswith(".debug") and not skipped:
                 raise FormatError("section is compressed (SHF_COMPRESSED); only debug "
                                   "sections may be, since code and data are linked as is",
                                   section=sname)
@@ -261,9 +288,10 @@ class _Reader:
                 raise FormatError(f"'version' is {size} bytes; it holds one 32-bit "
                                   "kernel version", section=sname)
             body = b"" if sh_type in (SHT_NOBITS, SHT_NULL) else self._slice(off, size, sname)
-            if size > MAX_SECTION_SIZE:     # only NOBITS gets here: the others fit in the file
+            if size > MAX_SECTION_SIZE and not skipped:     # only NOBITS: the others fit the file
                 raise FormatError(f"section size {size} is larger than {MAX_SECTION_SIZE}, "
-                                  "the largest map value the kernel accepts", section=sname)
+                                  "the largest map value the kernel accepts", section=sname,
+                                  rule="elf-kept-section")
             if sh_type == SHT_PROGBITS and flags & SHF_EXECINSTR and size % BPF_INSN_SIZE:
                 raise FormatError(f"code size {size} is not a multiple of {BPF_INSN_SIZE}",
                                   section=sname)
@@ -272,6 +300,8 @@ class _Reader:
         return sections
 
     def _slice(self, off: int, size: int, what: str) -> bytes:
+        if size == 0:
+            return b""      # libelf does not look where an empty section claims to start
         if off + size > len(self.data):
             raise FormatError(f"truncated: {size} bytes at offset {off} run past the end of "
                               f"the file ({len(self.data)} bytes)", section=what)
@@ -313,7 +343,8 @@ class _Reader:
                 raise FormatError(f"{what} has unsupported visibility {vis}", section=sname)
             if shndx == SHN_COMMON:
                 raise FormatError(f"{what} is a COMMON symbol; BPF globals must be defined or "
-                                  "extern (compile with -fno-common)", section=sname)
+                                  "extern (compile with -fno-common)", section=sname,
+                                  rule="elf-symbol")
             if shndx == SHN_UNDEF:
                 if bind == STB_LOCAL or value or size or stype != STT_NOTYPE:
                     raise FormatError(f"{what} is an invalid extern (undefined symbols must be "
@@ -327,11 +358,13 @@ class _Reader:
                 if stype == STT_SECTION and value:
                     raise FormatError(f"{what} is a section symbol with non-zero value",
                                       section=sname)
-                if target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
+                if ignores_symbols_in(target.name):
+                    pass        # libbpf's linker ignores symbols there; so does the layout
+                elif target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
                     raise FormatError(f"{what} (offset {value}, size {size}) lies outside its "
                                       f"section {target.name} ({target.size} bytes)",
-                                      section=sname)
-                if stype == STT_FUNC and target.is_exec:
+                                      section=sname, rule="elf-symbol")
+                elif stype == STT_FUNC and target.is_exec:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
                         raise FormatError(f"{what} (offset {value}, size {size}) does not "
                                           f"cover whole {BPF_INSN_SIZE}-byte instructions",
@@ -396,7 +429,11 @@ class _Reader:
                     raise FormatError(f"relocation #{j} is against a section symbol of no "
                                       "section", section=rel.name)
                 if target.is_exec:
-                    self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
+                    try:
+                        self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
+                    except FormatError as e:
+                        e.rule = e.rule or "load"
+                        raise
                 relocs.append(Relocation(r_offset, sym, rtype))
         return out
 
