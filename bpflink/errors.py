@@ -73,8 +73,11 @@ RULES = {
            "table, relocation sections (libbpf's static linker refuses these too)",
     "elf-kept-section": "a section the output keeps has unknown flag bits, an implausible "
                         "alignment or a size the kernel cannot hold",
-    "elf-symbol": "a symbol that lies outside its section, or a COMMON or absolute global",
-    "btf": "missing or malformed .BTF (libbpf's static linker refuses these too)",
+    "elf-name": "an ELF section or symbol name that is not UTF-8",
+    "elf-symbol": "a symbol that lies outside its section, a COMMON symbol, a symbol in a "
+                  "reserved section index",
+    "btf": "missing or malformed .BTF (libbpf's static linker or the kernel's BTF checks "
+           "refuse these too)",
     "btf-ext": "malformed .BTF.ext, or a record naming no instruction of its section",
     "load": "the input disagrees with itself where libbpf's loader relies on it "
             "(relocations in code, DATASECs, map definitions, kconfig types)",

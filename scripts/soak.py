@@ -118,7 +118,7 @@ def run_differential(seeds, index: int, master_seed: int, timeout: float,
     try:
         for name, data in differential.mutated_objects(case):
             v = differential.judge(name, data, with_bpftool=bpftool)
-            verdicts.append((v.kind, v.rule, v.detail, v.claim_broken))
+            verdicts.append((v.kind, v.rule, v.detail, v.bpftool_linked))
     except Timeout:
         verdicts.append((differential.VIOLATION, None, f"hang: no answer within {timeout} s",
                          False))
@@ -200,10 +200,35 @@ class Pool:
         code = w["proc"].exitcode
         fresh = self._spawn()
         w.update(fresh)
+        if self.args[3][0] and self._libbpf_stuck(index):
+            return {"index": index, "kind": "differential", "seconds": self.timeout,
+                    "detail": "", "unattributed": False,
+                    "description": f"#{index} (see --replay {index})",
+                    "verdicts": [("libbpf-stuck", None, f"{why}: libbpf's open of the "
+                                  "input itself does not return", False)]}
         return {"index": index, "kind": oracle.CRASHED, "seconds": self.timeout,
                 "detail": f"{why} (exit {code})", "unattributed": False,
                 "description": f"#{index} (see --replay {index})",
                 "verdicts": [(differential.VIOLATION, None, f"{why} (exit {code})", False)]}
+
+    def _libbpf_stuck(self, index: int) -> bool:
+        """Does libbpf's open alone hang or crash on a mutated object of input set ``index``?
+
+        Then the worker died in libbpf, judging the input, not in bpflink: libbpf
+        did not open the input, so the property asks nothing of bpflink.
+        """
+        def probe() -> None:
+            case = mutators.make_case(mutators.load_seeds(), index, self.args[0])
+            for _name, data in differential.mutated_objects(case):
+                oracle.libbpf().describe_mem(data)
+        p = self.ctx.Process(target=probe, daemon=True)
+        p.start()
+        p.join(self.timeout)
+        stuck = p.is_alive() or p.exitcode != 0
+        if p.is_alive():
+            p.kill()
+            p.join()
+        return stuck
 
     def close(self) -> None:
         for w in self.workers:
@@ -362,6 +387,8 @@ def differential_main(args) -> int:
     claims: collections.Counter = collections.Counter()
     pending: collections.Counter = collections.Counter()
     violations: list[tuple[str, str]] = []
+    claim_groups: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    stuck: list[str] = []           # libbpf's open never returned on the input
     examples: dict[tuple, str] = {}
 
     def record(where: str, verdicts) -> None:
@@ -370,13 +397,17 @@ def differential_main(args) -> int:
             if kind != differential.UNOPENED:
                 counts["opened"] += 1
             counts[kind] += 1
-            if kind == differential.REFUSED:
+            if kind == "libbpf-stuck":
+                counts["opened"] -= 1
+                stuck.append(where)
+            elif kind == differential.REFUSED:
                 msg = detail.split(": ", 3)[-1]
                 group = re.sub(r"0x[0-9a-f]+|[0-9]+", "N", re.sub(r"'[^']*'", "'X'", msg))[:90]
                 per_rule[rule][group] += 1
                 examples.setdefault((rule, group), f"{where}: {detail[:200]}")
                 if claim:
                     claims[rule] += 1
+                    claim_groups[rule][group] += 1
                 p = differential.pending(rule, detail)
                 if p:
                     pending[p] += 1
@@ -389,7 +420,7 @@ def differential_main(args) -> int:
         v = differential.judge(f"{path.parent.name}/{path.name}", path.read_bytes(),
                                with_bpftool=args.bpftool)
         record(f"corpus {path.parent.name}/{path.name}", [(v.kind, v.rule, v.detail,
-                                                           v.claim_broken)])
+                                                           v.bpftool_linked)])
     corpus_counts = dict(counts)
     done = 0
 
@@ -416,7 +447,7 @@ def differential_main(args) -> int:
         "corpus_linked": corpus_counts.get("linked", 0),
         "objects": counts["objects"], "libbpf_opened": counts["opened"],
         "bpflink_linked": counts["linked"], "refused_documented": counts["refused"],
-        "violations": len(violations),
+        "violations": len(violations), "libbpf_stuck": stuck,
         "refused_by_rule": {r: sum(c.values()) for r, c in sorted(per_rule.items())},
         "pending": dict(pending),
         "bpftool_links_refused": dict(claims) if args.bpftool else None,
@@ -439,8 +470,14 @@ def differential_main(args) -> int:
             print(f"  {rule:18} {sum(groups.values()):6}{extra}")
             for group, n in groups.most_common(4):
                 print(f"      {n:5} x {group}")
+            for group, n in claim_groups[rule].most_common(6):
+                print(f"      {n:5} x {group}  <- bpftool links these")
         for name, n in pending.items():
             print(f"  of which pending ({name}): {n}")
+        print(f"libbpf stuck    {len(stuck)} (its open of the input hangs or crashes; "
+              "not judged)")
+        for where in stuck[:10]:
+            print(f"  {where}")
         print(f"violations      {len(violations)}")
         for where, detail in violations[:50]:
             print(f"  {where}\n      {detail[:300]}")

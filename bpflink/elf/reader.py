@@ -161,7 +161,7 @@ class _Names:
             s = self.cache[off] = blob[off:end].decode()
         except UnicodeDecodeError:
             raise FormatError(f"{what}: name at offset {off} is not valid UTF-8",
-                              section=section) from None
+                              section=section, rule="elf-name") from None
         return s
 
 
@@ -268,12 +268,15 @@ class _Reader:
                 raise FormatError(f"section type 0x{sh_type:x} is not supported in BPF objects",
                                   section=sname)
             skipped = libbpf_skips(sname)
+            # flags and alignment matter only in sections copied to the output as they are
+            copied = sh_type in (SHT_PROGBITS, SHT_NOBITS) and not skipped and \
+                sname not in (".BTF", ".BTF.ext")
             if align and align & (align - 1) and not sname.startswith(".debug"):
                 raise FormatError(f"alignment {align} is not a power of two", section=sname)
-            if align > 4096 and not skipped:
+            if align > 4096 and copied:
                 raise FormatError(f"alignment {align} is implausibly large", section=sname,
                                   rule="elf-kept-section")
-            if flags & ~SHF_KNOWN and not skipped:
+            if flags & ~SHF_KNOWN and copied:
                 raise FormatError(f"section flags 0x{flags:x} have unknown bits "
                                   f"0x{flags & ~SHF_KNOWN:x}", section=sname,
                                   rule="elf-kept-section")
@@ -376,7 +379,7 @@ class _Reader:
                                           section=sname)
             elif shndx != SHN_ABS:
                 raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
-                                  section=sname)
+                                  section=sname, rule="elf-symbol")
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
         return symbols
 
@@ -401,8 +404,8 @@ class _Reader:
             if rel.name != ".rel" + target.name:
                 raise FormatError(f"relocation section name does not match its target "
                                   f"section '{target.name}'", section=rel.name)
-            if target.name.startswith(".debug") or target.name in (".BTF", ".BTF.ext"):
-                continue        # dropped with their target, as libbpf does
+            if ignores_symbols_in(target.name) or target.type in (SHT_STRTAB, SHT_LLVM_ADDRSIG):
+                continue        # dropped with their target, as libbpf's linker drops them
             if target.type not in (SHT_PROGBITS, SHT_NOBITS):
                 raise FormatError(f"relocations apply to '{target.name}', which holds neither "
                                   "code nor data", section=rel.name)

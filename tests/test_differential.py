@@ -1,0 +1,161 @@
+"""Never stricter than libbpf: the differential property (tests/differential.py).
+
+If libbpf 1.6's ``bpf_object__open_mem`` opens an object, bpflink links it
+alone and libbpf opens the output with the same programs and maps -- or
+bpflink refuses it by a rule docs/guarantees.md lists.  Here: every corpus
+object, a fixed, seeded set of mutants (``scripts/soak.py --differential``
+runs the same over tens of thousands), and one pinned case per place where
+bpflink was found stricter than libbpf.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+import bpflink
+from bpflink.errors import RULES
+from tests import differential, mutators, oracle
+from tests.mutators import SHDR_FIELDS, SYM_FIELDS, ElfView, put
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_OBJECTS = sorted(ROOT.glob("corpus/*/*.o"))
+SEEDS = mutators.load_seeds()
+MUTANT_SETS = 400           # input sets; ~0.02 s each
+MASTER_SEED = 8             # not a soak seed of the docs, so CI sees other inputs
+
+
+@pytest.mark.parametrize("path", CORPUS_OBJECTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_object_is_never_refused_beyond_the_rules(path):
+    v = differential.judge(f"{path.parent.name}/{path.name}", path.read_bytes())
+    assert v.kind != differential.VIOLATION, v.detail
+
+
+def test_most_corpus_objects_libbpf_opens_link_alone():
+    """The corpus part is not vacuous: libbpf opens most objects and bpflink links them."""
+    verdicts = [differential.judge(p.name, p.read_bytes()) for p in CORPUS_OBJECTS]
+    opened = [v for v in verdicts if v.kind != differential.UNOPENED]
+    linked = [v for v in verdicts if v.kind == differential.LINKED]
+    assert len(opened) >= 60 and len(linked) >= len(opened) - 8, (len(opened), len(linked))
+    # what the corpus refuses alone: only program-level call-graph defects, pending
+    for v in verdicts:
+        if v.kind == differential.REFUSED:
+            assert differential.pending(v.rule, v.detail), v.detail
+
+
+def test_seeded_mutants_are_never_refused_beyond_the_rules():
+    counts = {k: 0 for k in (differential.UNOPENED, differential.LINKED,
+                             differential.REFUSED, differential.VIOLATION)}
+    violations = []
+    for index in range(MUTANT_SETS):
+        case = mutators.make_case(SEEDS, index, MASTER_SEED)
+        for name, data in differential.mutated_objects(case):
+            v = differential.judge(name, data)
+            counts[v.kind] += 1
+            if v.kind == differential.VIOLATION:
+                violations.append(f"{case.description}\n    {v.detail}")
+    assert not violations, "\n".join(violations)
+    # libbpf opens a good share of the mutants, and bpflink links many of those
+    assert counts[differential.LINKED] >= 50 and counts[differential.REFUSED] >= 50, counts
+
+
+def test_every_rule_is_documented_with_its_identifier():
+    text = (ROOT / "docs" / "guarantees.md").read_text()
+    for rule in RULES:
+        assert re.search(rf"^\| `{re.escape(rule)}` \|", text, re.M), rule
+    assert set(differential.DOCUMENTED) <= set(RULES)
+
+
+def test_every_error_carries_a_rule():
+    """Errors of every phase carry a rule: a truncated file, a duplicate definition."""
+    data = (ROOT / "corpus/weak_strong/a.o").read_bytes()
+    with pytest.raises(bpflink.LinkError) as e:
+        oracle.link_datas(["a.o"], [data[:100]])
+    assert [d.rule for d in e.value.errors] == ["elf"]
+    with pytest.raises(bpflink.LinkError) as e:
+        oracle.link_datas(["a.o", "b.o"], [data, data])
+    assert {d.rule for d in e.value.errors} == {"resolve"}
+
+
+# -- where bpflink was stricter than libbpf, pinned ---------------------------------------
+
+def _weak_strong() -> tuple[ElfView, bytearray]:
+    data = (ROOT / "corpus/weak_strong/a.o").read_bytes()
+    return ElfView(data), bytearray(data)
+
+
+def _shdr(v: ElfView, d: bytearray, sec: str, field: str, value: int) -> None:
+    off, code = SHDR_FIELDS[field]
+    put(d, v.by_name(sec).hdr_off + off, code, value, v.bo)
+
+
+def _section_symbol(v: ElfView, sec: str) -> dict:
+    idx = v.by_name(sec).index
+    return next(s for s in v.symbols() if s["shndx"] == idx and s["type"] == 3)
+
+
+def _dwarf_flags(v, d):              # unknown flag bits and odd alignment on DWARF
+    _shdr(v, d, ".debug_info", "sh_flags", 0x12345600)
+    _shdr(v, d, ".debug_line", "sh_addralign", 3)
+
+
+def _rel_dwarf_compressed(v, d):      # SHF_COMPRESSED on a DWARF relocation section
+    _shdr(v, d, ".rel.debug_line", "sh_flags", 0x7FF)
+
+
+def _rel_dwarf_nobits(v, d):          # .rel.debug_info retyped NOBITS of 2 GiB
+    _shdr(v, d, ".rel.debug_info", "sh_type", 8)
+    _shdr(v, d, ".rel.debug_info", "sh_size", 0x80000000)
+
+
+def _empty_section_past_eof(v, d):    # a zero-sized section claims to start past the end
+    _shdr(v, d, ".rel.BTF.ext", "sh_size", 0)
+    _shdr(v, d, ".rel.BTF.ext", "sh_offset", 1 << 56)
+
+
+def _shentsize(v, d):                 # e_shentsize is not 64
+    put(d, 58, "H", 16, v.bo)
+
+
+def _symbol_outside_dwarf(v, d):      # a section symbol of .debug_frame claims 127 bytes
+    s = _section_symbol(v, ".debug_frame")
+    off, code = SYM_FIELDS["st_size"]
+    put(d, s["off"] + off, code, 0xFFFFFFFF, v.bo)
+
+
+def _global_in_dwarf(v, d):           # a DWARF section symbol made global
+    s = _section_symbol(v, ".debug_line")
+    off, code = SYM_FIELDS["st_info"]
+    put(d, s["off"] + off, code, (1 << 4) | 3, v.bo)
+
+
+STRICTER_THAN_LIBBPF = [_dwarf_flags, _rel_dwarf_compressed, _rel_dwarf_nobits,
+                        _empty_section_past_eof, _shentsize, _symbol_outside_dwarf,
+                        _global_in_dwarf]
+
+
+@pytest.mark.parametrize("mutation", STRICTER_THAN_LIBBPF, ids=lambda f: f.__name__.strip("_"))
+def test_what_libbpf_opens_and_links_bpflink_links(mutation):
+    """Each of these inputs libbpf 1.6 opens (and bpftool's libbpf links); bpflink
+    refused each before, and must now link it with the same programs and maps."""
+    v, d = _weak_strong()
+    mutation(v, d)
+    data = bytes(d)
+    assert oracle.libbpf().describe_mem(data)[0] is not None, "libbpf must open the input"
+    verdict = differential.judge("a.o", data)
+    assert verdict.kind == differential.LINKED, verdict.detail
+    if differential.bpftool_available():
+        assert differential.bpftool_links(data)
+
+
+def test_dropped_sections_stay_out_of_the_output():
+    """A DWARF relocation section retyped NOBITS is dropped, not laid out as data."""
+    v, d = _weak_strong()
+    _rel_dwarf_nobits(v, d)
+    out = oracle.link_datas(["a.o"], [bytes(d)]).data
+    names = [s.name for s in ElfView(out).sections]
+    assert ".rel.debug_info" not in names and ".data" in names
+    assert struct.unpack_from("<H", out, 58)[0] == 64
