@@ -119,14 +119,14 @@ def bpftool_available() -> bool:
     return shutil.which("bpftool") is not None
 
 
-def bpftool_links(data: bytes) -> bool:
+def bpftool_links(data: bytes, bpftool: str = "bpftool") -> bool:
     """Does libbpf's static linker (``bpftool gen object``) link this object alone?"""
     with tempfile.TemporaryDirectory(prefix="bpflink-diff-") as tmp:
         src, out = os.path.join(tmp, "in.o"), os.path.join(tmp, "out.o")
         with open(src, "wb") as fh:
             fh.write(data)
         try:
-            proc = subprocess.run(["bpftool", "gen", "object", out, src],
+            proc = subprocess.run([str(bpftool), "gen", "object", out, src],
                                   capture_output=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             return False

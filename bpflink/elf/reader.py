@@ -280,7 +280,7 @@ class _Reader:
                 raise FormatError(f"section flags 0x{flags:x} have unknown bits "
                                   f"0x{flags & ~SHF_KNOWN:x}", section=sname,
                                   rule="elf-kept-section")
-            if flags & SHF_COMPRESSED and not sname.startswith(".debug") and not skipped:
+            if flags & SHF_COMPRESSED and copied:
                 raise FormatError("section is compressed (SHF_COMPRESSED); only debug "
                                   "sections may be, since code and data are linked as is",
                                   section=sname)
@@ -330,6 +330,7 @@ class _Reader:
         strtab = _Names(sections[symtab.link].data, sections[symtab.link].name)
         nsec = len(sections)
         symbols: list[Symbol] = []
+        seen: dict[str, int] = {}       # global name -> its first symbol
         for i, (st_name, info, other, shndx, value, size) in enumerate(
                 struct.iter_unpack(bo + "IBBHQQ", symtab.data)):
             if i == 0:
@@ -380,6 +381,11 @@ class _Reader:
             elif shndx != SHN_ABS:
                 raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
                                   section=sname, rule="elf-symbol")
+            if bind != STB_LOCAL and name:
+                first = seen.setdefault(name, i)
+                if first != i:      # libbpf's open would take them for two globals
+                    raise FormatError(f"{what} is in the symbol table twice (#{first} and "
+                                      f"#{i})", section=sname, rule="elf-symbol")
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
         return symbols
 
@@ -437,6 +443,9 @@ class _Reader:
                     except FormatError as e:
                         e.rule = e.rule or "load"
                         raise
+                elif 0 < s.shndx < len(sections) and ignores_symbols_in(sections[s.shndx].name):
+                    raise FormatError(f"relocation #{j} refers to '{sections[s.shndx].name}', "
+                                      "which is not linked (DWARF or BTF)", section=rel.name)
                 relocs.append(Relocation(r_offset, sym, rtype))
         return out
 
