@@ -75,7 +75,7 @@ RULES = {
                         "alignment or a size the kernel cannot hold",
     "elf-name": "an ELF section or symbol name that is not UTF-8",
     "elf-symbol": "a symbol that lies outside its section, a COMMON symbol, a symbol in a "
-                  "reserved section index",
+                  "reserved section index, one global listed twice in a symbol table",
     "btf": "missing or malformed .BTF (libbpf's static linker or the kernel's BTF checks "
            "refuse these too)",
     "btf-ext": "malformed .BTF.ext, or a record naming no instruction of its section",
