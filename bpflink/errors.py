@@ -64,7 +64,7 @@ def warning(message: str, file: str | None = None, section: str | None = None,
 
 # Why bpflink refuses an input: every error carries one of these stable identifiers
 # (Diagnostic.rule), so a refusal can be told from a bug by what it is, not by its
-# wording.  docs/guarantees.md ("Refusals libbpf's open would not make") gives each
+# wording.  docs/guarantees.md ("Never stricter than libbpf") gives each
 # one's reason; tests/differential.py holds bpflink to "never stricter than libbpf"
 # up to these.  The reader tags its errors by what it was checking; the pipeline
 # tags the rest by the phase that found them.

@@ -35,10 +35,10 @@ from tests import oracle
 UNOPENED, LINKED, REFUSED, VIOLATION = "unopened", "linked", "refused", "violation"
 
 # Rules under which bpflink may refuse what libbpf opens (docs/guarantees.md,
-# "Refusals libbpf's open does not make").  "relocate" and "output" are not
-# here: with the reader's checks passed, one input alone must relocate and encode.
-DOCUMENTED = ("elf", "elf-kept-section", "elf-name", "elf-symbol", "btf", "btf-ext", "load", "resolve",
-              "graph")
+# "Never stricter than libbpf").  "relocate" and "output" are not here: with the
+# reader's checks passed, one input alone must relocate and encode.
+DOCUMENTED = ("elf", "elf-kept-section", "elf-name", "elf-symbol", "btf", "btf-ext", "load",
+              "resolve", "graph")
 # Rules whose stated reason is "libbpf's static linker refuses these too".
 LINKER_REFUSES_TOO = ("elf",)
 # Work in progress elsewhere (see docs/guarantees.md): refusals by these messages are
