@@ -15,15 +15,18 @@ or, with inputs from memory::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
+from .graph.rules import TagRule
+
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
-           "BpflinkError", "Diagnostic", "Severity"]
-__version__ = "0.1.0"
+           "BpflinkError", "Diagnostic", "Severity", "TagRule"]
+__version__ = "0.2.0"
 
 
 class _CallgraphField:
@@ -35,10 +38,10 @@ class _CallgraphField:
     is ``LinkResult.digraph``.
     """
 
-    def __set_name__(self, owner, name: str) -> None:
+    def __set_name__(self, owner: type, name: str) -> None:
         self.raw, self.converted = f"_{name}_raw", f"_{name}_nx"
 
-    def __get__(self, obj, objtype=None):
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
         if obj is None:
             raise AttributeError("callgraph")   # dataclasses: a field without a default
         cached = obj.__dict__.get(self.converted)
@@ -50,7 +53,7 @@ class _CallgraphField:
             obj.__dict__[self.converted] = cached
         return cached
 
-    def __set__(self, obj, value) -> None:
+    def __set__(self, obj: object, value: object) -> None:
         obj.__dict__[self.raw] = value
         obj.__dict__.pop(self.converted, None)
 
@@ -62,12 +65,14 @@ class LinkResult:
     data: bytes                         # the output object
     output: str | None                  # where it was written, if anywhere
     warnings: list[Diagnostic]
-    callgraph: object = _CallgraphField()   # networkx.DiGraph, converted on first access
-    linked: object = field(repr=False)  # bpflink.linker.model.LinkedObject
+    callgraph: Any = _CallgraphField()   # networkx.DiGraph, converted on first access
+    # mypy takes the descriptor above for a default; dataclasses do not (its class-level
+    # __get__ raises AttributeError), so this field without a default is valid.
+    linked: object = field(repr=False)  # type: ignore[misc]  # linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def digraph(self):
+    def digraph(self) -> Any:
         """The call graph without networkx: the :class:`bpflink.graph.DiGraph` the link
         built (or whatever graph was last assigned to ``callgraph``).
 
@@ -80,20 +85,25 @@ class LinkResult:
 class Linker:
     """Collects inputs, then links them in the order they were added."""
 
-    def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
+    def __init__(self, *, dedup: bool = True, graph_checks: bool = True,
+                 fatal_warnings: bool = False, tag_rules: Iterable[TagRule] = ()):
+        from .graph.rules import with_rules
         from .pipeline import LinkOptions
 
-        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
+        tag_rules = tuple(tag_rules)
+        with_rules(tag_rules)           # a bad table fails here, not mid-link
+        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks,
+                                   fatal_warnings=fatal_warnings, tag_rules=tag_rules)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
 
-    def add_file(self, path: str | os.PathLike) -> None:
+    def add_file(self, path: str | os.PathLike[str]) -> None:
         path = os.fspath(path)
         self._sources.append((path, None, path))
 
     def add_bytes(self, data: bytes, name: str = "<memory>") -> None:
         self._sources.append((name, bytes(data), None))
 
-    def link(self, output: str | os.PathLike | None = None) -> LinkResult:
+    def link(self, output: str | os.PathLike[str] | None = None) -> LinkResult:
         """Link; write ``output`` atomically if given.  Raises LinkError."""
         from .fileio import same_file, write_atomic
         from .pipeline import run_link
@@ -116,8 +126,9 @@ class Linker:
                           outcome.timings)
 
 
-def link(inputs: Iterable[str | os.PathLike | bytes], output: str | os.PathLike | None = None,
-         **options) -> LinkResult:
+def link(inputs: Iterable[str | os.PathLike[str] | bytes],
+         output: str | os.PathLike[str] | None = None,
+         **options: Any) -> LinkResult:
     """Link ``inputs`` (paths, or bytes) into ``output`` (or only in memory)."""
     linker = Linker(**options)
     for i, item in enumerate(inputs):

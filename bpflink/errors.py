@@ -8,8 +8,9 @@ that phase, so the user sees all of them at once (mold's way).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Severity(Enum):
@@ -139,10 +140,10 @@ class Diagnostics:
     def add(self, diag: Diagnostic) -> None:
         self.items.append(diag)
 
-    def error(self, message: str, **kw) -> None:
+    def error(self, message: str, **kw: Any) -> None:
         self.add(error(message, **kw))
 
-    def warning(self, message: str, **kw) -> None:
+    def warning(self, message: str, **kw: Any) -> None:
         self.add(warning(message, **kw))
 
     @property

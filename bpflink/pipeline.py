@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +28,8 @@ from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 class LinkOptions:
     dedup: bool = True                  # deduplicate the merged BTF (libbpf does, always)
     graph_checks: bool = True           # build and check the call graph
+    fatal_warnings: bool = False        # every warning is an error: the link fails
+    tag_rules: tuple = ()               # declared decl-tag rules (bpflink.TagRule), over the table
 
 
 @dataclass
@@ -71,6 +74,7 @@ def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
     inputs: list[InputObject] = []
     for name, data, path in sources:
         if data is None:
+            assert path is not None         # a source is bytes or a path
             try:
                 data = _read_input(path)
             except OSError as e:
@@ -98,7 +102,8 @@ def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
     first = inputs[0]
     for obj in inputs[1:]:
         if obj.big_endian != first.big_endian:
-            order = lambda o: "big-endian" if o.big_endian else "little-endian"  # noqa: E731
+            def order(o: InputObject) -> str:
+                return "big-endian" if o.big_endian else "little-endian"
             diags.error(f"byte order mismatch: this input is {order(obj)} but "
                         f"{first.name} is {order(first)}; one link has one byte order",
                         file=obj.name)
@@ -115,7 +120,7 @@ class _Phases:
              "relocate": "relocate", "callgraph": "graph", "encode": "output"}
 
     @contextmanager
-    def __call__(self, name: str):
+    def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
             yield
@@ -126,6 +131,12 @@ class _Phases:
             raise
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def _warnings_as_errors(diags: Diagnostics) -> None:
+    """--fatal-warnings: the same diagnostics, as errors (lld's way: nothing else changes)."""
+    diags.items = [replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d
+                   for d in diags.items]
 
 
 def run_link(sources: list[tuple[str, bytes | None, str | None]],
@@ -184,9 +195,12 @@ def _run_link(sources: list[tuple[str, bytes | None, str | None]],
     with phase("callgraph"):
         from . import graph
 
-        callgraph = graph.build_callgraph(linked)
+        callgraph = graph.build_callgraph(linked, rules=graph.with_rules(options.tag_rules))
         if options.graph_checks:
             graph.check_callgraph(callgraph, linked, diags)
+            diags.checkpoint()
+        if options.fatal_warnings:
+            _warnings_as_errors(diags)
             diags.checkpoint()
 
     with phase("encode"):

@@ -20,7 +20,6 @@ import struct
 import subprocess
 import sys
 import tracemalloc
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +27,7 @@ from hypothesis import strategies as st
 
 import bpflink
 from tests import mutators, oracle
-from tests.mutators import SYM_SIZE, ElfView, put, tiny_object
+from tests.mutators import ElfView, put, tiny_object
 
 CORPUS = mutators.CORPUS_DIR
 SEEDS = mutators.load_seeds()
@@ -265,9 +264,9 @@ REGRESSIONS = [
      lambda v, d: put(d, _btf(v, "_Bool")["off"] + 8, "I", 3, v.bo),
      "cannot fill from the kernel config"),
     ("map-field-not-uint", MAP_A, _map_member_to_int("counts", "max_entries"),
-     "field 'max_entries' is not a pointer to an array"),
+     "field 'max_entries' is INT, not a pointer to an array"),
     ("map-key-not-pointer", MAP_A, _map_member_to_int("counts", "key"),
-     "field 'key' is not a pointer"),
+     "field 'key' is INT, not a pointer"),
     ("map-in-map-slot-holds-license", MIM_A,
      lambda v, d: _reloc_sym(v, d, ".rel.maps", 0, v.symbol("LICENSE")["index"]),
      "puts 'LICENSE' in a slot of map 'outer', which holds maps"),

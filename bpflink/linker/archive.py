@@ -11,12 +11,14 @@ libbpf's linker has no archive semantics to match.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ..errors import FormatError
 
 MAGIC = b"!<arch>\n"
 
 
-def expand(name: str, data: bytes):
+def expand(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
     """Yield (display name, bytes) for a plain object or every member of an archive."""
     if not data.startswith(MAGIC):
         yield name, data
