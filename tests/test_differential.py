@@ -207,3 +207,23 @@ def test_data_relocation_into_dwarf_is_refused_by_the_reader():
     verdict = differential.judge("a.o", bytes(d))
     assert verdict.kind == differential.REFUSED and verdict.rule == "elf", verdict
     assert "which is not linked" in verdict.detail
+
+
+def test_btf_that_libbpf_does_not_read_is_no_btf():
+    """Soak seed 0 (after the corpus grew), input set 3577: .BTF retyped SHT_STRTAB.
+    libbpf's open skips string tables, so it opened the object without BTF (its .bss
+    map not mmapable); bpflink read the BTF anyway and linked an output libbpf saw
+    with BTF (.bss mmapable).  Now such a .BTF counts as none: refused under 'btf',
+    as libbpf's linker refuses an object whose globals have no BTF.  A .BTF.ext that
+    libbpf skips is skipped: the object links, without line and function info."""
+    v, d = _weak_strong()
+    _shdr(v, d, ".BTF", "sh_type", 3)
+    verdict = differential.judge("a.o", bytes(d))
+    assert verdict.kind == differential.REFUSED and verdict.rule == "btf", verdict
+    assert "'.BTF' is not SHT_PROGBITS" in verdict.detail
+    v, d = _weak_strong()
+    _shdr(v, d, ".BTF.ext", "sh_type", 3)
+    verdict = differential.judge("a.o", bytes(d))
+    assert verdict.kind == differential.LINKED, verdict.detail
+    out = ElfView(oracle.link_datas(["a.o"], [bytes(d)]).data)
+    assert out.by_name(".BTF") is not None and out.by_name(".BTF.ext") is None

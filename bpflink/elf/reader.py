@@ -186,6 +186,10 @@ class _Reader:
         btf_sec = by_name.get(".BTF")
         if btf_sec is None:
             raise FormatError("no .BTF section: bpflink needs BTF to link; compile with -g")
+        if btf_sec.type != SHT_PROGBITS:    # libbpf's open and linker do not read it then
+            raise FormatError(f"'.BTF' is not SHT_PROGBITS (type {btf_sec.type}), so libbpf "
+                              "does not read it either; bpflink needs BTF to link",
+                              section=".BTF")
         try:
             btf, btf_be = btf_mod.parse(btf_sec.data, ".BTF")
         except FormatError as e:
@@ -195,7 +199,7 @@ class _Reader:
         ext = None
         self.rule = "btf-ext"
         ext_sec = by_name.get(".BTF.ext")
-        if ext_sec is not None:
+        if ext_sec is not None and ext_sec.type == SHT_PROGBITS:   # else libbpf ignores it
             try:
                 ext = btf_ext_mod.parse(ext_sec.data, btf_sec.data, len(btf))
             except FormatError as e:
