@@ -28,6 +28,7 @@ class Diagnostic:
     symbol: str | None = None
     notes: tuple[str, ...] = ()
     hint: str | None = None
+    rule: str | None = None     # for errors: the refusal rule, a key of RULES (not rendered)
 
     def render(self, prog: str = "bpflink", color: bool = False) -> str:
         """``bpflink: error: a.o: section tc: prog: message`` plus ``>>>`` notes.
@@ -64,14 +65,41 @@ def _paint(word: str, color: bool) -> str:
 
 def error(message: str, file: str | None = None, section: str | None = None,
           symbol: str | None = None, notes: tuple[str, ...] | list[str] = (),
-          hint: str | None = None) -> Diagnostic:
-    return Diagnostic(Severity.ERROR, message, file, section, symbol, tuple(notes), hint)
+          hint: str | None = None, rule: str | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, file, section, symbol, tuple(notes), hint, rule)
 
 
 def warning(message: str, file: str | None = None, section: str | None = None,
             symbol: str | None = None, notes: tuple[str, ...] | list[str] = (),
             hint: str | None = None) -> Diagnostic:
     return Diagnostic(Severity.WARNING, message, file, section, symbol, tuple(notes), hint)
+
+
+# Why bpflink refuses an input: every error carries one of these stable identifiers
+# (Diagnostic.rule), so a refusal can be told from a bug by what it is, not by its
+# wording.  docs/guarantees.md ("Never stricter than libbpf") gives each
+# one's reason; tests/differential.py holds bpflink to "never stricter than libbpf"
+# up to these.  The reader tags its errors by what it was checking; the pipeline
+# tags the rest by the phase that found them.
+RULES = {
+    "elf": "malformed ELF structure: header, section headers, string tables, symbol "
+           "table, relocation sections (libbpf's static linker refuses these too)",
+    "elf-kept-section": "a section the output keeps has unknown flag bits, an implausible "
+                        "alignment or a size the kernel cannot hold",
+    "elf-name": "an ELF section or symbol name that is not UTF-8",
+    "elf-symbol": "a symbol that lies outside its section, a COMMON symbol, a symbol in a "
+                  "reserved section index, one global listed twice in a symbol table",
+    "btf": "missing or malformed .BTF (libbpf's static linker or the kernel's BTF checks "
+           "refuse these too)",
+    "btf-ext": "malformed .BTF.ext, or a record naming no instruction of its section",
+    "load": "the input disagrees with itself where libbpf's loader relies on it "
+            "(relocations in code, DATASECs, map definitions, kconfig types)",
+    "resolve": "symbol resolution: duplicate strong definitions, type conflicts, BTF that "
+               "describes one global twice",
+    "graph": "call-graph checks (exception callbacks, recursion, depth, ambiguity)",
+    "relocate": "a relocation that cannot be applied to its resolved target",
+    "output": "the output cannot be represented or written",
+}
 
 
 class BpflinkError(Exception):
@@ -106,11 +134,13 @@ class FormatError(Exception):
     turns it into an :class:`InputError` naming the file.
     """
 
-    def __init__(self, message: str, section: str | None = None, symbol: str | None = None):
+    def __init__(self, message: str, section: str | None = None, symbol: str | None = None,
+                 rule: str | None = None):
         super().__init__(message)
         self.message = message
         self.section = section
         self.symbol = symbol
+        self.rule = rule
 
 
 class Diagnostics:

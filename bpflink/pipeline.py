@@ -19,7 +19,7 @@ from typing import NamedTuple
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
 from .elf.writer import elf_chunks
-from .errors import Diagnostic, Diagnostics, FormatError, InputError, Severity, error
+from .errors import Diagnostic, Diagnostics, FormatError, InputError, LinkError, Severity, error
 from .linker.archive import Archive, Extraction, select_inputs
 from .linker.btfmerge import merge_btf, merge_btf_ext
 from .linker.layout import lay_out
@@ -162,11 +162,20 @@ class _Phases:
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
 
+    # The refusal rule (errors.RULES) of an error found in a phase, unless it has one.
+    RULES = {"read": "elf", "layout+resolve": "resolve", "btf-merge": "resolve",
+             "relocate": "relocate", "callgraph": "graph", "encode": "output"}
+
     @contextmanager
     def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
             yield
+        except LinkError as e:
+            rule = self.RULES.get(name)
+            e.diagnostics = [replace(d, rule=rule) if d.severity is Severity.ERROR
+                             and d.rule is None else d for d in e.diagnostics]
+            raise
         finally:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 

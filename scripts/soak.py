@@ -23,6 +23,16 @@ worker that has not answered --timeout + 5 seconds later.  The memory cap
 applies to bpflink only (RLIMIT_AS soft limit lowered around the link, raised
 again for the read-back, where libbpf may map a large .bss lazily).
 
+``--differential`` checks instead that bpflink is never stricter than libbpf
+(``tests.differential``): each mutated object (and first every corpus object)
+that libbpf's ``bpf_object__open_mem`` opens must link alone into an output
+libbpf opens with the same programs and maps, or be refused by a documented
+rule.  It prints how many objects were tried, how many libbpf opened, how many
+bpflink linked, refusals per rule and every violation; exit 1 on a violation.
+``--bpftool`` also tries each refusal under a rule that says "libbpf's static
+linker refuses these too" with ``bpftool gen object``, and counts the ones it
+links.
+
 The five slowest input sets are linked again at the end in the parent,
 warm, best of three ("re-timed"), since a worker's observed time includes
 scheduling noise.  ``--replay I`` runs input set I in this process, prints what happened and,
@@ -49,7 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import mutators, oracle  # noqa: E402
+from tests import differential, mutators, oracle  # noqa: E402
 
 HEADROOM = 3 << 30      # hard RLIMIT_AS above the worker's baseline (libbpf may mmap .bss)
 
@@ -99,7 +109,27 @@ def run_one(seeds, index: int, master_seed: int, timeout: float, mem: int | None
             "description": case.description}
 
 
-def _worker(conn, master_seed: int, timeout: float, mem: int | None) -> None:
+def run_differential(seeds, index: int, master_seed: int, timeout: float,
+                     bpftool: bool) -> dict:
+    """Judge every mutated object of input set ``index`` alone (tests.differential)."""
+    case = mutators.make_case(seeds, index, master_seed)
+    verdicts = []
+    signal.alarm(max(1, int(timeout)))
+    try:
+        for name, data in differential.mutated_objects(case):
+            v = differential.judge(name, data, with_bpftool=bpftool)
+            verdicts.append((v.kind, v.rule, v.detail, v.bpftool_linked))
+    except Timeout:
+        verdicts.append((differential.VIOLATION, None, f"hang: no answer within {timeout} s",
+                         False))
+    finally:
+        signal.alarm(0)
+    return {"index": index, "verdicts": verdicts, "description": case.description,
+            "kind": "differential", "seconds": 0.0, "detail": "", "unattributed": False}
+
+
+def _worker(conn, master_seed: int, timeout: float, mem: int | None,
+            diff: tuple[bool, bool] = (False, False)) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)        # the parent handles ^C
     signal.signal(signal.SIGALRM, _on_alarm)
     seeds = mutators.load_seeds()
@@ -113,15 +143,19 @@ def _worker(conn, master_seed: int, timeout: float, mem: int | None) -> None:
         index = conn.recv()
         if index is None:
             return
-        conn.send(run_one(seeds, index, master_seed, timeout, mem))
+        if diff[0]:
+            conn.send(run_differential(seeds, index, master_seed, timeout, diff[1]))
+        else:
+            conn.send(run_one(seeds, index, master_seed, timeout, mem))
 
 
 class Pool:
     """Workers fed one index at a time; a hung or dead worker is replaced."""
 
-    def __init__(self, n: int, master_seed: int, timeout: float, mem: int | None):
+    def __init__(self, n: int, master_seed: int, timeout: float, mem: int | None,
+                 diff: tuple[bool, bool] = (False, False)):
         self.ctx = mp.get_context("fork")
-        self.args = (master_seed, timeout, mem)
+        self.args = (master_seed, timeout, mem, diff)
         self.timeout = timeout
         self.workers = [self._spawn() for _ in range(n)]
 
@@ -166,9 +200,35 @@ class Pool:
         code = w["proc"].exitcode
         fresh = self._spawn()
         w.update(fresh)
+        if self.args[3][0] and self._libbpf_stuck(index):
+            return {"index": index, "kind": "differential", "seconds": self.timeout,
+                    "detail": "", "unattributed": False,
+                    "description": f"#{index} (see --replay {index})",
+                    "verdicts": [("libbpf-stuck", None, f"{why}: libbpf's open of the "
+                                  "input itself does not return", False)]}
         return {"index": index, "kind": oracle.CRASHED, "seconds": self.timeout,
                 "detail": f"{why} (exit {code})", "unattributed": False,
-                "description": f"#{index} (see --replay {index})"}
+                "description": f"#{index} (see --replay {index})",
+                "verdicts": [(differential.VIOLATION, None, f"{why} (exit {code})", False)]}
+
+    def _libbpf_stuck(self, index: int) -> bool:
+        """Does libbpf's open alone hang or crash on a mutated object of input set ``index``?
+
+        Then the worker died in libbpf, judging the input, not in bpflink: libbpf
+        did not open the input, so the property asks nothing of bpflink.
+        """
+        def probe() -> None:
+            case = mutators.make_case(mutators.load_seeds(), index, self.args[0])
+            for _name, data in differential.mutated_objects(case):
+                oracle.libbpf().describe_mem(data)
+        p = self.ctx.Process(target=probe, daemon=True)
+        p.start()
+        p.join(self.timeout)
+        stuck = p.is_alive() or p.exitcode != 0
+        if p.is_alive():
+            p.kill()
+            p.join()
+        return stuck
 
     def close(self) -> None:
         for w in self.workers:
@@ -218,8 +278,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--replay", type=int, metavar="INDEX", help="run one input set here")
     ap.add_argument("--save", metavar="DIR", help="with --replay: write its objects here")
+    ap.add_argument("--differential", action="store_true",
+                    help="check 'never stricter than libbpf' instead (tests/differential.py)")
+    ap.add_argument("--bpftool", action="store_true",
+                    help="with --differential: try refusals with bpftool gen object too")
     args = ap.parse_args(argv)
     mem = args.mem_mb << 20 if args.mem_mb else None
+    if args.differential:
+        return differential_main(args)
 
     if args.replay is not None:
         seeds = mutators.load_seeds()
@@ -312,6 +378,111 @@ def main(argv: list[str] | None = None) -> int:
         for ex in figures["rejected_without_file_examples"]:
             print(f"\nno file named: --replay {ex['index']}: {ex['detail'][:200]}")
     return 1 if counts["crashed"] else 0
+
+
+def differential_main(args) -> int:
+    """The --differential soak: corpus objects, then mutated objects, judged alone."""
+    counts: collections.Counter = collections.Counter()
+    per_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    claims: collections.Counter = collections.Counter()
+    pending: collections.Counter = collections.Counter()
+    violations: list[tuple[str, str]] = []
+    claim_groups: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    stuck: list[str] = []           # libbpf's open never returned on the input
+    examples: dict[tuple, str] = {}
+
+    def record(where: str, verdicts) -> None:
+        for kind, rule, detail, claim in verdicts:
+            counts["objects"] += 1
+            if kind != differential.UNOPENED:
+                counts["opened"] += 1
+            counts[kind] += 1
+            if kind == "libbpf-stuck":
+                counts["opened"] -= 1
+                stuck.append(where)
+            elif kind == differential.REFUSED:
+                msg = detail.split(": ", 3)[-1]
+                group = re.sub(r"0x[0-9a-f]+|[0-9]+", "N", re.sub(r"'[^']*'", "'X'", msg))[:90]
+                per_rule[rule][group] += 1
+                examples.setdefault((rule, group), f"{where}: {detail[:200]}")
+                if claim:
+                    claims[rule] += 1
+                    claim_groups[rule][group] += 1
+                p = differential.pending(rule, detail)
+                if p:
+                    pending[p] += 1
+            elif kind == differential.VIOLATION:
+                violations.append((where, detail))
+
+    t0 = time.monotonic()
+    corpus = sorted(ROOT.glob("corpus/*/*.o"))
+    for path in corpus:
+        v = differential.judge(f"{path.parent.name}/{path.name}", path.read_bytes(),
+                               with_bpftool=args.bpftool)
+        record(f"corpus {path.parent.name}/{path.name}", [(v.kind, v.rule, v.detail,
+                                                           v.bpftool_linked)])
+    corpus_counts = dict(counts)
+    done = 0
+
+    def on_result(res: dict) -> None:
+        nonlocal done
+        done += 1
+        record(res["description"][:160], res["verdicts"])
+        if not args.json and done % 1000 == 0:
+            print(f"  {done}/{args.count}  objects {counts['objects']}  opened "
+                  f"{counts['opened']}  linked {counts['linked']}  refused "
+                  f"{counts['refused']}  violations {len(violations)}  "
+                  f"({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+
+    pool = Pool(max(1, args.workers), args.seed, args.timeout, None, (True, args.bpftool))
+    try:
+        pool.run(range(args.start, args.start + args.count), on_result)
+    except KeyboardInterrupt:
+        print("interrupted; figures so far:", file=sys.stderr)
+    finally:
+        pool.close()
+    figures = {
+        "input_sets": done, "corpus_objects": len(corpus),
+        "corpus_opened": corpus_counts.get("opened", 0),
+        "corpus_linked": corpus_counts.get("linked", 0),
+        "objects": counts["objects"], "libbpf_opened": counts["opened"],
+        "bpflink_linked": counts["linked"], "refused_documented": counts["refused"],
+        "violations": len(violations), "libbpf_stuck": stuck,
+        "refused_by_rule": {r: sum(c.values()) for r, c in sorted(per_rule.items())},
+        "pending": dict(pending),
+        "bpftool_links_refused": dict(claims) if args.bpftool else None,
+        "elapsed_seconds": round(time.monotonic() - t0, 1), "seed": args.seed,
+        "start": args.start, "workers": args.workers,
+        "violation_list": [{"where": w, "detail": d} for w, d in violations],
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"corpus objects  {len(corpus)}: libbpf opened {figures['corpus_opened']}, "
+              f"bpflink linked {figures['corpus_linked']}")
+        print(f"input sets      {done} (seed {args.seed}, from {args.start})")
+        print(f"objects tried   {counts['objects']} (corpus + mutated)")
+        print(f"libbpf opened   {counts['opened']}")
+        print(f"bpflink linked  {counts['linked']} (same programs and maps in libbpf)")
+        print(f"refused         {counts['refused']} by a documented rule:")
+        for rule, groups in sorted(per_rule.items(), key=lambda kv: -sum(kv[1].values())):
+            extra = f", bpftool links {claims[rule]}" if args.bpftool else ""
+            print(f"  {rule:18} {sum(groups.values()):6}{extra}")
+            for group, n in groups.most_common(4):
+                print(f"      {n:5} x {group}")
+            for group, n in claim_groups[rule].most_common(6):
+                print(f"      {n:5} x {group}  <- bpftool links these")
+        for name, n in pending.items():
+            print(f"  of which pending ({name}): {n}")
+        print(f"libbpf stuck    {len(stuck)} (its open of the input hangs or crashes; "
+              "not judged)")
+        for where in stuck[:10]:
+            print(f"  {where}")
+        print(f"violations      {len(violations)}")
+        for where, detail in violations[:50]:
+            print(f"  {where}\n      {detail[:300]}")
+        print(f"elapsed         {figures['elapsed_seconds']} s on {args.workers} worker(s)")
+    return 1 if violations else 0
 
 
 if __name__ == "__main__":

@@ -40,6 +40,14 @@ class Outcome:
     unattributed: bool = False      # rejected, but an error names no input file
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What libbpf's open finds in an object: the property's unit of comparison."""
+
+    programs: tuple[tuple[str, str, int], ...]      # (name, section name, program type)
+    maps: tuple[tuple, ...]     # (name, type, key size, value size, max_entries, flags, extra)
+
+
 # -- libbpf open ------------------------------------------------------------------------
 
 _PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
@@ -64,6 +72,20 @@ class _Libbpf:
         lib.bpf_program__name.argtypes = [ctypes.c_void_p]
         lib.libbpf_set_print.restype = ctypes.c_void_p
         lib.libbpf_set_print.argtypes = [ctypes.c_void_p]
+        # what the differential property compares (tests/differential.py)
+        for name, restype in (("bpf_program__section_name", ctypes.c_char_p),
+                              ("bpf_program__type", ctypes.c_int),
+                              ("bpf_map__name", ctypes.c_char_p),
+                              ("bpf_map__type", ctypes.c_int),
+                              ("bpf_map__key_size", ctypes.c_uint32),
+                              ("bpf_map__value_size", ctypes.c_uint32),
+                              ("bpf_map__max_entries", ctypes.c_uint32),
+                              ("bpf_map__map_flags", ctypes.c_uint32),
+                              ("bpf_map__map_extra", ctypes.c_uint64)):
+            getattr(lib, name).restype = restype
+            getattr(lib, name).argtypes = [ctypes.c_void_p]
+        lib.bpf_object__next_map.restype = ctypes.c_void_p
+        lib.bpf_object__next_map.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         self.lib = lib
         libc = ctypes.CDLL(None)
         self.vsnprintf = libc.vsnprintf
@@ -86,6 +108,37 @@ class _Libbpf:
         except Exception:       # never let an exception cross into C
             pass
         return 0
+
+    def describe_mem(self, data: bytes) -> tuple[Shape | None, str]:
+        """Open (never load) an object; what libbpf sees in it, or None, and the log.
+
+        The object is named ``obj`` so that global-data maps get the same
+        names (``obj.bss``, ...) in an input and in its linked output.
+        """
+        self.log.clear()
+        buf = ctypes.create_string_buffer(data, len(data))
+        name = ctypes.create_string_buffer(b"obj")
+        opts = (ctypes.c_size_t * 2)(16, ctypes.addressof(name))   # sz, object_name
+        obj = self.lib.bpf_object__open_mem(buf, len(data), opts)
+        if not obj:
+            err = ctypes.get_errno()
+            return None, f"errno {err} ({os.strerror(err)}): " + "".join(self.log).strip()
+        lib = self.lib
+        try:
+            progs, maps, p = [], [], None
+            while p := lib.bpf_object__next_program(obj, p):
+                progs.append((lib.bpf_program__name(p).decode(errors="replace"),
+                              lib.bpf_program__section_name(p).decode(errors="replace"),
+                              lib.bpf_program__type(p)))
+            m = None
+            while m := lib.bpf_object__next_map(obj, m):
+                maps.append((lib.bpf_map__name(m).decode(errors="replace"),
+                             lib.bpf_map__type(m), lib.bpf_map__key_size(m),
+                             lib.bpf_map__value_size(m), lib.bpf_map__max_entries(m),
+                             lib.bpf_map__map_flags(m), lib.bpf_map__map_extra(m)))
+            return Shape(tuple(sorted(progs)), tuple(sorted(maps))), "".join(self.log)
+        finally:
+            lib.bpf_object__close(obj)
 
     def open_mem(self, data: bytes) -> tuple[list[str] | None, str]:
         """Open (never load) an object from memory; (program names | None, libbpf log)."""

@@ -104,10 +104,30 @@ KNOWN_SECTION_TYPES = {SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBIT
 
 def read_object(data: bytes, name: str) -> InputObject:
     """Parse ``data`` (the bytes of file ``name``); raise InputError on any defect."""
+    reader = _Reader(data, name)
     try:
-        return _Reader(data, name).read()
+        return reader.read()
     except FormatError as e:
-        raise InputError([error(e.message, file=name, section=e.section, symbol=e.symbol)]) from None
+        raise InputError([error(e.message, file=name, section=e.section, symbol=e.symbol,
+                                rule=e.rule or reader.rule)]) from None
+
+
+def libbpf_skips(name: str) -> bool:
+    """Sections libbpf's linker skips unchecked (``is_ignored_sec``) and bpflink drops.
+
+    DWARF and the relocations of DWARF, .BTF and .BTF.ext: nothing in them reaches
+    the output or the kernel (.BTF and .BTF.ext are parsed on their own), so their
+    flags, alignment, sizes and the symbols in them are not checked.
+    """
+    if name.startswith(".rel"):
+        name = name[4:]
+        return name.startswith(".debug") or name in (".BTF", ".BTF.ext")
+    return name.startswith(".debug")
+
+
+def ignores_symbols_in(name: str) -> bool:
+    """Symbols in these sections are ignored, as libbpf's linker ignores them."""
+    return libbpf_skips(name) or name in (".BTF", ".BTF.ext")
 
 
 class _Names:
@@ -145,7 +165,7 @@ class _Names:
             s = self.cache[off] = blob[off:end].decode()
         except UnicodeDecodeError:
             raise FormatError(f"{what}: name at offset {off} is not valid UTF-8",
-                              section=section) from None
+                              section=section, rule="elf-name") from None
         return s
 
 
@@ -153,6 +173,7 @@ class _Reader:
     def __init__(self, data: bytes, name: str):
         self.data = data
         self.name = name
+        self.rule = "elf"           # the errors.RULES entry of what is being checked
 
     def read(self) -> InputObject:
         bo = self._header()
@@ -163,9 +184,14 @@ class _Reader:
         symtab = self._find_symtab(sections)
         symbols = self._symbols(bo, sections, symtab)
         relocations = self._relocations(bo, sections, symtab, symbols)
+        self.rule = "btf"
         btf_sec = by_name.get(".BTF")
         if btf_sec is None:
             raise FormatError("no .BTF section: bpflink needs BTF to link; compile with -g")
+        if btf_sec.type != SHT_PROGBITS:    # libbpf's open and linker do not read it then
+            raise FormatError(f"'.BTF' is not SHT_PROGBITS (type {btf_sec.type}), so libbpf "
+                              "does not read it either; bpflink needs BTF to link",
+                              section=".BTF")
         btf_raw = bytes(btf_sec.data)       # .BTF is bytes already: no copy
         try:
             btf, btf_be = btf_mod.parse(btf_raw, ".BTF")
@@ -174,14 +200,16 @@ class _Reader:
         if btf_be != (bo == ">"):
             raise FormatError("BTF byte order differs from the ELF byte order", section=".BTF")
         ext = None
+        self.rule = "btf-ext"
         ext_sec = by_name.get(".BTF.ext")
-        if ext_sec is not None:
+        if ext_sec is not None and ext_sec.type == SHT_PROGBITS:   # else libbpf ignores it
             try:
                 ext = btf_ext_mod.parse(bytes(ext_sec.data), btf_raw, len(btf),
                                         strings=btf.raw_strings)
             except FormatError as e:
                 raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
             self._check_ext(ext, by_name)
+        self.rule = "load"
         self._check_datasecs(btf, symbols, by_name)
         self._check_maps(btf, sections, symbols, relocations, by_name)
         return InputObject(self.name, bo == ">", sections, symbols, relocations, btf, ext,
@@ -216,8 +244,8 @@ class _Reader:
                                              hdr["e_shentsize"], hdr["e_shstrndx"])
         if shoff == 0:
             raise FormatError("no section header table")
-        if shentsize != SHDR_SIZE:
-            raise FormatError(f"section header size {shentsize}, expected {SHDR_SIZE}")
+        # e_shentsize is not checked: libelf (so libbpf's open and linker) reads
+        # ELF64 section headers of 64 bytes whatever it says, and so does bpflink.
         if shoff + SHDR_SIZE > len(data):
             raise FormatError(f"truncated: section header table at offset {shoff} is past "
                               f"the end of the file ({len(data)} bytes)")
@@ -250,14 +278,20 @@ class _Reader:
             if sh_type not in KNOWN_SECTION_TYPES:
                 raise FormatError(f"section type 0x{sh_type:x} is not supported in BPF objects",
                                   section=sname)
-            if align and align & (align - 1):
+            skipped = libbpf_skips(sname)
+            # flags and alignment matter only in sections copied to the output as they are
+            copied = sh_type in (SHT_PROGBITS, SHT_NOBITS) and not skipped and \
+                sname not in (".BTF", ".BTF.ext")
+            if align and align & (align - 1) and not sname.startswith(".debug"):
                 raise FormatError(f"alignment {align} is not a power of two", section=sname)
-            if align > 4096:
-                raise FormatError(f"alignment {align} is implausibly large", section=sname)
-            if flags & ~SHF_KNOWN:
+            if align > 4096 and copied:
+                raise FormatError(f"alignment {align} is implausibly large", section=sname,
+                                  rule="elf-kept-section")
+            if flags & ~SHF_KNOWN and copied:
                 raise FormatError(f"section flags 0x{flags:x} have unknown bits "
-                                  f"0x{flags & ~SHF_KNOWN:x}", section=sname)
-            if flags & SHF_COMPRESSED and not sname.startswith(".debug"):
+                                  f"0x{flags & ~SHF_KNOWN:x}", section=sname,
+                                  rule="elf-kept-section")
+            if flags & SHF_COMPRESSED and copied:
                 raise FormatError("section is compressed (SHF_COMPRESSED); only debug "
                                   "sections may be, since code and data are linked as is",
                                   section=sname)
@@ -276,9 +310,10 @@ class _Reader:
                 body = self._view(off, size, sname)
             else:
                 body = self._slice(off, size, sname)
-            if size > MAX_SECTION_SIZE:     # only NOBITS gets here: the others fit in the file
+            if size > MAX_SECTION_SIZE and not skipped:     # only NOBITS: the others fit the file
                 raise FormatError(f"section size {size} is larger than {MAX_SECTION_SIZE}, "
-                                  "the largest map value the kernel accepts", section=sname)
+                                  "the largest map value the kernel accepts", section=sname,
+                                  rule="elf-kept-section")
             if sh_type == SHT_PROGBITS and flags & SHF_EXECINSTR and size % BPF_INSN_SIZE:
                 raise FormatError(f"code size {size} is not a multiple of {BPF_INSN_SIZE}",
                                   section=sname)
@@ -287,6 +322,8 @@ class _Reader:
         return sections
 
     def _span(self, off: int, size: int, what: str) -> None:
+        if size == 0:
+            return          # libelf does not look where an empty section claims to start
         if off + size > len(self.data):
             raise FormatError(f"truncated: {size} bytes at offset {off} run past the end of "
                               f"the file ({len(self.data)} bytes)", section=what)
@@ -319,6 +356,7 @@ class _Reader:
         strtab = _Names(bytes(sections[symtab.link].data), sections[symtab.link].name)
         nsec = len(sections)
         symbols: list[Symbol] = []
+        seen: dict[str, int] = {}       # global name -> its first symbol
         for i, (st_name, info, other, shndx, value, size) in enumerate(
                 struct.iter_unpack(bo + "IBBHQQ", symtab.data)):
             if i == 0:
@@ -335,7 +373,8 @@ class _Reader:
                 raise FormatError(f"{what} has unsupported visibility {vis}", section=sname)
             if shndx == SHN_COMMON:
                 raise FormatError(f"{what} is a COMMON symbol; BPF globals must be defined or "
-                                  "extern (compile with -fno-common)", section=sname)
+                                  "extern (compile with -fno-common)", section=sname,
+                                  rule="elf-symbol")
             if shndx == SHN_UNDEF:
                 if bind == STB_LOCAL or value or size or stype != STT_NOTYPE:
                     raise FormatError(f"{what} is an invalid extern (undefined symbols must be "
@@ -349,11 +388,13 @@ class _Reader:
                 if stype == STT_SECTION and value:
                     raise FormatError(f"{what} is a section symbol with non-zero value",
                                       section=sname)
-                if target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
+                if ignores_symbols_in(target.name):
+                    pass        # libbpf's linker ignores symbols there; so does the layout
+                elif target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
                     raise FormatError(f"{what} (offset {value}, size {size}) lies outside its "
                                       f"section {target.name} ({target.size} bytes)",
-                                      section=sname)
-                if stype == STT_FUNC and target.is_exec:
+                                      section=sname, rule="elf-symbol")
+                elif stype == STT_FUNC and target.is_exec:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
                         raise FormatError(f"{what} (offset {value}, size {size}) does not "
                                           f"cover whole {BPF_INSN_SIZE}-byte instructions",
@@ -365,7 +406,12 @@ class _Reader:
                                           section=sname)
             elif shndx != SHN_ABS:
                 raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
-                                  section=sname)
+                                  section=sname, rule="elf-symbol")
+            if bind != STB_LOCAL and name:
+                first = seen.setdefault(name, i)
+                if first != i:      # libbpf's open would take them for two globals
+                    raise FormatError(f"{what} is in the symbol table twice (#{first} and "
+                                      f"#{i})", section=sname, rule="elf-symbol")
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
         return symbols
 
@@ -390,8 +436,8 @@ class _Reader:
             if rel.name != ".rel" + target.name:
                 raise FormatError(f"relocation section name does not match its target "
                                   f"section '{target.name}'", section=rel.name)
-            if target.name.startswith(".debug") or target.name in (".BTF", ".BTF.ext"):
-                continue        # dropped with their target, as libbpf does
+            if ignores_symbols_in(target.name) or target.type in (SHT_STRTAB, SHT_LLVM_ADDRSIG):
+                continue        # dropped with their target, as libbpf's linker drops them
             if target.type not in (SHT_PROGBITS, SHT_NOBITS):
                 raise FormatError(f"relocations apply to '{target.name}', which holds neither "
                                   "code nor data", section=rel.name)
@@ -419,7 +465,14 @@ class _Reader:
                     raise FormatError(f"relocation #{j} is against a section symbol of no "
                                       "section", section=rel.name)
                 if in_code:
-                    self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
+                    try:
+                        self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
+                    except FormatError as e:
+                        e.rule = e.rule or "load"
+                        raise
+                elif 0 < s.shndx < len(sections) and ignores_symbols_in(sections[s.shndx].name):
+                    raise FormatError(f"relocation #{j} refers to '{sections[s.shndx].name}', "
+                                      "which is not linked (DWARF or BTF)", section=rel.name)
                 relocs.append(Relocation(r_offset, sym, rtype))
         return out
 

@@ -18,7 +18,7 @@ pure function of the inputs.
 from __future__ import annotations
 
 from ..elf.constants import SHT_NOBITS, SHT_PROGBITS
-from ..elf.reader import InputObject, Section
+from ..elf.reader import InputObject, Section, libbpf_skips
 from ..errors import Diagnostics
 from .model import OutputSection, Piece
 
@@ -26,7 +26,7 @@ DEDUPLICATED = ("license", "version")
 
 
 def is_dropped(sec: Section) -> bool:
-    if sec.type not in (SHT_PROGBITS, SHT_NOBITS):
+    if sec.type not in (SHT_PROGBITS, SHT_NOBITS) or libbpf_skips(sec.name):
         return True
     name = sec.name
     if name.startswith(".debug") or name in (".BTF", ".BTF.ext", ".eh_frame"):
