@@ -1,7 +1,7 @@
 """Command line: parse arguments, run, render diagnostics, choose the exit status.
 
-    bpflink a.o b.o -o out.o [--print-callgraph] [-v]
-    bpflink graph a.o b.o [--format text|dot|json|mermaid] [-o FILE]
+    bpflink a.o b.o -o out.o [--print-callgraph] [--verify[=require]] [-v]
+    bpflink graph a.o b.o [--format text|dot|json|mermaid|svg] [-o FILE]
 
 Exit status: 0 success, 1 link error (bad input, conflicting symbols...),
 2 usage error.  Diagnostics go to stderr as ``bpflink: error: FILE: ...``;
@@ -14,6 +14,7 @@ import argparse
 import sys
 
 PROG = "bpflink"
+LOG_TAIL = 15           # --verify: the verifier log's last lines shown (all with -v)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,8 +37,18 @@ def _link_parser() -> argparse.ArgumentParser:
                    "callbacks (or callers) come in a later link, which checks them")
     p.add_argument("--print-callgraph", action="store_true",
                    help="print the call graph (text) to stdout after linking")
+    # "--verify=require" is its own option string: argparse matches a whole
+    # option string before splitting at "=", and a bare "--verify" then never
+    # takes the next argument (an input) as its value, as nargs="?" would.
+    p.add_argument("--verify", dest="verify", action="store_const", const="auto",
+                   help="after writing OUT, load it into the kernel through libbpf; a program "
+                   "the verifier refuses is an error (exit 1, OUT stays); when the kernel "
+                   "cannot be asked (no libbpf, no CAP_BPF, a program type it lacks) warn")
+    p.add_argument("--verify=require", dest="verify", action="store_const", const="require",
+                   help="like --verify, but not being able to verify is an error too")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="also list subprograms no program reaches, and phase timings")
+                   help="also list subprograms no program reaches, and phase timings; with "
+                   "--verify, whole verifier logs")
     p.add_argument("--version", action="version", version=f"{PROG} " + _version())
     return p
 
@@ -45,7 +56,8 @@ def _link_parser() -> argparse.ArgumentParser:
 def _graph_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.")
     p.add_argument("inputs", nargs="+", metavar="IN")
-    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text")
+    p.add_argument("--format", choices=["text", "dot", "json", "mermaid", "svg"], default="text",
+                   help="svg runs Graphviz's dot on the dot format")
     p.add_argument("-o", "--output", metavar="FILE", help="write the graph here, not stdout")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show subprograms no program reaches (never loaded)")
@@ -102,7 +114,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for phase, secs in result.timings.items():
             sys.stderr.write(f"{PROG}: {phase}: {secs * 1000:.1f} ms\n")
+    if args.verify:
+        return _verify(result, require=args.verify == "require", verbose=args.verbose)
     return 0
+
+
+def _verify(result, require: bool, verbose: bool) -> int:
+    """--verify: load the written output; exit 1 if the kernel refused a program (or,
+    with ``require``, could not be asked).  The output stays: it is a correct link."""
+    from .errors import Severity
+
+    report = result.verify()
+    diags = report.diagnostics(require=require, tail=None if verbose else LOG_TAIL)
+    _render(diags)
+    failed = any(d.severity is Severity.ERROR for d in diags)
+    if verbose or failed:
+        done = [p for p in report.programs if p.status == "verified"]
+        sys.stderr.write(f"{PROG}: note: {result.output}: {report.outcome.value}: "
+                         f"{len(done)} of {sum(p.autoload for p in report.programs)} programs "
+                         f"loaded" + (f" with {report.libbpf}" if report.libbpf else "")
+                         + ("; the output is written, it is a correct link" if failed else "")
+                         + "\n")
+    return 1 if failed else 0
 
 
 class _Terminated(BaseException):
