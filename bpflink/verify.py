@@ -74,6 +74,7 @@ from .errors import Diagnostic, error, warning
 __all__ = ["LIBBPF_ENV", "Outcome", "ProgramVerdict", "VerifyReport", "find_libbpf", "verify"]
 
 LIBBPF_ENV = "BPFLINK_LIBBPF"
+_SONAME = "libbpf.so.1"
 
 # Per-program log buffer.  Anonymous mmap: pages are committed only when the
 # kernel writes, and only a refused program's load writes a log (libbpf loads
@@ -194,7 +195,8 @@ def find_libbpf() -> list[str]:
     forced = os.environ.get(LIBBPF_ENV)
     if forced:
         return [forced]
-    return [c for c in (_wheel_libbpf(), _system_libbpf(), "libbpf.so.1") if c]
+    # find_library needs ldconfig (or gcc); the soname is the dynamic loader's last try.
+    return list(dict.fromkeys(c for c in (_wheel_libbpf(), _system_libbpf(), _SONAME) if c))
 
 
 class _BpfObjectOpenOpts(ctypes.Structure):

@@ -59,6 +59,7 @@ _TOP_KEYS = {
     "maps",
     "error",
     "warning",
+    "verify",
 }
 
 
@@ -89,6 +90,8 @@ class Scenario:
     maps: dict[str, dict[int, int]] = field(default_factory=dict)  # map -> key -> value
     error: tuple[str, ...] | None = None  # stderr substrings (case-insensitive); None = must link
     warning: tuple[str, ...] = ()  # substrings of stderr for a successful link
+    refused: tuple[str, ...] = ()  # programs the kernel verifier refuses (bpflink --verify)
+    verify_log: tuple[str, ...] = ()  # substrings of --verify's stderr
 
     @property
     def all_orders(self) -> tuple[tuple[Path, ...], ...]:
@@ -109,7 +112,7 @@ class Scenario:
     @property
     def loadable(self) -> bool:
         """Whether a successful link of this scenario should be loaded and run."""
-        return not self.expects_error and not self.big_endian
+        return not self.expects_error and not self.big_endian and not self.refused
 
     def __str__(self) -> str:
         return self.name
@@ -212,7 +215,22 @@ def load_scenario(path: str | Path) -> Scenario:
     error = _substrings(data["error"], toml_path, "error") if "error" in data else None
     warning = _substrings(data["warning"], toml_path, "warning") if "warning" in data else ()
 
-    if error is not None:
+    refused: tuple[str, ...] = ()
+    verify_log: tuple[str, ...] = ()
+    if "verify" in data:
+        spec = data["verify"]
+        _require(isinstance(spec, dict) and set(spec) == {"refused", "contains"}, toml_path,
+                 "[verify] must hold 'refused' and 'contains'")
+        refused = _str_list(spec["refused"], toml_path, "verify.refused")
+        verify_log = _str_list(spec["contains"], toml_path, "verify.contains")
+        _require(bool(refused), toml_path, "verify.refused must not be empty")
+        _require(error is None and not big_endian and not runs and not globals_ and not maps,
+                 toml_path, "a [verify] scenario links, little-endian, and is never loaded whole "
+                 "(no error/big_endian/run/globals/maps)")
+
+    if refused:
+        pass
+    elif error is not None:
         _require(not runs and not globals_ and not maps, toml_path, "an [error] scenario cannot have run/globals/maps")
         _require(not warning, toml_path, "an [error] scenario cannot have [warning]")
     elif big_endian:
@@ -233,6 +251,8 @@ def load_scenario(path: str | Path) -> Scenario:
         maps=maps,
         error=error,
         warning=warning,
+        refused=refused,
+        verify_log=verify_log,
     )
 
 

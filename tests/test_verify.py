@@ -1,0 +1,240 @@
+"""``--verify``: the output loaded into the kernel through libbpf after the link.
+
+Through the installed console script, as a build runs it:
+
+* a correct link the verifier refuses in part (corpus scenarios with a
+  ``[verify]`` table, e.g. ``verify_refused``): exit 1, each refused program
+  named with its input file and section, the verifier log's last lines (with
+  the source line from BTF line info), and the output left in place, byte for
+  byte what a link without ``--verify`` writes;
+* every loadable corpus scenario verifies (exit 0 under ``--verify=require``);
+* the kernel cannot be asked — no libbpf (``$BPFLINK_LIBBPF`` naming nothing,
+  or the library search finding nothing), no permission (the console script
+  run as ``nobody`` without capabilities by ``setpriv``), a program type the
+  kernel lacks (libbpf's probe answering 0): a warning and exit 0, or an
+  error and exit 1 under ``--verify=require``;
+* the library: ``LinkResult.verify()`` for a written and an in-memory link.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import bpflink
+import bpflink.verify as verify_mod
+from bpflink.cli import main as cli_main
+from bpflink.verify import Outcome
+from tests.scenarios import load_scenario, load_scenarios
+
+SCENARIOS = load_scenarios()
+REFUSING = [sc for sc in SCENARIOS if sc.refused]
+LOADABLE = [sc for sc in SCENARIOS if sc.loadable]
+REFUSED = load_scenario(Path(__file__).resolve().parent.parent / "corpus" / "verify_refused")
+
+
+def console_script() -> str:
+    """The installed ``bpflink`` entry point of the interpreter running the tests."""
+    script = Path(sys.executable).parent / "bpflink"
+    if script.exists():
+        return str(script)
+    found = shutil.which("bpflink")
+    if found is None:
+        pytest.fail("the bpflink console script is not installed (pip install -e .)")
+    return found
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None,
+        prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*prefix, console_script(), *args], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def _orders(scenarios):
+    return [pytest.param(sc, order, id=f"{sc.name}[{'-'.join(p.stem for p in order)}]")
+            for sc in scenarios for order in sc.all_orders]
+
+
+# -- the kernel refuses ----------------------------------------------------------------------
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("sc,order", _orders(REFUSING))
+def test_refused_program_is_named_with_its_input_and_log(sc, order, tmp_path):
+    names = [os.path.relpath(p, sc.path) for p in order]
+    plain = run([*names, "-o", str(tmp_path / "plain.o")], cwd=sc.path)
+    assert plain.returncode == 0, plain.stderr
+    out = tmp_path / "out.o"
+    proc = run([*names, "-o", str(out), "--verify"], cwd=sc.path)
+    assert proc.returncode == 1, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("bpflink: error: ")]
+    assert len(errors) == len(sc.refused), proc.stderr
+    for prog in sc.refused:
+        line = next(e for e in errors if f": {prog}: " in e)
+        assert "the kernel verifier refused this program" in line
+    for s in sc.verify_log:
+        assert s in proc.stderr, f"{s!r} not in:\n{proc.stderr}"
+    assert "the output is written" in proc.stderr
+    assert out.read_bytes() == (tmp_path / "plain.o").read_bytes(), \
+        "--verify must leave the correct link in place, unchanged"
+
+
+@pytest.mark.kernel
+def test_refusal_names_input_section_and_source_line(tmp_path):
+    """The exact first line, and the verifier's words with the C source line."""
+    proc = run(["a.o", "b.o", "-o", str(tmp_path / "out.o"), "--verify"], cwd=REFUSED.path)
+    lines = proc.stderr.splitlines()
+    assert lines[0] == ("bpflink: error: b.o: section xdp: unchecked: the kernel verifier "
+                        "refused this program (EACCES); its verifier log:"), proc.stderr
+    log = [line[4:] for line in lines if line.startswith(">>> ")]
+    assert any(line.startswith("invalid access to packet") for line in log), log
+    assert any("@ b.c:28" in line and "data[0]" in line for line in log), log
+    assert "checked" not in " ".join(lines[0:1]).replace("unchecked", "")
+
+
+@pytest.mark.kernel
+def test_library_report_lists_every_program(tmp_path):
+    result = bpflink.link(REFUSED.inputs, tmp_path / "out.o")
+    report = result.verify()
+    assert report.outcome is Outcome.REFUSED and not report.ok
+    by_name = {p.name: p for p in report.programs}
+    assert by_name["checked"].status == "verified" and by_name["checked"].file.endswith("a.o")
+    bad = by_name["unchecked"]
+    assert bad.status == "refused" and bad.file.endswith("b.o") and bad.section == "xdp"
+    assert "invalid access to packet" in bad.log and bad.errno == 13
+    # In memory (no output written): the same verdicts, from the bytes.
+    mem = bpflink.link(REFUSED.inputs).verify()
+    assert [(p.name, p.status, p.file) for p in mem.programs] == \
+        [(p.name, p.status, p.file) for p in report.programs]
+    assert mem.target == "<output>"
+
+
+# -- the kernel accepts ----------------------------------------------------------------------
+
+@pytest.mark.kernel
+def test_good_link_verifies_through_the_console_script(tmp_path):
+    sc = next(s for s in SCENARIOS if s.name == "cross_call")
+    proc = run(["a.o", "b.o", "-o", str(tmp_path / "out.o"), "--verify=require", "-v"],
+               cwd=sc.path)
+    assert proc.returncode == 0, proc.stderr
+    assert "error" not in proc.stderr and "warning" not in proc.stderr, proc.stderr
+    assert ": verified: 2 of 2 programs loaded with libbpf" in proc.stderr, proc.stderr
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("sc", LOADABLE, ids=str)
+def test_every_loadable_scenario_verifies(sc, tmp_path, capsys):
+    rc = cli_main([*map(str, sc.inputs), "-o", str(tmp_path / "out.o"), "--verify=require"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "error" not in err, err
+
+
+@pytest.mark.kernel
+def test_autoload_off_programs_are_not_loaded(tmp_path):
+    """A SEC("?xdp") program is libbpf's "not loaded by default": --verify leaves it out."""
+    from corpus.build import compile_command
+
+    b_off = tmp_path / "b_off.o"
+    cmd = compile_command(REFUSED.path / "b.c", b_off, defines=['-DUNCHECKED_SEC="?xdp"'])
+    subprocess.run(cmd, cwd=REFUSED.path, check=True, capture_output=True)
+    report = bpflink.link([REFUSED.path / "a.o", b_off], tmp_path / "out.o").verify()
+    states = {p.name: (p.autoload, p.status) for p in report.programs}
+    assert states == {"checked": (True, "verified"), "unchecked": (False, "not loaded")}, states
+    assert report.outcome is Outcome.VERIFIED and report.diagnostics() == []
+
+
+# -- the kernel cannot be asked --------------------------------------------------------------
+
+def test_no_libbpf_named_by_env_warns_then_requires(tmp_path):
+    env = {verify_mod.LIBBPF_ENV: str(tmp_path / "no-such-libbpf.so")}
+    out = tmp_path / "out.o"
+    proc = run(["a.o", "b.o", "-o", str(out), "--verify"], cwd=REFUSED.path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith(f"bpflink: warning: {out}: cannot verify in the kernel: "
+                                  "no libbpf: $BPFLINK_LIBBPF="), proc.stderr
+    assert "pip install pylibbpf" in proc.stderr and out.exists()
+    proc = run(["a.o", "b.o", "-o", str(out), "--verify=require"], cwd=REFUSED.path, env=env)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"bpflink: error: {out}: cannot verify in the kernel: ")
+    assert out.exists()
+
+
+def test_library_search_finding_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(verify_mod.LIBBPF_ENV, raising=False)
+    monkeypatch.setattr(verify_mod, "_wheel_libbpf", lambda: None)
+    monkeypatch.setattr(verify_mod, "_system_libbpf", lambda: None)
+    monkeypatch.setattr(verify_mod, "_SONAME", "libbpf-bpflink-test-absent.so.0")
+    monkeypatch.setattr(verify_mod, "_loaded", {})
+    args = [*map(str, REFUSED.inputs), "-o", str(tmp_path / "out.o")]
+    assert cli_main([*args, "--verify"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "no libbpf found" in err, err
+    assert cli_main([*args, "--verify=require"]) == 1
+    assert "error" in capsys.readouterr().err
+
+
+@pytest.mark.kernel
+def test_without_capabilities(tmp_path):
+    """The console script as nobody, every capability dropped: EPERM, said plainly."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    # pytest's tmp_path is private to root; nobody needs a directory it can write.
+    work = Path(tempfile.mkdtemp(prefix="bpflink-verify-"))
+    try:
+        work.chmod(0o777)
+        for p in REFUSED.inputs:
+            shutil.copy(p, work / p.name)
+        prefix = (setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                  "--inh-caps=-all", "--bounding-set=-all")
+        out = work / "out.o"
+        proc = run(["a.o", "b.o", "-o", "out.o", "--verify"], cwd=work, prefix=prefix)
+        assert proc.returncode == 0, proc.stderr
+        assert "bpflink: warning: out.o: cannot verify in the kernel: the kernel does not " \
+               "permit loading BPF programs (uid " in proc.stderr, proc.stderr
+        assert "neither CAP_BPF nor CAP_SYS_ADMIN" in proc.stderr
+        assert out.exists()
+        proc = run(["a.o", "b.o", "-o", "out.o", "--verify=require"], cwd=work, prefix=prefix)
+        assert proc.returncode == 1 and "bpflink: error: out.o: cannot verify" in proc.stderr
+    finally:
+        shutil.rmtree(work)
+
+
+@pytest.mark.kernel
+def test_program_type_the_kernel_lacks(tmp_path, capsys, monkeypatch):
+    """libbpf's probe says the kernel lacks the refused program's type: that program
+    cannot be checked here, which is a warning (an error with =require), not a refusal."""
+    real = verify_mod._Libbpf.__init__
+
+    def no_xdp(self, path):
+        real(self, path)
+        probe = self.probe_prog_type
+        self.probe_prog_type = lambda t, opts: 0 if t == 6 else probe(t, opts)  # XDP
+
+    monkeypatch.setattr(verify_mod._Libbpf, "__init__", no_xdp)
+    monkeypatch.setattr(verify_mod, "_loaded", {})
+    args = [*map(str, REFUSED.inputs), "-o", str(tmp_path / "out.o")]
+    assert cli_main([*args, "--verify"]) == 0
+    err = capsys.readouterr().err
+    assert "bpflink: warning: " in err and "section xdp: unchecked: cannot verify this program " \
+        "here: this kernel lacks program type xdp" in err, err
+    assert "verifier refused" not in err
+    assert cli_main([*args, "--verify=require"]) == 1
+    assert "bpflink: error: " in capsys.readouterr().err
+
+
+def test_link_without_verify_never_loads_libbpf(tmp_path):
+    """Linking needs neither libbpf nor the verify module."""
+    code = ("import sys; from bpflink.cli import main; "
+            f"rc = main([*{[str(p) for p in REFUSED.inputs]!r}, '-o', {str(tmp_path / 'o.o')!r}]); "
+            "print(rc, 'bpflink.verify' in sys.modules, 'ctypes' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
