@@ -96,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     from . import graph
 
     if graph_mode:
-        text = graph.render(result.digraph, args.format, verbose=args.verbose)
+        from .graph.svg import RenderError
+
+        try:
+            text = graph.render(result.digraph, args.format, verbose=args.verbose)
+        except RenderError as e:
+            sys.stderr.write(f"{PROG}: error: {e.message}\n")
+            if e.hint:
+                sys.stderr.write(f"{PROG}: note: {e.hint}\n")
+            return 1
         if args.output:
             from .fileio import write_atomic
 

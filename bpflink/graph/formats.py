@@ -1,4 +1,4 @@
-r"""Print the call graph as text, DOT, JSON or mermaid.
+r"""Print the call graph as text, DOT, JSON or mermaid (and SVG, through Graphviz).
 
 Every format lists the programs (the roots) first, then the subprograms,
 each in output order (output section, then offset), and a function's edges
@@ -37,23 +37,26 @@ The samples below are ``corpus/graph_all_kinds`` (``bpflink graph a.o b.o
     digraph callgraph {
       rankdir=LR;
       node [fontname="monospace"];
-      "a.o:tc+0x0" [label="kinds_prog\na.o tc+0x0", shape=box, style=bold];
-      "a.o:tc+0xa0" [label="plain_prog\na.o tc+0xa0", shape=box, style=bold];
-      "a.o:.text+0x0" [label="on_throw\na.o .text+0x0", shape=ellipse];
-      "a.o:.text+0x20" [label="twice\na.o .text+0x20", shape=ellipse];
-      "b.o:.text+0x0" [label="step\nb.o .text+0x0", shape=ellipse];
-      "b.o:.text+0x30" [label="scale\nb.o .text+0x30", shape=ellipse];
-      "b.o:.text+0x40" [label="triple\nb.o .text+0x40", shape=ellipse];
-      "b.o:.text+0x58" [label="unused_fn\nb.o .text+0x58", shape=ellipse, color=gray, fontcolor=gray];
+      edge [fontname="monospace"];
+      "a.o:tc+0x0" [label="kinds_prog\na.o tc+0x0\nstack 8", shape=box, style=bold];
+      "a.o:tc+0xa0" [label="plain_prog\na.o tc+0xa0\nstack 0", shape=box, style=bold];
+      "a.o:.text+0x0" [label="on_throw\na.o .text+0x0\nstack 0", shape=ellipse];
+      "a.o:.text+0x20" [label="twice\na.o .text+0x20\nstack 0", shape=ellipse];
+      "b.o:.text+0x0" [label="step\nb.o .text+0x0\nstack 0", shape=ellipse];
+      "b.o:.text+0x30" [label="scale\nb.o .text+0x30\nstack 0", shape=ellipse];
+      "b.o:.text+0x40" [label="triple\nb.o .text+0x40\nstack 0", shape=ellipse];
+      "b.o:.text+0x58" [label="unused_fn\nb.o .text+0x58\nstack 0", shape=ellipse, color=gray, fontcolor=gray];
       "a.o:tc+0x0" -> "a.o:.text+0x20" [label="call", style=solid];
-      "a.o:tc+0x0" -> "b.o:.text+0x0" [label="func_ref", style=dashed];
-      "a.o:tc+0x0" -> "a.o:.text+0x0" [label="exception_callback", style=dotted];
+      "a.o:tc+0x0" -> "b.o:.text+0x0" [label="func_ref", style=dotted];
+      "a.o:tc+0x0" -> "a.o:.text+0x0" [label="exception_callback:on_throw", style=dashed];
       "a.o:tc+0xa0" -> "b.o:.text+0x30" [label="call", style=solid];
       "b.o:.text+0x30" -> "b.o:.text+0x40" [label="call", style=solid];
     }
 
-Programs are bold boxes, subprograms ellipses; ``call`` edges solid,
-``func_ref`` dashed, tag edges dotted; unreachable subprograms gray.
+Programs are bold boxes, subprograms ellipses, each with its stack estimate
+(bytes); ``call`` edges solid, ``func_ref`` dotted (an address taken), tag
+edges dashed and labelled with the tag; unreachable subprograms gray.
+``--format svg`` is this text laid out by Graphviz (:mod:`bpflink.graph.svg`).
 
 ``json``::
 
@@ -111,12 +114,17 @@ from .rules import CALL, FUNC_REF
 if TYPE_CHECKING:
     from .digraph import GraphLike
 
-FORMATS = ("text", "dot", "json", "mermaid")
+FORMATS = ("text", "dot", "json", "mermaid", "svg")
 
 
 def render(graph: GraphLike, fmt: str = "text", verbose: bool = False) -> str:
+    """``fmt`` ``svg`` runs Graphviz (:mod:`bpflink.graph.svg`; raises ``RenderError``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown call-graph format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt == "svg":
+        from .svg import render_svg
+
+        return render_svg(graph, verbose)
     return {"text": render_text, "dot": render_dot, "json": render_json,
             "mermaid": render_mermaid}[fmt](graph, verbose)
 
@@ -202,25 +210,41 @@ def _dot_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dashed"}
+# call solid, func_ref dotted (an address taken, not a call), decl-tag edges dashed
+# and labelled with the tag itself; see the module docstring.
+_DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dotted"}
+
+
+def _tag_texts(graph: GraphLike) -> dict[tuple[FuncId, str, FuncId], str]:
+    """(site, kind, target) -> the decl tag that made that edge, ``exception_callback:cb``."""
+    out: dict[tuple[FuncId, str, FuncId], str] = {}
+    for use in graph.graph.get("tags", ()):
+        if len(use.candidates) == 1:
+            for site in use.sites:
+                out.setdefault((site, use.rule.kind, use.candidates[0]), use.tag)
+    return out
 
 
 def render_dot(graph: GraphLike, verbose: bool = False) -> str:
     nodes, dead = _shown(graph, verbose)
     dead_set = set(dead)
-    lines = ["digraph callgraph {", "  rankdir=LR;", '  node [fontname="monospace"];']
+    tags = _tag_texts(graph)
+    lines = ["digraph callgraph {", "  rankdir=LR;", '  node [fontname="monospace"];',
+             '  edge [fontname="monospace"];']
     for n in nodes:
         d = graph.nodes[n]
-        label = _dot_str(f"{d['name']}\n{_where(graph, n)}").replace("\n", "\\n")
+        label = _dot_str(f"{d['name']}\n{_where(graph, n)}\nstack {d['stack']}"
+                         ).replace("\n", "\\n")
         attrs = [f"label={label}"]
         attrs.append("shape=box, style=bold" if d["entry"] else "shape=ellipse")
         if n in dead_set:
             attrs.append("color=gray, fontcolor=gray")
         lines.append(f"  {_dot_str(str(n))} [{', '.join(attrs)}];")
     for n, kind, m in _edge_triples(graph, nodes):
-        style = _DOT_EDGE_STYLE.get(kind, "dotted")
+        style = _DOT_EDGE_STYLE.get(kind, "dashed")
+        label = kind if kind in _DOT_EDGE_STYLE else tags.get((n, kind, m), kind)
         lines.append(f"  {_dot_str(str(n))} -> {_dot_str(str(m))} "
-                     f"[label={_dot_str(kind)}, style={style}];")
+                     f"[label={_dot_str(label)}, style={style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
