@@ -26,10 +26,13 @@ What the kernel said decides the outcome:
   ``ENOSPC`` when the log outgrew its buffer): ``REFUSED``, with the log —
   its last lines carry the source lines from the BTF line info;
 * the check cannot be made here: ``UNAVAILABLE``, with the reason — no
-  libbpf, ``EPERM`` (no ``CAP_BPF``/``CAP_SYS_ADMIN``), a program type this
-  kernel lacks (``libbpf_probe_bpf_prog_type`` says 0) or a feature it lacks
-  (``ENOTSUPP``/``EOPNOTSUPP``, e.g. ``fentry`` without BPF trampolines), or
-  a tracing program's attach target it does not have (``ESRCH``).  A
+  libbpf; ``EPERM`` before any program (libbpf's first probe load or a map:
+  no ``CAP_BPF``/``CAP_SYS_ADMIN``); for one program, a program type this
+  kernel lacks (``libbpf_probe_bpf_prog_type`` says 0 — e.g. ``fentry`` where
+  tracing programs fail with ``EPERM`` even for root), ``EPERM`` for that
+  program alone, a feature the kernel lacks (``ENOTSUPP``/``EOPNOTSUPP``,
+  e.g. ``fentry`` without BPF trampolines), or an attach target it does not
+  have (``ESRCH``, ``fentry/no_such_function``).  A
   program the kernel cannot check is left out like a refused one, so the rest
   are still verified.
 
@@ -486,7 +489,12 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
                 if ret == 0:
                     break
                 err = -ret
-                if err == errno.EPERM:
+                if failed is None:
+                    loading = {i: p.name for i, p in enumerate(programs)
+                               if p.autoload and i not in verdicts}
+                    failed = _failed_by_message(catcher.lines[first:], loading)
+                if failed is None and err == errno.EPERM:
+                    # Before any program: libbpf's probe load or a map was refused.
                     report.outcome = Outcome.UNAVAILABLE
                     report.reason = ("the kernel does not permit loading BPF programs "
                                      f"({_capabilities()})")
@@ -494,17 +502,21 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
                                    "CAP_NET_ADMIN for tracing and networking programs)")
                     break
                 if failed is None:
-                    loading = {i: p.name for i, p in enumerate(programs)
-                               if p.autoload and i not in verdicts}
-                    failed = _failed_by_message(catcher.lines[first:], loading)
-                if failed is None:
                     report.outcome, report.reason = Outcome.REFUSED, _strerror(err)
                     break
                 p = programs[failed]
                 type_name = (lib.prog_type_str(p.type) or b"unknown").decode()
                 if lib.probe_prog_type(p.type, None) == 0:
+                    # libbpf loads a trivial program of the type: the kernel has no
+                    # such type, or does not let this process load it (EPERM).
                     verdicts[failed] = ("unavailable", err,
-                                        f"this kernel lacks program type {type_name}")
+                                        f"this kernel lacks program type {type_name} "
+                                        f"(libbpf's probe of it fails; the load: "
+                                        f"{_strerror(err)})")
+                elif err == errno.EPERM and not log:
+                    verdicts[failed] = ("unavailable", err,
+                                        f"the kernel does not permit loading this {type_name} "
+                                        f"program (EPERM; {_capabilities()})")
                 elif err == errno.ESRCH and not log:
                     # libbpf looks up a tracing program's attach target (fentry/foo) in
                     # this kernel's BTF before loading; another kernel may have it.

@@ -238,3 +238,53 @@ def test_link_without_verify_never_loads_libbpf(tmp_path):
             "print(rc, 'bpflink.verify' in sys.modules, 'ctypes' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
+
+
+TRACING_SOURCE = r'''
+#include "{include}"
+char LICENSE[] SEC("license") = "GPL";
+SEC("fentry/bpf_fentry_test1")
+int on_test1(void *ctx) {{ return 0; }}
+SEC("fentry/bpflink_no_such_function")
+int on_missing(void *ctx) {{ return 0; }}
+SEC("xdp")
+int plain(struct xdp_md *ctx) {{ return XDP_PASS; }}
+'''
+
+
+@pytest.mark.kernel
+def test_tracing_programs_the_kernel_cannot_take(tmp_path):
+    """fentry programs, for real: one whose target exists (bpf_fentry_test1, built into
+    every kernel with BPF_PROG_TEST_RUN) and one whose target does not.  Where this
+    kernel has no tracing programs (libbpf's probe of the type fails: EPERM here) or
+    no such target (ESRCH), the program cannot be verified here — a warning naming it
+    and the reason, never a refusal — and the xdp program is still verified."""
+    from corpus.build import CORPUS_DIR, compile_command
+
+    source = tmp_path / "t.c"
+    source.write_text(TRACING_SOURCE.format(include=CORPUS_DIR / "include" / "bpf_defs.h"))
+    subprocess.run(compile_command(source, "t.o"), cwd=tmp_path, check=True,
+                   capture_output=True)
+    proc = run(["t.o", "-o", "out.o", "--verify"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "refused" not in proc.stderr, proc.stderr
+    report = bpflink.link([tmp_path / "t.o"], tmp_path / "out2.o").verify()
+    by_name = {p.name: p for p in report.programs}
+    assert by_name["plain"].status == "verified"
+    missing = by_name["on_missing"]
+    assert missing.status == "unavailable", missing
+    assert ("lacks program type tracing" in missing.reason
+            or "no attach target" in missing.reason), missing.reason
+    test1 = by_name["on_test1"]
+    if test1.status == "unavailable":
+        assert "lacks program type tracing" in test1.reason, test1.reason
+        assert "t.o: section fentry/bpf_fentry_test1: on_test1: cannot verify this program " \
+               "here: this kernel lacks program type tracing" in proc.stderr, proc.stderr
+    else:
+        assert test1.status == "verified", test1
+    assert f"warning: t.o: section fentry/bpflink_no_such_function: on_missing: " \
+           "cannot verify this program here: " in proc.stderr, proc.stderr
+    required = run(["t.o", "-o", "out.o", "--verify=require"], cwd=tmp_path)
+    assert required.returncode == 1
+    assert "error: t.o: section fentry/bpflink_no_such_function: on_missing: " \
+           "cannot verify" in required.stderr, required.stderr
