@@ -67,7 +67,7 @@ import mmap
 import os
 import platform
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -193,13 +193,24 @@ def _system_libbpf() -> str | None:
     return ctypes.util.find_library("bpf")
 
 
-def find_libbpf() -> list[str]:
-    """Candidate libbpf shared objects, in the order they are tried."""
+def _candidates() -> Iterator[str]:
     forced = os.environ.get(LIBBPF_ENV)
     if forced:
-        return [forced]
-    # find_library needs ldconfig (or gcc); the soname is the dynamic loader's last try.
-    return list(dict.fromkeys(c for c in (_wheel_libbpf(), _system_libbpf(), _SONAME) if c))
+        yield forced
+        return
+    seen = set()
+    # Lazily: find_library runs ldconfig, which the wheel's copy makes unnecessary.
+    # The bare soname is the dynamic loader's own search, the last resort.
+    for find in (_wheel_libbpf, _system_libbpf, lambda: _SONAME):
+        found = find()
+        if found and found not in seen:
+            seen.add(found)
+            yield found
+
+
+def find_libbpf() -> list[str]:
+    """Candidate libbpf shared objects, in the order they are tried."""
+    return list(_candidates())
 
 
 class _BpfObjectOpenOpts(ctypes.Structure):
@@ -263,7 +274,7 @@ _lock = threading.Lock()           # libbpf_set_print is process-global
 def _open_libbpf() -> tuple[_Libbpf | None, str]:
     """The first candidate that loads, or None and why none did."""
     tried = []
-    for path in find_libbpf():
+    for path in _candidates():
         if path in _loaded:
             return _loaded[path], ""
         try:
