@@ -70,7 +70,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Self
 
 from .errors import Diagnostic, error, warning
 
@@ -319,11 +319,11 @@ class _Messages:
         if level == _LIBBPF_WARN:
             try:
                 self.lines.append(self._format(fmt, ap))
-            except Exception as e:      # never let an exception cross into C
+            except Exception as e:  # noqa: BLE001 -- never let an exception cross into C
                 self.lines.append(f"<libbpf message not formatted: {e}>")
         return 0
 
-    def __enter__(self) -> _Messages:
+    def __enter__(self) -> Self:
         self._previous = self._lib.set_print(ctypes.cast(self._callback, ctypes.c_void_p))
         return self
 
@@ -515,29 +515,9 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
                 if failed is None:
                     report.outcome, report.reason = Outcome.REFUSED, _strerror(err)
                     break
-                p = programs[failed]
-                type_name = (lib.prog_type_str(p.type) or b"unknown").decode()
-                if lib.probe_prog_type(p.type, None) == 0:
-                    # libbpf loads a trivial program of the type: the kernel has no
-                    # such type, or does not let this process load it (EPERM).
-                    verdicts[failed] = ("unavailable", err,
-                                        f"this kernel lacks program type {type_name} "
-                                        f"(libbpf's probe of it fails; the load: "
-                                        f"{_strerror(err)})")
-                elif err == errno.EPERM and not log:
-                    verdicts[failed] = ("unavailable", err,
-                                        f"the kernel does not permit loading this {type_name} "
-                                        f"program (EPERM; {_capabilities()})")
-                elif err == errno.ESRCH and not log:
-                    # libbpf looks up a tracing program's attach target (fentry/foo) in
-                    # this kernel's BTF before loading; another kernel may have it.
-                    verdicts[failed] = ("unavailable", err,
-                                        f"this kernel has no attach target for this {type_name} "
-                                        f"program ({_strerror(err)})")
-                elif err in (ENOTSUPP, errno.EOPNOTSUPP):
-                    verdicts[failed] = ("unavailable", err,
-                                        f"this kernel does not support what this {type_name} "
-                                        f"program needs ({_strerror(err)})")
+                reason = _unverifiable(lib, programs[failed], err, log)
+                if reason is not None:
+                    verdicts[failed] = ("unavailable", err, reason)
                 else:
                     verdicts[failed] = ("refused", err, log or "".join(catcher.lines[first:]))
     report.messages = catcher.text()
@@ -553,13 +533,33 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
             reason=text if status == "unavailable" else ""))
     if report.outcome is Outcome.VERIFIED and report.refused:
         report.outcome = Outcome.REFUSED
-    elif report.outcome is Outcome.VERIFIED and any(v.status == "unavailable"
-                                                    for v in report.programs):
-        if all(v.status == "unavailable" for v in report.programs if v.autoload):
-            report.outcome = Outcome.UNAVAILABLE
-            report.reason = "; ".join(f"{v.name}: {v.reason}" for v in report.programs
-                                      if v.status == "unavailable")
+    loaded = [v for v in report.programs if v.autoload]
+    if report.outcome is Outcome.VERIFIED and loaded and all(v.status == "unavailable"
+                                                              for v in loaded):
+        report.outcome = Outcome.UNAVAILABLE
+        report.reason = "; ".join(f"{v.name}: {v.reason}" for v in report.programs
+                                  if v.status == "unavailable")
     return report
+
+
+def _unverifiable(lib: _Libbpf, p: _Program, err: int, log: str) -> str | None:
+    """Why this kernel cannot check the program that failed with ``err``, or None: the
+    kernel looked at it and refused it."""
+    kind = (lib.prog_type_str(p.type) or b"unknown").decode()
+    if lib.probe_prog_type(p.type, None) == 0:
+        # libbpf loads a trivial program of the type: the kernel has no such
+        # type, or does not let anyone load it here (tracing: EPERM even for root).
+        return (f"this kernel lacks program type {kind} (libbpf's probe of it fails; "
+                f"the load: {_strerror(err)})")
+    if err == errno.EPERM and not log:
+        return f"the kernel does not permit loading this {kind} program (EPERM; {_capabilities()})"
+    if err == errno.ESRCH and not log:
+        # libbpf looks a tracing program's attach target (fentry/foo) up in this
+        # kernel's BTF before loading; another kernel may have it.
+        return f"this kernel has no attach target for this {kind} program ({_strerror(err)})"
+    if err in (ENOTSUPP, errno.EOPNOTSUPP):
+        return f"this kernel does not support what this {kind} program needs ({_strerror(err)})"
+    return None
 
 
 def _origin_files(programs: list[_Program], origins: Origins) -> list[str | None]:

@@ -35,7 +35,7 @@ def bpflink(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     script = Path(sys.executable).parent / "bpflink"
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "bpflink"]
     proc = subprocess.run([*cmd, *args], cwd=SCENARIO, capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=120, check=False)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -119,6 +119,6 @@ def test_without_graphviz_says_how_to_get_it(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "bpflink: error: the svg format needs Graphviz's 'dot' program, which is not on PATH",
-        "bpflink: note: install Graphviz (apt-get install graphviz, dnf install graphviz, "
-        "brew install graphviz), or write --format dot and render it elsewhere"]
+        ("bpflink: note: install Graphviz (apt-get install graphviz, dnf install graphviz, "
+         "brew install graphviz), or write --format dot and render it elsewhere")]
     assert not out.exists() and list(tmp_path.iterdir()) == [empty]
