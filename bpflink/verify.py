@@ -115,10 +115,6 @@ class ProgramVerdict:
     log: str = ""                   # the verifier log, when refused
     reason: str = ""                # why, for "unavailable" and "unknown"
 
-    def where(self) -> str:
-        """``b.o section xdp unchecked``: the program named as diagnostics name it."""
-        return " ".join(p for p in (self.file, f"section {self.section}", self.name) if p)
-
 
 @dataclass
 class VerifyReport:
@@ -530,7 +526,9 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
         report.programs.append(ProgramVerdict(
             p.name, p.section, files[i], p.autoload, status, err,
             log=text if status == "refused" else "",
-            reason=text if status == "unavailable" else ""))
+            reason=(text if status == "unavailable" else
+                    f"not reached: the load stopped first ({report.reason})"
+                    if status == "unknown" else "")))
     if report.outcome is Outcome.VERIFIED and report.refused:
         report.outcome = Outcome.REFUSED
     loaded = [v for v in report.programs if v.autoload]

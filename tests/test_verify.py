@@ -147,8 +147,9 @@ def test_autoload_off_programs_are_not_loaded(tmp_path):
     subprocess.run(cmd, cwd=REFUSED.path, check=True, capture_output=True)
     report = bpflink.link([REFUSED.path / "a.o", b_off], tmp_path / "out.o").verify()
     states = {p.name: (p.autoload, p.status) for p in report.programs}
-    assert states == {"checked": (True, "verified"), "unchecked": (False, "not loaded")}, states
-    assert report.outcome is Outcome.VERIFIED and report.diagnostics() == []
+    assert states == {"checked": (True, "verified"), "unchecked": (False, "not loaded"),
+                      "no_null_check": (True, "refused")}, states
+    assert [d.symbol for d in report.diagnostics()] == ["no_null_check"]
 
 
 # -- the kernel cannot be asked --------------------------------------------------------------
@@ -210,14 +211,16 @@ def test_without_capabilities(tmp_path):
 
 @pytest.mark.kernel
 def test_program_type_the_kernel_lacks(tmp_path, capsys, monkeypatch):
-    """libbpf's probe says the kernel lacks the refused program's type: that program
-    cannot be checked here, which is a warning (an error with =require), not a refusal."""
+    """libbpf's probe says the kernel lacks the refused programs' types: they cannot be
+    checked here, which is a warning (an error with =require), not a refusal; the
+    xdp program ``checked`` — its type "missing" too — loaded, so it is verified."""
     real = verify_mod._Libbpf.__init__
 
     def no_xdp(self, path):
         real(self, path)
         probe = self.probe_prog_type
-        self.probe_prog_type = lambda t, opts: 0 if t == 6 else probe(t, opts)  # XDP
+        # XDP and SCHED_CLS (tc): the types of the two refused programs.
+        self.probe_prog_type = lambda t, opts: 0 if t in (6, 3) else probe(t, opts)
 
     monkeypatch.setattr(verify_mod._Libbpf, "__init__", no_xdp)
     monkeypatch.setattr(verify_mod, "_loaded", {})
@@ -226,6 +229,8 @@ def test_program_type_the_kernel_lacks(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "bpflink: warning: " in err and "section xdp: unchecked: cannot verify this program " \
         "here: this kernel lacks program type xdp" in err, err
+    assert "section tc: no_null_check: cannot verify this program here: this kernel lacks " \
+        "program type sched_cls" in err, err
     assert "verifier refused" not in err
     assert cli_main([*args, "--verify=require"]) == 1
     assert "bpflink: error: " in capsys.readouterr().err
