@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
+
+if TYPE_CHECKING:
+    from .verify import VerifyReport
 
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
            "BpflinkError", "Diagnostic", "Severity"]
@@ -76,7 +79,7 @@ class LinkResult:
         """
         return self.__dict__["_callgraph_raw"]
 
-    def verify(self):
+    def verify(self) -> VerifyReport:
         """Load the output into the running kernel through libbpf: a
         :class:`bpflink.verify.VerifyReport` naming, for each program the
         verifier refuses, the input it came from.  Needs libbpf (the pylibbpf

@@ -14,7 +14,6 @@ import argparse
 import sys
 
 PROG = "bpflink"
-LOG_TAIL = 15           # --verify: the verifier log's last lines shown (all with -v)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,9 +130,10 @@ def _verify(result, require: bool, verbose: bool) -> int:
     """--verify: load the written output; exit 1 if the kernel refused a program (or,
     with ``require``, could not be asked).  The output stays: it is a correct link."""
     from .errors import Severity
+    from .verify import LOG_TAIL_LINES
 
     report = result.verify()
-    diags = report.diagnostics(require=require, tail=None if verbose else LOG_TAIL)
+    diags = report.diagnostics(require=require, tail=None if verbose else LOG_TAIL_LINES)
     _render(diags)
     failed = any(d.severity is Severity.ERROR for d in diags)
     if verbose or failed:
