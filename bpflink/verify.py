@@ -491,7 +491,7 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
                 try:
                     ret, failed, log, programs = _load_once(lib, data, obj_name, set(verdicts))
                 except _OpenFailed as e:
-                    report.outcome, report.reason = Outcome.REFUSED, f"libbpf cannot open it: {e}"
+                    report.outcome, report.reason = Outcome.REFUSED, f"opening it failed: {e}"
                     break
                 if ret == 0:
                     break

@@ -294,3 +294,28 @@ def test_tracing_programs_the_kernel_cannot_take(tmp_path):
     assert required.returncode == 1
     assert "error: t.o: section fentry/bpflink_no_such_function: on_missing: " \
            "cannot verify" in required.stderr, required.stderr
+
+
+@pytest.mark.kernel
+def test_log_tail_and_whole_log(tmp_path):
+    report = bpflink.link(REFUSED.inputs, tmp_path / "out.o").verify()
+    bad = next(p for p in report.refused if p.name == "no_null_check")
+    lines = bad.log.rstrip("\n").splitlines()
+    assert len(lines) > 3
+    tail = next(d for d in report.diagnostics(tail=3) if d.symbol == "no_null_check")
+    assert tail.message.endswith("the last 3 lines of its verifier log:")
+    assert list(tail.notes) == lines[-3:]
+    assert tail.notes[-1].startswith("processed ") and "map_value_or_null" in tail.notes[-2]
+    whole = next(d for d in report.diagnostics(tail=None) if d.symbol == "no_null_check")
+    assert list(whole.notes) == lines and whole.message.endswith("its verifier log:")
+
+
+@pytest.mark.kernel
+def test_what_libbpf_cannot_open_is_an_error(tmp_path):
+    """Not a refusal of a program, and not "cannot verify": libbpf rejects the object."""
+    report = verify_mod.verify(b"\x7fELF but not really", name="bad.o")
+    assert report.outcome is Outcome.REFUSED and report.programs == []
+    assert report.reason.startswith("opening it failed: ")
+    [diag] = report.diagnostics()
+    assert diag.render().startswith("bpflink: error: bad.o: libbpf could not load the output: "
+                                    "opening it failed: ")
