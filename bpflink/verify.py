@@ -229,7 +229,7 @@ class _Libbpf:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        lib = ctypes.CDLL(path)
+        lib = ctypes.CDLL(path, use_errno=True)    # libbpf >= 1.0 returns NULL + errno
         vp, cp, i, sz = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_size_t
 
         def bind(name: str, restype: Any, *argtypes: Any) -> Any:
@@ -332,9 +332,22 @@ class _Messages:
 
 # -- verifying -----------------------------------------------------------------------------
 
+# enum libbpf_errno: libbpf's own codes above the kernel's (libbpf_strerror is not
+# exported by every build, the wheel's included).
+_LIBBPF_ERRNO = {4000: "something wrong in libelf", 4001: "BPF object format invalid",
+                 4002: "'version' section incorrect or lost", 4003: "endian mismatch",
+                 4004: "internal error in libbpf", 4005: "relocation failed",
+                 4006: "load program failed for unknown reason",
+                 4007: "kernel verifier blocks program loading", 4008: "program too big",
+                 4009: "incorrect kernel version",
+                 4010: "kernel doesn't support this program type"}
+
+
 def _strerror(err: int) -> str:
     if not err:
         return "no error code"
+    if err in _LIBBPF_ERRNO:
+        return f"libbpf error {err}: {_LIBBPF_ERRNO[err]}"
     name = errno.errorcode.get(err) or ("ENOTSUPP" if err == ENOTSUPP else f"errno {err}")
     text = "operation not supported" if err == ENOTSUPP else os.strerror(err)
     return f"{name}: {text}"
@@ -373,8 +386,10 @@ def _open(lib: _Libbpf, obj: str | bytes, name: str) -> tuple[int, str]:
         handle = lib.open_mem(buf, len(obj), ctypes.byref(opts))
     else:
         handle = lib.open_file(os.fsencode(obj), None)
-    err = lib.get_error(handle) if handle else -errno.ENOENT
-    if not handle or err:
+    if not handle:
+        return 0, _strerror(ctypes.get_errno() or errno.EINVAL)
+    err = lib.get_error(handle)
+    if err:
         return 0, _strerror(-int(err))
     return handle, ""
 
