@@ -34,8 +34,17 @@ from bpflink.verify import Outcome
 from tests.scenarios import load_scenario, load_scenarios
 
 SCENARIOS = load_scenarios()
-REFUSING = [sc for sc in SCENARIOS if sc.refused]
-LOADABLE = [sc for sc in SCENARIOS if sc.loadable]
+
+
+def refused_programs(sc) -> tuple[str, ...]:
+    """The programs the kernel refuses: a ``[verify]`` table's list, and the programs of
+    ``[refuse.<program>]`` tables where the corpus format has them (call-graph defects
+    that link with a warning predicting the refusal)."""
+    return tuple(sc.refused) + tuple(getattr(sc, "refuse", {}))
+
+
+REFUSING = [sc for sc in SCENARIOS if refused_programs(sc)]
+LOADABLE = [sc for sc in SCENARIOS if sc.loadable and not refused_programs(sc)]
 REFUSED = load_scenario(Path(__file__).resolve().parent.parent / "corpus" / "verify_refused")
 
 
@@ -75,10 +84,25 @@ def test_refused_program_is_named_with_its_input_and_log(sc, order, tmp_path):
     proc = run([*names, "-o", str(out), "--verify"], cwd=sc.path)
     assert proc.returncode == 1, proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("bpflink: error: ")]
-    assert len(errors) == len(sc.refused), proc.stderr
-    for prog in sc.refused:
+    # A program in a SEC("?...") section is not loaded by default, so not verified.
+    graph = bpflink.link(order).digraph
+    section = {d["name"]: d["section"] for _n, d in graph.nodes(data=True) if d["entry"]}
+    refused = [p for p in refused_programs(sc) if not section[p].startswith("?")]
+    assert len(errors) == len(refused), proc.stderr
+    for prog in set(refused_programs(sc)) - set(refused):
+        assert f": {prog}: " not in proc.stderr, f"{prog} is not autoloaded: {proc.stderr}"
+    warnings = [line for line in proc.stderr.splitlines()
+                if line.startswith("bpflink: warning: ")]
+    for prog in refused:
         line = next(e for e in errors if f": {prog}: " in e)
-        assert "the kernel verifier refused this program" in line
+        assert "refused this program" in line
+        where = line[len("bpflink: error: "):line.index(f": {prog}: ") + len(prog) + 3]
+        assert where.split(": ")[0] in names, f"{line}: the program's input is not named"
+        # A link warning about the same program (a call-graph check predicting the
+        # refusal) names it the same way, so the two line up.
+        for w in warnings:
+            if f": {prog}: " in w:
+                assert w.startswith(f"bpflink: warning: {where}"), (w, line)
     for s in sc.verify_log:
         assert s in proc.stderr, f"{s!r} not in:\n{proc.stderr}"
     assert "the output is written" in proc.stderr
