@@ -348,7 +348,9 @@ def _strerror(err: int) -> str:
         return "no error code"
     if err in _LIBBPF_ERRNO:
         return f"libbpf error {err}: {_LIBBPF_ERRNO[err]}"
-    name = errno.errorcode.get(err) or ("ENOTSUPP" if err == ENOTSUPP else f"errno {err}")
+    # 95 is both ENOTSUP and EOPNOTSUPP; the kernel says EOPNOTSUPP.
+    name = ("EOPNOTSUPP" if err == errno.EOPNOTSUPP else errno.errorcode.get(err)
+            or ("ENOTSUPP" if err == ENOTSUPP else f"errno {err}"))
     text = "operation not supported" if err == ENOTSUPP else os.strerror(err)
     return f"{name}: {text}"
 

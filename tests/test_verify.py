@@ -343,3 +343,39 @@ def test_what_libbpf_cannot_open_is_an_error(tmp_path):
     [diag] = report.diagnostics()
     assert diag.render().startswith("bpflink: error: bad.o: libbpf could not load the output: "
                                     "opening it failed: ")
+
+
+class _FakeLibbpf:
+    """The two libbpf calls _unverifiable makes: the type's name and libbpf's probe."""
+
+    def __init__(self, probe: int) -> None:
+        self.probe = probe
+
+    def prog_type_str(self, t: int) -> bytes:
+        return {26: b"tracing", 6: b"xdp"}[t]
+
+    def probe_prog_type(self, t: int, opts: object) -> int:
+        return self.probe
+
+
+@pytest.mark.parametrize("type_,probe,err,log,expect", [
+    (26, 0, 1, "", ("this kernel lacks program type tracing (libbpf's probe of it fails; the "
+                    "load: EPERM: Operation not permitted)")),
+    (6, 1, 1, "", "the kernel does not permit loading this xdp program (EPERM; uid "),
+    (26, 1, 524, "", ("this kernel does not support what this tracing program needs "
+                      "(ENOTSUPP: operation not supported)")),
+    (26, 1, 95, "", "this kernel does not support what this tracing program needs (EOPNOTSUPP"),
+    (26, 1, 3, "", "this kernel has no attach target for this tracing program (ESRCH"),
+    (6, 1, 3, "some verifier log\n", None),         # the kernel looked at it: a refusal
+    (6, 1, 1, "some verifier log\n", None),
+    (6, 1, 13, "", None),                           # EACCES: refused
+    (6, 1, 7, "", None),                            # E2BIG: refused
+], ids=["type-missing", "eperm-alone", "enotsupp", "eopnotsupp", "esrch", "esrch-with-log",
+        "eperm-with-log", "eacces", "e2big"])
+def test_what_counts_as_cannot_verify(type_, probe, err, log, expect):
+    program = verify_mod._Program("p", "sec", type_, True)
+    got = verify_mod._unverifiable(_FakeLibbpf(probe), program, err, log)  # type: ignore[arg-type]
+    if expect is None:
+        assert got is None
+    else:
+        assert got is not None and got.startswith(expect), got
