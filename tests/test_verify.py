@@ -2,17 +2,20 @@
 
 Through the installed console script, as a build runs it:
 
-* a correct link the verifier refuses in part (corpus scenarios with a
-  ``[verify]`` table, e.g. ``verify_refused``): exit 1, each refused program
-  named with its input file and section, the verifier log's last lines (with
-  the source line from BTF line info), and the output left in place, byte for
+* a correct link the verifier refuses in part (``corpus/verify_refused``, and
+  every scenario listing refused programs): exit 1, each refused program
+  named with its input file and section as the call-graph warnings name it,
+  the verifier log's last lines (with the C source line from BTF line info),
+  ``SEC("?...")`` programs left out, and the output left in place, byte for
   byte what a link without ``--verify`` writes;
 * every loadable corpus scenario verifies (exit 0 under ``--verify=require``);
 * the kernel cannot be asked — no libbpf (``$BPFLINK_LIBBPF`` naming nothing,
   or the library search finding nothing), no permission (the console script
   run as ``nobody`` without capabilities by ``setpriv``), a program type the
-  kernel lacks (libbpf's probe answering 0): a warning and exit 0, or an
-  error and exit 1 under ``--verify=require``;
+  kernel lacks (real ``fentry`` programs, which this kernel refuses even to
+  root; and libbpf's probe answering 0), no attach target: a warning and
+  exit 0, or an error and exit 1 under ``--verify=require``; a table test
+  pins which errno means "cannot verify here" and which a refusal;
 * the library: ``LinkResult.verify()`` for a written and an in-memory link.
 """
 
