@@ -141,6 +141,7 @@ def _verify(result, require: bool, verbose: bool) -> int:
         sys.stderr.write(f"{PROG}: note: {result.output}: {report.outcome.value}: "
                          f"{len(done)} of {sum(p.autoload for p in report.programs)} programs "
                          f"loaded" + (f" with {report.libbpf}" if report.libbpf else "")
+                         + (f" ({report.libbpf_path})" if verbose and report.libbpf_path else "")
                          + ("; the output is written, it is a correct link" if failed else "")
                          + "\n")
     return 1 if failed else 0

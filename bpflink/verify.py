@@ -123,7 +123,8 @@ class VerifyReport:
     outcome: Outcome
     target: str                     # the object verified: a path, or the name given
     programs: list[ProgramVerdict] = field(default_factory=list)
-    libbpf: str = ""                # "libbpf v1.6 (/path/to/lib)" when one was found
+    libbpf: str = ""                # "libbpf v1.6" when one was found
+    libbpf_path: str = ""           # the shared object it came from
     reason: str = ""                # UNAVAILABLE: why; REFUSED: a failure no program owns
     hint: str = ""                  # UNAVAILABLE: how to make it possible
     messages: str = ""              # libbpf's own messages (warnings) during the loads
@@ -260,7 +261,7 @@ class _Libbpf:
         self.vsnprintf.restype, self.vsnprintf.argtypes = i, [vp, sz, cp, vp]
 
     def describe(self) -> str:
-        return f"libbpf {self.version().decode()} ({self.path})"
+        return f"libbpf {self.version().decode()}"
 
 
 _loaded: dict[str, _Libbpf] = {}
@@ -497,7 +498,8 @@ def verify(obj: str | os.PathLike[str] | bytes, *, origins: Origins | None = Non
     if lib is None:
         return VerifyReport(Outcome.UNAVAILABLE, target, reason=why, hint=_HINT_INSTALL)
     obj_name = os.path.splitext(os.path.basename(target))[0] or "bpflink"
-    report = VerifyReport(Outcome.VERIFIED, target, libbpf=lib.describe())
+    report = VerifyReport(Outcome.VERIFIED, target, libbpf=lib.describe(),
+                          libbpf_path=lib.path)
     verdicts: dict[int, tuple[str, int, str]] = {}      # number -> (status, errno, log/reason)
     programs: list[_Program] = []
     with _lock:
