@@ -382,3 +382,21 @@ def test_what_counts_as_cannot_verify(type_, probe, err, log, expect):
         assert got is None
     else:
         assert got is not None and got.startswith(expect), got
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("which", ["wheel", "system"])
+def test_both_libbpfs_give_the_same_verdicts(which, tmp_path, monkeypatch):
+    """The pylibbpf wheel's libbpf (1.6) and the system's libbpf.so.1 (Debian: 1.1)."""
+    path = verify_mod._wheel_libbpf() if which == "wheel" else verify_mod._system_libbpf()
+    if path is None:
+        pytest.skip(f"no {which} libbpf here")
+    monkeypatch.setenv(verify_mod.LIBBPF_ENV, path)
+    report = bpflink.link(REFUSED.inputs, tmp_path / "out.o").verify()
+    assert report.libbpf_path == path
+    if which == "system":
+        assert report.libbpf.startswith("libbpf v1."), report.libbpf
+    assert [(p.name, p.status, Path(p.file).name) for p in report.programs] == [
+        ("checked", "verified", "a.o"), ("unchecked", "refused", "b.o"),
+        ("no_null_check", "refused", "a.o")]
+    assert all("processed " in p.log for p in report.refused)
