@@ -79,12 +79,13 @@ __all__ = ["LIBBPF_ENV", "Outcome", "ProgramVerdict", "VerifyReport", "find_libb
 LIBBPF_ENV = "BPFLINK_LIBBPF"
 _SONAME = "libbpf.so.1"
 
-# Per-program log buffer.  Anonymous mmap: pages are committed only when the
-# kernel writes, and only a refused program's load writes a log (libbpf loads
-# at log level 0 and retries at level 1 into this buffer on failure).  Since
-# Linux 6.4 the log rotates and a full buffer keeps the tail, the lines that
-# matter; older kernels keep the head.
-LOG_SIZE = 4 << 20
+# Per-program log buffer.  Anonymous mmap without swap reservation: pages are
+# committed only when the kernel writes, and only a refused program's load
+# writes a log (libbpf loads at log level 0 and retries at level 1 into this
+# buffer on failure).  Since Linux 6.4 the log rotates and a full buffer keeps
+# the tail, the lines that matter; older kernels keep the head.
+LOG_SIZE = 1 << 20
+_MAP_FLAGS = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_NORESERVE", 0)
 
 # How many of the log's last lines the CLI prints (all of them with -v).
 LOG_TAIL_LINES = 15
@@ -439,7 +440,7 @@ def _load_once(lib: _Libbpf, obj: str | bytes, name: str, skip: set[int]
             if i in skip:
                 lib.prog_set_autoload(prog, False)
             elif p.autoload:
-                buf = mmap.mmap(-1, LOG_SIZE)
+                buf = mmap.mmap(-1, LOG_SIZE, flags=_MAP_FLAGS)
                 # The address stays valid while the mapping is open; the ctypes
                 # view is dropped at once so the mapping can be closed later.
                 address = ctypes.addressof(ctypes.c_char.from_buffer(buf))
