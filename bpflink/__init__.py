@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Iterable
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
+from .graph.rules import TagRule
+
 if TYPE_CHECKING:
     from .verify import VerifyReport
 
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
-           "BpflinkError", "Diagnostic", "Severity"]
+           "BpflinkError", "Diagnostic", "Severity", "TagRule"]
 __version__ = "0.1.0"
 
 
@@ -103,10 +105,15 @@ class LinkResult:
 class Linker:
     """Collects inputs, then links them in the order they were added."""
 
-    def __init__(self, *, dedup: bool = True, graph_checks: bool = True):
+    def __init__(self, *, dedup: bool = True, graph_checks: bool = True,
+                 fatal_warnings: bool = False, tag_rules: Iterable[TagRule] = ()):
+        from .graph.rules import with_rules
         from .pipeline import LinkOptions
 
-        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks)
+        tag_rules = tuple(tag_rules)
+        with_rules(tag_rules)           # a bad table fails here, not mid-link
+        self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks,
+                                   fatal_warnings=fatal_warnings, tag_rules=tag_rules)
         self._sources: list[tuple[str, bytes | None, str | None]] = []
 
     def add_file(self, path: str | os.PathLike) -> None:

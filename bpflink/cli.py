@@ -34,6 +34,9 @@ def _link_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-graph-checks", action="store_true",
                    help="skip the call-graph checks: for a partial link whose exception "
                    "callbacks (or callers) come in a later link, which checks them")
+    p.add_argument("--fatal-warnings", action="store_true",
+                   help="treat warnings as errors: the link fails and writes nothing")
+    _rule_args(p)
     p.add_argument("--print-callgraph", action="store_true",
                    help="print the call graph (text) to stdout after linking")
     # "--verify=require" is its own option string: argparse matches a whole
@@ -59,8 +62,35 @@ def _graph_parser() -> argparse.ArgumentParser:
                    help="svg runs Graphviz's dot on the dot format")
     p.add_argument("-o", "--output", metavar="FILE", help="write the graph here, not stdout")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="also show subprograms no program reaches (never loaded)")
+                   help="also show subprograms no program reaches (never loaded), and why "
+                   "each function is reachable")
+    p.add_argument("--fatal-warnings", action="store_true",
+                   help="treat warnings as errors: fail instead of printing the graph")
+    _rule_args(p)
     return p
+
+
+def _rule_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tag-rule", action="append", default=[], metavar="SPEC",
+                   help="declare a decl-tag rule (repeatable): PREFIX:on=program|function|"
+                   "type|var[,kind=NAME][,global][,exclusive][,one][,warn]")
+    p.add_argument("--no-config", action="store_true",
+                   help="ignore [tool.bpflink] in pyproject.toml")
+
+
+def _tag_rules(args, parser: argparse.ArgumentParser) -> list:
+    """pyproject.toml's rules (unless --no-config), then --tag-rule's; bad ones exit 2."""
+    import os
+
+    from .graph.rules import parse_tag_rule, project_tag_rules, with_rules
+
+    try:
+        rules = [] if args.no_config else project_tag_rules(os.getcwd())[1]
+        rules += [parse_tag_rule(spec) for spec in args.tag_rule]
+        with_rules(rules)
+    except (ValueError, OSError) as e:
+        parser.error(str(e))
+    return rules
 
 
 def _version() -> str:
@@ -80,10 +110,12 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     graph_mode = bool(argv) and argv[0] == "graph"
-    args = (_graph_parser() if graph_mode else _link_parser()).parse_args(
-        argv[1:] if graph_mode else argv)
+    parser = _graph_parser() if graph_mode else _link_parser()
+    args = parser.parse_args(argv[1:] if graph_mode else argv)
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
-                    graph_checks=not getattr(args, "no_graph_checks", False))
+                    graph_checks=not getattr(args, "no_graph_checks", False),
+                    fatal_warnings=getattr(args, "fatal_warnings", False),
+                    tag_rules=_tag_rules(args, parser))
     for path in args.inputs:
         linker.add_file(path)
     try:
@@ -122,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         for phase, secs in result.timings.items():
             sys.stderr.write(f"{PROG}: {phase}: {secs * 1000:.1f} ms\n")
     if args.verify:
-        return _verify(result, require=args.verify == "require", verbose=args.verbose)
+        # --fatal-warnings: "cannot verify here" is a warning like any other.
+        require = args.verify == "require" or args.fatal_warnings
+        return _verify(result, require=require, verbose=args.verbose)
     return 0
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import gc
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
 from .elf.writer import write_elf
-from .errors import Diagnostic, Diagnostics, FormatError, InputError, error
+from .errors import Diagnostic, Diagnostics, FormatError, InputError, Severity, error
 from .linker.btfmerge import merge_btf, merge_btf_ext
 from .linker.layout import lay_out
 from .linker.model import LinkedObject
@@ -27,6 +27,8 @@ from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 class LinkOptions:
     dedup: bool = True                  # deduplicate the merged BTF (libbpf does, always)
     graph_checks: bool = True           # build and check the call graph
+    fatal_warnings: bool = False        # every warning is an error: the link fails
+    tag_rules: tuple = ()               # declared decl-tag rules (bpflink.TagRule), over the table
 
 
 @dataclass
@@ -119,6 +121,12 @@ class _Phases:
             self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 
 
+def _warnings_as_errors(diags: Diagnostics) -> None:
+    """--fatal-warnings: the same diagnostics, as errors (lld's way: nothing else changes)."""
+    diags.items = [replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d
+                   for d in diags.items]
+
+
 def run_link(sources: list[tuple[str, bytes | None, str | None]],
              options: LinkOptions) -> LinkOutcome:
     """Read, lay out, resolve, merge BTF, dedup, relocate, check the graph, encode."""
@@ -175,9 +183,12 @@ def _run_link(sources: list[tuple[str, bytes | None, str | None]],
     with phase("callgraph"):
         from . import graph
 
-        callgraph = graph.build_callgraph(linked)
+        callgraph = graph.build_callgraph(linked, rules=graph.with_rules(options.tag_rules))
         if options.graph_checks:
             graph.check_callgraph(callgraph, linked, diags)
+            diags.checkpoint()
+        if options.fatal_warnings:
+            _warnings_as_errors(diags)
             diags.checkpoint()
 
     with phase("encode"):

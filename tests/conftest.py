@@ -81,8 +81,8 @@ class KernelSession:
     def __init__(self) -> None:
         self._loaded: list[LoadedObject] = []
 
-    def load(self, path: str | os.PathLike[str]) -> LoadedObject:
-        obj = LoadedObject(path)
+    def load(self, path: str | os.PathLike[str], only=None) -> LoadedObject:
+        obj = LoadedObject(path, only=only)
         self._loaded.append(obj)
         return obj
 

@@ -13,6 +13,7 @@ Public API::
     class LoadError(Exception): message, log
     class RunError(Exception)
     class LoadedObject:            # context manager: opens + loads on __init__
+                                   # (only=[names]: load just those programs)
         path, name
         programs() -> list[str]
         program_type(prog_name) -> int
@@ -36,7 +37,7 @@ import importlib.util
 import os
 import platform
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,7 @@ class _Lib:
         bind("bpf_program__name", cp, vp)
         bind("bpf_program__fd", i, vp)
         bind("bpf_program__type", i, vp)
+        bind("bpf_program__set_autoload", i, vp, ctypes.c_bool)
         bind("bpf_map__name", cp, vp)
         bind("bpf_map__fd", i, vp)
         bind("bpf_map__type", i, vp)
@@ -343,7 +345,7 @@ class LoadedObject:
     context manager, or call :meth:`close`, to release the kernel objects.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], only: Iterable[str] | None = None) -> None:
         self._obj: int | None = None  # set first: __del__ may run if we raise
         self.path = Path(path)
         self._lib = _get_lib()
@@ -354,6 +356,8 @@ class LoadedObject:
             err = lib.libbpf_get_error(obj) if obj else -errno.ENOENT
             if not obj or err:
                 raise LoadError(f"{self.path}: open failed: {_err_str(int(err))}", capture.text())
+            if only is not None:
+                self._autoload_only(lib, obj, set(only))
             ret = lib.bpf_object__load(obj)
             if ret:
                 lib.bpf_object__close(obj)
@@ -361,6 +365,19 @@ class LoadedObject:
         self._obj = obj
         self.log = capture.text()
         self.name = lib.bpf_object__name(obj).decode()
+
+    def _autoload_only(self, lib: _Lib, obj: int, names: set[str]) -> None:
+        """Load just ``names`` (as the selftests' loader does, one program at a time):
+        autoload on for them, also in ``?`` sections, off for every other program."""
+        prog = lib.bpf_object__next_program(obj, None)
+        while prog:
+            name = lib.bpf_program__name(prog).decode()
+            lib.bpf_program__set_autoload(prog, name in names)
+            names.discard(name)
+            prog = lib.bpf_object__next_program(obj, prog)
+        if names:
+            lib.bpf_object__close(obj)
+            raise LoadError(f"{self.path}: no program {sorted(names)} to load", "")
 
     # context management -----------------------------------------------------
 

@@ -12,6 +12,7 @@ Public API::
     load_scenarios(root=CORPUS_DIR) -> list[Scenario]      # sorted by name
     load_scenario(path) -> Scenario                         # a folder or its scenario.toml
     check_loaded(obj, scenario) -> list[str]                # run + compare; [] means all matched
+    check_refused(path, scenario) -> list[str]              # [refuse.*] programs, each loaded alone
     error_matches(stderr, scenario) -> list[str]            # [error] substrings missing from stderr
     bpftool_link(bpftool, inputs, output) -> CompletedProcess[str]
     scenario_params(predicate=None) -> list[pytest.param]   # for @pytest.mark.parametrize
@@ -40,6 +41,7 @@ __all__ = [
     "ScenarioError",
     "bpftool_link",
     "check_loaded",
+    "check_refused",
     "error_matches",
     "scenario_params",
     "load_scenario",
@@ -54,12 +56,14 @@ _TOP_KEYS = {
     "orders",
     "bpftool",
     "big_endian",
+    "may_refuse_map",
     "run",
     "globals",
     "maps",
     "error",
     "warning",
-    "verify",
+    "refuse",
+    "tag_rules",
 }
 
 
@@ -85,13 +89,18 @@ class Scenario:
     orders: tuple[tuple[Path, ...], ...] = ()  # extra orders, absolute
     bpftool: str = "same"  # "same" or "skip:<reason>"
     big_endian: bool = False
+    may_refuse_map: str | None = None  # a map this kernel may refuse to create (an arena)
     runs: tuple[ProgramRun, ...] = ()
     globals: dict[tuple[str, str], int] = field(default_factory=dict)  # (section, symbol) -> value
     maps: dict[str, dict[int, int]] = field(default_factory=dict)  # map -> key -> value
     error: tuple[str, ...] | None = None  # stderr substrings (case-insensitive); None = must link
     warning: tuple[str, ...] = ()  # substrings of stderr for a successful link
-    refused: tuple[str, ...] = ()  # programs the kernel verifier refuses (bpflink --verify)
-    verify_log: tuple[str, ...] = ()  # substrings of --verify's stderr
+    # program -> substrings of libbpf's log (verifier log included) when that
+    # program alone is loaded and refused; the link still succeeds
+    refuse: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # decl-tag rules the link declares on the command line (--tag-rule SPEC); a
+    # pyproject.toml in the scenario folder declares more (links run in the folder)
+    tag_rules: tuple[str, ...] = ()
 
     @property
     def all_orders(self) -> tuple[tuple[Path, ...], ...]:
@@ -110,9 +119,19 @@ class Scenario:
         return None
 
     @property
+    def load_only(self) -> list[str] | None:
+        """Programs to load for the runs: all (None), or just the good ones when some
+        programs are meant to be refused (they sit in ordinary sections too)."""
+        return [r.program for r in self.runs] if self.refuse else None
+
+    @property
     def loadable(self) -> bool:
-        """Whether a successful link of this scenario should be loaded and run."""
-        return not self.expects_error and not self.big_endian and not self.refused
+        """Whether a successful link of this scenario should be loaded and run.
+
+        A scenario with ``may_refuse_map`` is not: tests/test_mapdef.py checks it
+        with libbpf's open, and loads and runs it where the kernel creates the map.
+        """
+        return not self.expects_error and not self.big_endian and not self.may_refuse_map
 
     def __str__(self) -> str:
         return self.name
@@ -183,6 +202,9 @@ def load_scenario(path: str | Path) -> Scenario:
     )
     big_endian = data.get("big_endian", False)
     _require(isinstance(big_endian, bool), toml_path, "big_endian must be a boolean")
+    may_refuse_map = data.get("may_refuse_map")
+    _require(may_refuse_map is None or (isinstance(may_refuse_map, str) and may_refuse_map != ""),
+             toml_path, "may_refuse_map must name a map")
 
     runs: list[ProgramRun] = []
     run_raw = data.get("run", {})
@@ -215,28 +237,23 @@ def load_scenario(path: str | Path) -> Scenario:
     error = _substrings(data["error"], toml_path, "error") if "error" in data else None
     warning = _substrings(data["warning"], toml_path, "warning") if "warning" in data else ()
 
-    refused: tuple[str, ...] = ()
-    verify_log: tuple[str, ...] = ()
-    if "verify" in data:
-        spec = data["verify"]
-        _require(isinstance(spec, dict) and set(spec) == {"refused", "contains"}, toml_path,
-                 "[verify] must hold 'refused' and 'contains'")
-        refused = _str_list(spec["refused"], toml_path, "verify.refused")
-        verify_log = _str_list(spec["contains"], toml_path, "verify.contains")
-        _require(bool(refused), toml_path, "verify.refused must not be empty")
-        _require(error is None and not big_endian and not runs and not globals_ and not maps,
-                 toml_path, "a [verify] scenario links, little-endian, and is never loaded whole "
-                 "(no error/big_endian/run/globals/maps)")
+    tag_rules = _str_list(data.get("tag_rules", []), toml_path, "tag_rules")
+    refuse: dict[str, tuple[str, ...]] = {}
+    refuse_raw = data.get("refuse", {})
+    _require(isinstance(refuse_raw, dict), toml_path, "[refuse] must be a table of tables")
+    for prog, spec in refuse_raw.items():
+        refuse[prog] = _substrings(spec, toml_path, f"refuse.{prog}")
+        _require(prog not in {r.program for r in runs}, toml_path, f"{prog} is both run and refused")
 
-    if refused:
-        pass
-    elif error is not None:
-        _require(not runs and not globals_ and not maps, toml_path, "an [error] scenario cannot have run/globals/maps")
+    if error is not None:
+        _require(not runs and not globals_ and not maps and not refuse, toml_path,
+                 "an [error] scenario cannot have run/globals/maps/refuse")
         _require(not warning, toml_path, "an [error] scenario cannot have [warning]")
     elif big_endian:
         _require(not runs and not globals_ and not maps, toml_path, "big-endian scenarios are never loaded")
     else:
-        _require(bool(runs), toml_path, "a scenario that links must have at least one [run.<program>]")
+        _require(bool(runs or refuse), toml_path,
+                 "a scenario that links must have at least one [run.<program>] or [refuse.<program>]")
 
     return Scenario(
         name=folder.name,
@@ -246,13 +263,14 @@ def load_scenario(path: str | Path) -> Scenario:
         orders=orders,
         bpftool=bpftool,
         big_endian=big_endian,
+        may_refuse_map=may_refuse_map,
         runs=tuple(runs),
         globals=globals_,
         maps=maps,
         error=error,
         warning=warning,
-        refused=refused,
-        verify_log=verify_log,
+        refuse=refuse,
+        tag_rules=tag_rules,
     )
 
 
@@ -287,6 +305,24 @@ def check_loaded(obj: LoadedObject, scenario: Scenario) -> list[str]:
             got = int.from_bytes(value, "little")
             if got != want:
                 problems.append(f"maps.{map_name}[{key}]: {got}, expected {want}")
+    return problems
+
+
+def check_refused(path: Path, scenario: Scenario) -> list[str]:
+    """Load each ``[refuse.*]`` program of ``path`` alone (the selftests' way) and check
+    that libbpf or the verifier refuses it with the expected log text."""
+    from tests.kernel import LoadedObject, LoadError
+
+    problems: list[str] = []
+    for prog, wanted in scenario.refuse.items():
+        try:
+            LoadedObject(path, only=[prog]).close()
+        except LoadError as e:
+            missing = [w for w in wanted if w not in e.log]
+            if missing:
+                problems.append(f"refuse.{prog}: log lacks {missing}:\n{e.log[-2000:]}")
+            continue
+        problems.append(f"refuse.{prog}: loaded, expected a refusal")
     return problems
 
 

@@ -1,7 +1,8 @@
-"""Declarations of one global against each other: BTF shape and map definitions.
+"""Declarations of one global against each other: their BTF shape.
 
 Table-driven over hand-built BTF, one row per rule of libbpf's
-``glob_sym_btf_matches`` / ``map_defs_match`` that bpflink follows.
+``glob_sym_btf_matches`` that bpflink follows.  Map definitions (libbpf's
+``map_defs_match``) are compared in tests/test_mapdef.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bpflink.btf.types import FUNC_EXTERN, FUNC_GLOBAL, Btf, BtfType, Kind
-from bpflink.linker.compat import btf_mismatch, map_mismatch, parse_map_def
+from bpflink.linker.compat import btf_mismatch
 
 INT = 0x01000020          # signed, 32 bits
 
@@ -101,53 +102,3 @@ def test_btf_compatibility(left, right, fragment):
         assert why is not None and fragment in why, why
     # the verdict does not depend on which side is first
     assert (btf_mismatch(b.btf, ib, a.btf, ia) is None) == (fragment is None)
-
-
-def _map(b: B, type_=1, max_entries=16, key=None, value=None, flags=0, pinning=None,
-         inner=None) -> int:
-    def uint(n):
-        return b.ptr(b.add(Kind.ARRAY, "", 0, [b.int(), b.int(), n]))
-    members = [("type", uint(type_), 0), ("max_entries", uint(max_entries), 64)]
-    if key is not None:
-        members.append(("key", b.ptr(key(b)), 128))
-    if value is not None:
-        members.append(("value", b.ptr(value(b)), 192))
-    if flags:
-        members.append(("map_flags", uint(flags), 256))
-    if pinning is not None:
-        members.append(("pinning", uint(pinning), 320))
-    if inner is not None:
-        members.append(("values", b.add(Kind.ARRAY, "", 0, [b.ptr(inner(b)), b.int(), 0]), 384))
-    st = b.struct("", members, size=56)
-    return b.add(Kind.VAR, "m", st, 1)
-
-
-MAP_ROWS = [
-    ("same", {}, {}, None),
-    ("type", {"type_": 1}, {"type_": 2}, "type 1 vs 2"),
-    ("max_entries", {"max_entries": 16}, {"max_entries": 32}, "max_entries 16 vs 32"),
-    ("key-size", {"key": lambda b: b.int()}, {"key": lambda b: b.int("long", 8)},
-     "key_size 4 vs 8"),
-    ("value-type", {"value": lambda b: b.struct("v", [("a", b.int(), 0)], 4)},
-     {"value": lambda b: b.struct("v", [("b", b.int(), 0)], 4)}, "value type"),
-    ("value-given-once", {"value": lambda b: b.int()}, {}, "value_size 4 vs 0"),
-    ("flags", {"flags": 1}, {}, "map_flags 1 vs 0"),
-    ("pinning", {"pinning": 1}, {}, "pinning 1 vs 0"),
-    ("inner-map-given-once", {"inner": lambda b: b.struct("in", [], 0)}, {},
-     "inner map given in one definition only"),
-    # a prog array's 'values' point to function prototypes: slots, no inner map
-    ("prog-array-slots", {"type_": 3, "inner": lambda b: b.add(Kind.FUNC_PROTO, "", b.int(), [])},
-     {"type_": 3, "inner": lambda b: b.add(Kind.FUNC_PROTO, "", b.int(), [])}, None),
-]
-
-
-@pytest.mark.parametrize("left,right,fragment", [r[1:] for r in MAP_ROWS],
-                         ids=[r[0] for r in MAP_ROWS])
-def test_map_definitions(left, right, fragment):
-    a, b = B(), B()
-    va, vb = _map(a, **left), _map(b, **right)
-    why = map_mismatch(a.btf, parse_map_def(a.btf, va), b.btf, parse_map_def(b.btf, vb))
-    if fragment is None:
-        assert why is None
-    else:
-        assert why is not None and fragment in why, why

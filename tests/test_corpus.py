@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from bpflink.cli import main as cli_main
-from tests.scenarios import (Scenario, bpftool_link, check_loaded, error_matches,
-                             load_scenarios)
+from tests.scenarios import (Scenario, bpftool_link, check_loaded, check_refused,
+                             error_matches, load_scenarios)
 
 SCENARIOS = load_scenarios()
 
@@ -37,15 +37,26 @@ def _cases(predicate=lambda sc: True):
             yield pytest.param(sc, order, id=f"{sc.name}[{label}]")
 
 
-def link_cli(inputs, out: Path, capsys) -> tuple[int, str]:
-    rc = cli_main([*map(str, inputs), "-o", str(out)])
+def link_cli(inputs, out: Path, capsys, sc: Scenario | None = None,
+             extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    """Link through the CLI as a user in the scenario folder would: its pyproject.toml
+    (if any) and its ``tag_rules`` (as --tag-rule) declare decl-tag rules."""
+    import os
+
+    rules = [a for spec in (sc.tag_rules if sc else ()) for a in ("--tag-rule", spec)]
+    cwd = os.getcwd()
+    os.chdir(sc.path if sc else cwd)
+    try:
+        rc = cli_main([*map(str, inputs), "-o", str(out), *rules, *extra])
+    finally:
+        os.chdir(cwd)
     return rc, capsys.readouterr().err
 
 
 @pytest.mark.parametrize("sc,order", list(_cases()))
 def test_link_outcome(sc: Scenario, order, tmp_path, capsys):
     out = tmp_path / "out.o"
-    rc, err = link_cli(order, out, capsys)
+    rc, err = link_cli(order, out, capsys, sc)
     assert "Traceback" not in err
     if sc.expects_error:
         assert rc == 1, err
@@ -91,7 +102,7 @@ def check_readback(data: bytes, big_endian: bool) -> None:
 
 def observe(kernel, path: Path, sc: Scenario) -> dict:
     """Load ``path`` and record what each program returns and what globals hold."""
-    obj = kernel.load(path)
+    obj = kernel.load(path, only=sc.load_only)
     seen: dict = {("run", r.program): obj.run(r.program, repeat=r.repeat) for r in sc.runs}
     for sec, sym in sc.globals:
         seen[("global", sec, sym)] = int.from_bytes(obj.read_global(sec, sym), "little")
@@ -105,9 +116,10 @@ def observe(kernel, path: Path, sc: Scenario) -> dict:
 @pytest.mark.parametrize("sc,order", list(_cases(lambda sc: sc.loadable)))
 def test_runs_in_kernel(sc: Scenario, order, tmp_path, capsys, kernel):
     out = tmp_path / "out.o"
-    rc, err = link_cli(order, out, capsys)
+    rc, err = link_cli(order, out, capsys, sc)
     assert rc == 0, err
-    assert check_loaded(kernel.load(out), sc) == []
+    assert check_loaded(kernel.load(out, only=sc.load_only), sc) == []
+    assert check_refused(out, sc) == []
 
 
 @pytest.mark.parametrize("sc", [s for s in SCENARIOS if s.loadable and not s.bpftool_skip_reason],
@@ -119,11 +131,12 @@ def test_behaves_like_bpftool(sc: Scenario, tmp_path, capsys, kernel, bpftool):
     instead, and bpflink alone by test_runs_in_kernel.
     """
     ours, theirs = tmp_path / "bpflink.o", tmp_path / "bpftool.o"
-    rc, err = link_cli(sc.inputs, ours, capsys)
+    rc, err = link_cli(sc.inputs, ours, capsys, sc)
     assert rc == 0, err
     proc = bpftool_link(bpftool, sc.inputs, theirs)
     assert proc.returncode == 0, proc.stderr
-    assert check_loaded(kernel.load(theirs), sc) == []
+    assert check_loaded(kernel.load(theirs, only=sc.load_only), sc) == []
+    assert check_refused(theirs, sc) == []
     assert observe(kernel, ours, sc) == observe(kernel, theirs, sc)
 
 
@@ -146,7 +159,7 @@ def test_bpftool_fault_is_real(sc: Scenario, tmp_path, kernel, bpftool):
             faults.append(f"link: {proc.stderr.strip().splitlines()[0]}")
             continue
         try:
-            problems = check_loaded(kernel.load(out), sc)
+            problems = check_loaded(kernel.load(out, only=sc.load_only), sc)
         except LoadError as e:
             faults.append(f"load: {e.message}")
             continue
@@ -173,5 +186,43 @@ def test_staged_link_behaves_like_one_link(sc: Scenario, order, tmp_path, kernel
     first, every = tmp_path / "first.o", tmp_path / "every.o"
     bpflink.link([partials[0], *order[1:]], first)
     bpflink.link(partials, every)
-    assert check_loaded(kernel.load(first), sc) == []
-    assert check_loaded(kernel.load(every), sc) == []
+    assert check_loaded(kernel.load(first, only=sc.load_only), sc) == []
+    assert check_loaded(kernel.load(every, only=sc.load_only), sc) == []
+
+
+@pytest.mark.parametrize("sc,order", list(_cases(lambda sc: bool(sc.warning))))
+def test_fatal_warnings_fail_the_link(sc: Scenario, order, tmp_path, capsys):
+    """Every warning a scenario expects becomes an error with --fatal-warnings: exit 1,
+    the same text as errors, no output, no temporary file."""
+    out = tmp_path / "out.o"
+    rc, err = link_cli(order, out, capsys, sc, ("--fatal-warnings",))
+    assert rc == 1, err
+    assert "bpflink: warning:" not in err and err.startswith("bpflink: error: "), err
+    for s in sc.warning:
+        assert s in err, f"expected {s!r} in:\n{err}"
+    assert list(tmp_path.iterdir()) == [], "a failed link must not leave an output"
+
+
+@pytest.mark.parametrize("sc", [s for s in SCENARIOS if s.refuse and s.warning], ids=str)
+def test_each_warning_predicts_its_refusal(sc: Scenario, tmp_path, kernel):
+    """The warning about a refused program quotes what the verifier or libbpf says
+    when that program is loaded alone; the log must hold that very text.  (A
+    scenario without warnings refuses what the linker cannot see: verify_refused.)"""
+    import re
+
+    import bpflink
+    from tests.kernel import LoadedObject, LoadError
+
+    out = tmp_path / "out.o"
+    result = bpflink.link(sc.inputs, out)
+    by_prog: dict[str, list[str]] = {}
+    for w in result.warnings:
+        by_prog.setdefault(w.symbol, []).append(w.message)
+    assert sorted(by_prog) == sorted(sc.refuse), "one warning per refused program, and only them"
+    for prog, messages in by_prog.items():
+        assert len(messages) == 1, messages
+        quoted = re.search(r'refuses? (?:to load )?it: "(.+)"', messages[0])
+        assert quoted, messages[0]
+        with pytest.raises(LoadError) as e:
+            LoadedObject(out, only=[prog]).close()
+        assert quoted.group(1) in e.value.log, (messages[0], e.value.log[-2000:])

@@ -68,6 +68,12 @@ def diagnostics(t: Tiny) -> list[str]:
     return [d.render() for d in check_callgraph(graph, None, Diagnostics()).items]
 
 
+def warnings(t: Tiny) -> list[str]:
+    graph = build_callgraph(t.linked())
+    return [d.render() for d in check_callgraph(graph, None, Diagnostics()).items
+            if d.severity is Severity.WARNING]
+
+
 def errors(t: Tiny) -> list[str]:
     graph = build_callgraph(t.linked())
     return [d.render() for d in check_callgraph(graph, None, Diagnostics()).items
@@ -150,7 +156,7 @@ def test_nodes_are_identified_by_input_section_and_offset():
                                    FuncId("b.o", ".text", 16), FuncId("b.o", "xdp", 0)]
     assert functions_named(graph, "cb") == [FuncId("a.o", ".text", 0), FuncId("b.o", ".text", 0)]
     attrs = {k: v for k, v in graph.nodes[FuncId("b.o", ".text", 16)].items() if k != "order"}
-    assert attrs == {"name": "g", "file": "b.o", "section": ".text", "offset": 16, "size": 1,
+    assert attrs == {"kind": "function", "name": "g", "file": "b.o", "section": ".text", "offset": 16, "size": 1,
                      "bind": "global", "visibility": "hidden", "entry": False, "stack": 0}
     prog = graph.nodes[FuncId("b.o", "xdp", 0)]
     assert (prog["entry"], prog["size"], prog["stack"], prog["bind"]) == (True, 3, 16, "global")
@@ -260,16 +266,19 @@ CHECK_CASES = [
         "name is free to change)"], id="ambiguous-other-order-same-message"),
     pytest.param(
         lambda t: t.func("a.o", "tc", "prog", [EXIT]).tag("prog", "exception_callback:nope"), [
-            "bpflink: error: a.o: section tc: prog: exception_callback:nope: function 'nope' "
-            "not found in any input\n"
+            "bpflink: warning: a.o: section tc: prog: exception_callback:nope: function 'nope' "
+            "not found in any input; when prog is loaded, libbpf refuses to load it: \"cannot "
+            "find exception callback 'nope'\"\n"
             "bpflink: note: define a global function 'nope' in one of the inputs, or fix the "
             "name in the tag"], id="not-found"),
     pytest.param(
         lambda t: t.func("a.o", "tc", "prog", [EXIT])
                    .func("a.o", ".text", "cb", [EXIT], bind="static")
                    .tag("prog", "exception_callback:cb"), [
-            "bpflink: error: a.o: section tc: prog: exception_callback:cb names a static "
-            "function; the exception callback must be a global, non-hidden function\n"
+            "bpflink: warning: a.o: section tc: prog: exception_callback:cb names a static "
+            "function; the exception callback must be a global, non-hidden function; when prog "
+            "is loaded, libbpf refuses to load it: \"exception callback cb must be a global "
+            "non-hidden function\"\n"
             ">>> static cb in a.o (section .text)\n"
             "bpflink: note: libbpf and the kernel look the callback up by name and accept only "
             "a global function: remove 'static' from cb"], id="static-target"),
@@ -277,8 +286,10 @@ CHECK_CASES = [
         lambda t: t.func("a.o", "tc", "prog", [EXIT])
                    .func("b.o", ".text", "cb", [EXIT], hidden=True)
                    .tag("prog", "exception_callback:cb"), [
-            "bpflink: error: a.o: section tc: prog: exception_callback:cb names a hidden "
-            "function; the exception callback must be a global, non-hidden function\n"
+            "bpflink: warning: a.o: section tc: prog: exception_callback:cb names a hidden "
+            "function; the exception callback must be a global, non-hidden function; when prog "
+            "is loaded, libbpf refuses to load it: \"exception callback cb must be a global "
+            "non-hidden function\"\n"
             ">>> hidden global cb in b.o (section .text)\n"
             "bpflink: note: libbpf and the kernel look the callback up by name and accept only "
             "a global function: remove __hidden (visibility(\"hidden\")) from cb; libbpf turns "
@@ -286,8 +297,10 @@ CHECK_CASES = [
     pytest.param(
         lambda t: t.func("a.o", "tc", "prog", [EXIT]).func("a.o", "xdp", "other", [EXIT])
                    .tag("prog", "exception_callback:other"), [
-            "bpflink: error: a.o: section tc: prog: exception_callback:other names an entry "
-            "program (section xdp); the exception callback must be a subprogram in .text\n"
+            "bpflink: warning: a.o: section tc: prog: exception_callback:other names an entry "
+            "program (section xdp); the exception callback must be a subprogram in .text; when "
+            "prog is loaded, libbpf refuses to load it: \"cannot find exception callback "
+            "'other'\" (it searches subprograms only)\n"
             ">>> global other in a.o (section xdp)\n"
             "bpflink: note: libbpf and the kernel look the callback up by name among "
             "subprograms only: define other without SEC(...)"], id="program-target"),
@@ -296,8 +309,10 @@ CHECK_CASES = [
                    .func("b.o", ".text", "work", [call("cb"), EXIT])
                    .func("a.o", ".text", "cb", [EXIT])
                    .tag("prog", "exception_callback:cb"), [
-            "bpflink: error: a.o: section tc: prog: exception_callback:cb names cb, which is "
-            "also called directly; the verifier refuses direct calls to an exception callback\n"
+            "bpflink: warning: a.o: section tc: prog: exception_callback:cb names cb, which is "
+            "also called directly; the verifier refuses direct calls to an exception callback; "
+            "when prog is loaded, the verifier refuses it: \"cannot call exception cb "
+            "directly\"\n"
             ">>> called by global work in b.o (section .text)\n"
             "bpflink: note: move the shared code into a function that cb and its callers both "
             "call"], id="called-directly"),
@@ -310,8 +325,9 @@ CHECK_CASES = [
         lambda t: t.func("a.o", "tc", "prog", [EXIT])
                    .func("a.o", ".text", "one", [EXIT]).func("a.o", ".text", "two", [EXIT])
                    .tag("prog", "exception_callback:two").tag("prog", "exception_callback:one"), [
-            "bpflink: error: a.o: section tc: prog: multiple exception_callback tags on one "
-            "program; a program has at most one exception callback\n"
+            "bpflink: warning: a.o: section tc: prog: multiple exception_callback tags on one "
+            "program; a program has at most one exception callback; when prog is loaded, the "
+            "verifier refuses it: \"multiple exception callback tags for main subprog\"\n"
             ">>> exception_callback:one\n"
             ">>> exception_callback:two\n"
             "bpflink: note: keep one exception_callback tag on prog"], id="two-tags"),
@@ -342,26 +358,44 @@ CHECK_CASES = [
             "in a SEC(\"...\") section)"], id="tag-on-a-variable"),
     pytest.param(
         lambda t: t.func("a.o", "tc", "prog", [EXIT]).tag("prog", "exception_callback:"), [
-            "bpflink: error: a.o: section tc: prog: exception_callback: has an empty value; it "
-            "must name a function"], id="empty-value"),
+            "bpflink: warning: a.o: section tc: prog: exception_callback: has an empty value; it "
+            "must name a function; when prog is loaded, libbpf refuses to load it: "
+            "\"exception_callback:<value> decl tag contains empty value\""], id="empty-value"),
     pytest.param(
         lambda t: t.func("a.o", "tc", "prog", [call("fact"), EXIT])
                    .func("a.o", ".text", "fact", [call_pc("fact"), EXIT]), [
-            "bpflink: error: a.o: section .text: fact: recursion: fact -> fact; the verifier "
-            "rejects recursive calls\n"
+            "bpflink: warning: a.o: section tc: prog: recursion: fact -> fact; the verifier "
+            "rejects recursive calls; when prog is loaded, the verifier refuses it: \"the call "
+            "stack of 8 frames is too deep !\"\n"
             ">>> global fact in a.o (section .text)\n"
-            "bpflink: note: reached from program prog; turn the recursion into a loop (a "
-            "bounded loop or bpf_loop)"], id="self-recursion"),
+            "bpflink: note: turn the recursion into a loop (a bounded loop or bpf_loop)"],
+        id="self-recursion"),
     pytest.param(
         lambda t: t.func("b.o", ".text", "pong", [call("ping"), EXIT])
                    .func("a.o", ".text", "ping", [call("pong"), EXIT])
                    .func("a.o", "tc", "prog", [call("pong"), EXIT]), [
-            "bpflink: error: a.o: section .text: ping: recursion: ping -> pong -> ping; the "
-            "verifier rejects recursive calls\n"
+            "bpflink: warning: a.o: section tc: prog: recursion: ping -> pong -> ping; the "
+            "verifier rejects recursive calls; when prog is loaded, the verifier refuses it: "
+            "\"the call stack of 8 frames is too deep !\"\n"
             ">>> global ping in a.o (section .text)\n"
             ">>> global pong in b.o (section .text)\n"
-            "bpflink: note: reached from program prog; turn the recursion into a loop (a "
-            "bounded loop or bpf_loop)"], id="mutual-recursion-named-from-first-by-name"),
+            "bpflink: note: turn the recursion into a loop (a bounded loop or bpf_loop)"],
+        id="mutual-recursion-named-from-first-by-name"),
+    pytest.param(
+        lambda t: t.func("a.o", ".text", "ping", [call("ping"), EXIT])
+                   .func("b.o", "tc", "p2", [call("ping"), EXIT])
+                   .func("a.o", "tc", "p1", [call("ping"), EXIT]), [
+            "bpflink: warning: a.o: section tc: p1: recursion: ping -> ping; the verifier "
+            "rejects recursive calls; when p1 is loaded, the verifier refuses it: \"the call "
+            "stack of 8 frames is too deep !\"\n"
+            ">>> global ping in a.o (section .text)\n"
+            "bpflink: note: turn the recursion into a loop (a bounded loop or bpf_loop)",
+            "bpflink: warning: b.o: section tc: p2: recursion: ping -> ping; the verifier "
+            "rejects recursive calls; when p2 is loaded, the verifier refuses it: \"the call "
+            "stack of 8 frames is too deep !\"\n"
+            ">>> global ping in a.o (section .text)\n"
+            "bpflink: note: turn the recursion into a loop (a bounded loop or bpf_loop)"],
+        id="one-warning-per-program-that-loads-the-cycle"),
     pytest.param(
         lambda t: t.func("a.o", ".text", "lonely", [call_pc("lonely"), EXIT])
                    .func("a.o", "tc", "prog", [EXIT]),
@@ -393,11 +427,13 @@ def chain(t: Tiny, frames: int, root: str = "prog") -> Tiny:
 
 
 def test_eight_frames_is_the_limit():
-    assert errors(chain(Tiny(), 8)) == []
-    [err] = errors(chain(Tiny(), 9))
-    assert err.splitlines()[0] == ("bpflink: error: a.o: section tc: prog: call chain too deep: "
+    assert diagnostics(chain(Tiny(), 8)) == []
+    [err] = diagnostics(chain(Tiny(), 9))
+    assert err.splitlines()[0] == ("bpflink: warning: a.o: section tc: prog: call chain too deep: "
                                    "9 frames, the verifier allows 8: prog -> f1 -> f2 -> f3 -> "
-                                   "f4 -> f5 -> f6 -> f7 -> f8")
+                                   "f4 -> f5 -> f6 -> f7 -> f8; when prog is loaded, the "
+                                   "verifier refuses it: \"the call stack of 8 frames is too "
+                                   "deep !\"")
     assert err.splitlines()[1:] == [
         ">>> global prog in a.o (section tc)",
         *[f">>> global f{i} in a.o (section .text)" for i in range(1, 9)],
@@ -411,12 +447,14 @@ def test_exception_callback_and_callbacks_count_frames_from_themselves():
     for i in range(1, 8):
         t.func("b.o", ".text", f"g{i}", [call(f"g{i + 1}") if i < 7 else raw(0xB7), EXIT])
     t.tag("prog", "exception_callback:cb")
-    assert errors(t) == []
-    # one more link under the callback: its own chain is 9 frames
+    assert diagnostics(t) == []
+    # one more link under the callback: its own chain is 9 frames, and the
+    # program whose callback it is will not load
     t.funcs[-1].ops[0] = call("g8")
     t.func("b.o", ".text", "g8", [EXIT])
-    [err] = errors(t)
-    assert err.startswith("bpflink: error: b.o: section .text: cb: call chain too deep: 9 frames")
+    [err] = diagnostics(t)
+    assert err.startswith("bpflink: warning: a.o: section tc: prog: call chain too deep: 9 "
+                          "frames, the verifier allows 8: cb -> g1 -> ")
 
 
 def stack_chain(t: Tiny, sizes: list[int]) -> Tiny:
@@ -443,7 +481,9 @@ def test_stack_warning(sizes, warn):
         assert diags == []
     else:
         [d] = diags
-        assert d.splitlines()[0] == f"bpflink: warning: a.o: section tc: prog: {warn}"
+        assert d.splitlines()[0] == (f"bpflink: warning: a.o: section tc: prog: {warn}; when "
+                                     "prog is loaded, the verifier may refuse it: \"combined "
+                                     f"stack size of {len(sizes)} calls is 528. Too large\"")
         assert "estimate" in d.splitlines()[1]
 
 
@@ -482,11 +522,15 @@ def test_tag_on_a_deduplicated_func_sits_on_every_program_it_describes():
 
 # -- the rules table --------------------------------------------------------------------------
 
-def test_exception_callback_is_the_one_built_in_row():
-    assert TAG_RULES == [EXCEPTION_CALLBACK]
-    assert EXCEPTION_CALLBACK.prefix == "exception_callback:"
-    assert EXCEPTION_CALLBACK.kind == "exception_callback"
-    assert edge_kinds() == ["call", "func_ref", "exception_callback"]
+def test_the_built_in_rows():
+    from bpflink.graph.rules import BUILTIN_RULES
+
+    assert TAG_RULES == list(BUILTIN_RULES)
+    assert [(r.prefix, r.kind, r.sits_on, r.warn, r.defined_by != "") for r in TAG_RULES] == [
+        ("exception_callback:", "exception_callback", "program", False, True),
+        ("ctor:", "ctor", "type", True, False),
+        ("dtor:", "dtor", "type", True, False)]
+    assert edge_kinds() == ["call", "func_ref", "uses", "exception_callback", "ctor", "dtor"]
 
 
 @pytest.mark.parametrize("bad", ["ctor", ":", ""])
@@ -506,12 +550,12 @@ CTOR = TagRule("ctor:", what="constructor",
 
 @pytest.fixture
 def ctor_rule():
+    before = list(TAG_RULES)
     register_tag_rule(CTOR)
     try:
         yield CTOR
     finally:
-        unregister_tag_rule(CTOR.prefix)
-    assert TAG_RULES == [EXCEPTION_CALLBACK]
+        TAG_RULES[:] = before
 
 
 def test_a_registered_rule_adds_its_edge_kind(ctor_rule):
@@ -527,13 +571,15 @@ def test_a_registered_rule_gets_the_same_checks(ctor_rule):
     t = Tiny().func("a.o", "tc", "prog", [EXIT]).func("a.o", ".text", "init", [EXIT])
     t.func("b.o", ".text", "init", [EXIT], bind="static")
     t.tag("prog", "ctor:init").tag("prog", "ctor:missing")
-    assert [d.splitlines()[0] for d in errors(t)] == [
+    assert [d.splitlines()[0] for d in diagnostics(t)] == [
         "bpflink: error: a.o: section tc: prog: ctor:init is ambiguous: 2 functions are named "
         "'init'",
-        "bpflink: error: a.o: section tc: prog: ctor:missing: function 'missing' not found in "
-        "any input",
-        "bpflink: error: a.o: section tc: prog: multiple ctor tags on one program; a program "
-        "has at most one constructor"]
+        "bpflink: warning: a.o: section tc: prog: ctor:missing: function 'missing' not found in "
+        "any input; when prog is loaded, the loader that reads ctor: tags would not find the "
+        "constructor it needs",
+        "bpflink: warning: a.o: section tc: prog: multiple ctor tags on one program; a program "
+        "has at most one constructor; when prog is loaded, the loader that reads ctor: tags "
+        "would not find the constructor it needs"]
 
 
 def test_rule_fields_drive_the_checks():
@@ -592,6 +638,24 @@ def test_a_new_rule_is_one_row_end_to_end(ctor_rule, tmp_path):
 
 def test_graph_checks_can_be_turned_off():
     with pytest.raises(bpflink.LinkError):
-        bpflink.link(sorted((ROOT / "corpus" / "recursion").glob("*.o")))
-    result = bpflink.link(sorted((ROOT / "corpus" / "recursion").glob("*.o")), graph_checks=False)
-    assert isinstance(result.callgraph, nx.DiGraph)
+        bpflink.link(sorted((ROOT / "corpus" / "exc_ambiguous_2").glob("*.o")))
+    result = bpflink.link(sorted((ROOT / "corpus" / "exc_ambiguous_2").glob("*.o")),
+                          graph_checks=False)
+    assert isinstance(result.callgraph, nx.DiGraph) and result.warnings == []
+    inputs = sorted((ROOT / "corpus" / "recursion").glob("*.o"))
+    assert len(bpflink.link(inputs).warnings) == 1
+    assert bpflink.link(inputs, graph_checks=False).warnings == []
+
+
+def test_fatal_warnings_fail_the_library_link_and_write_nothing(tmp_path):
+    inputs = sorted((ROOT / "corpus" / "recursion").glob("*.o"))
+    out = tmp_path / "out.o"
+    with pytest.raises(bpflink.LinkError) as e:
+        bpflink.link(inputs, out, fatal_warnings=True)
+    [err] = e.value.errors
+    assert err.message.startswith("recursion: rec_a -> rec_b -> rec_a") and err.symbol == "rec_prog"
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    linker = bpflink.Linker(fatal_warnings=True)
+    linker.add_file(ROOT / "corpus" / "cross_call" / "a.o")
+    linker.add_file(ROOT / "corpus" / "cross_call" / "b.o")
+    assert linker.link(out).warnings == [] and out.exists()     # nothing to promote

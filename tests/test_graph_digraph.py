@@ -206,7 +206,7 @@ def test_link_result_callgraph_is_networkx_equal_to_the_internal_graph():
     assert isinstance(converted, nx.DiGraph)
     assert result.callgraph is converted                    # converted once
     same_graph(internal, converted)
-    assert set(converted.graph) == {"kinds", "rules", "tags", "dangling"}
+    assert set(converted.graph) == {"kinds", "rules", "tags", "dangling", "uses_via"}
     kinds = {k for _, _, d in converted.edges(data=True) for k in d["kinds"]}
     assert {"call", "func_ref"} <= kinds
     assert all(d["kind"] == d["kinds"][0] for _, _, d in converted.edges(data=True))

@@ -1,10 +1,13 @@
 """Call-graph scenarios of the corpus, linked through the ``bpflink`` CLI in a subprocess.
 
-Error scenarios: every listed order (every permutation, for the ambiguous
+Error scenarios (link-level defects): every listed order (every permutation, for the ambiguous
 ones) exits 1, writes no output, and prints exactly the diagnostic below —
 the same text whatever the order, because candidates, cycles and chains are
 named by name and file, never by position.  Inputs are given relative to the
 scenario folder, so messages name ``a.o`` rather than a path.
+
+Warning scenarios (program-level defects): exit 0 with exactly the warning
+below, and exit 1 with the same text as an error under ``--fatal-warnings``.
 
 Scenarios that link: exit 0, no diagnostics, the call graph has the edges
 below, and the output runs in the kernel with the scenario's return values
@@ -57,44 +60,6 @@ EXPECTED_ERRORS = {
         "functions are named 'cb'\n"
         ">>> global cb in g2.o (section .text)\n"
         ">>> static cb in g3.o (section .text)\n" + AMBIGUOUS_HINT),
-    "exc_missing": (
-        "bpflink: error: a.o: section tc: missing_prog: exception_callback:no_such_cb: function "
-        "'no_such_cb' not found in any input\n"
-        "bpflink: note: define a global function 'no_such_cb' in one of the inputs, or fix the "
-        "name in the tag\n"),
-    "exc_static": (
-        "bpflink: error: a.o: section tc: static_cb_prog: exception_callback:static_cb names a "
-        "static function; the exception callback must be a global, non-hidden function\n"
-        ">>> static static_cb in a.o (section .text)\n"
-        "bpflink: note: libbpf and the kernel look the callback up by name and accept only a "
-        "global function: remove 'static' from static_cb\n"),
-    "exc_two_tags": (
-        "bpflink: error: a.o: section tc: two_tags_prog: multiple exception_callback tags on one "
-        "program; a program has at most one exception callback\n"
-        ">>> exception_callback:cb_one\n"
-        ">>> exception_callback:cb_two\n"
-        "bpflink: note: keep one exception_callback tag on two_tags_prog\n"),
-    "exc_called": (
-        "bpflink: error: a.o: section tc: called_prog: exception_callback:exc_cb names exc_cb, "
-        "which is also called directly; the verifier refuses direct calls to an exception "
-        "callback\n"
-        ">>> called by global b_work in b.o (section .text)\n"
-        "bpflink: note: move the shared code into a function that exc_cb and its callers both "
-        "call\n"),
-    "recursion": (
-        "bpflink: error: a.o: section .text: rec_a: recursion: rec_a -> rec_b -> rec_a; the "
-        "verifier rejects recursive calls\n"
-        ">>> global rec_a in a.o (section .text)\n"
-        ">>> global rec_b in b.o (section .text)\n"
-        "bpflink: note: reached from program rec_prog; turn the recursion into a loop (a "
-        "bounded loop or bpf_loop)\n"),
-    "deep_chain": (
-        "bpflink: error: a.o: section tc: deep_prog: call chain too deep: 10 frames, the "
-        "verifier allows 8: deep_prog -> f1 -> f2 -> f3 -> f4 -> f5 -> f6 -> f7 -> f8 -> f9\n"
-        ">>> global deep_prog in a.o (section tc)\n"
-        + "".join(f">>> global f{i} in {'a' if i % 2 else 'b'}.o (section .text)\n"
-                  for i in range(1, 10))
-        + "bpflink: note: mark some of these functions __always_inline, or merge them\n"),
 }
 
 ERROR_CASES = [
@@ -118,6 +83,88 @@ def test_link_fails_with_exact_diagnostic(scenario, order, tmp_path):
 def test_graph_subcommand_fails_the_same_way(scenario):
     proc = run_bpflink(scenario, "graph", *orders(scenario)[0])
     assert (proc.returncode, proc.stderr, proc.stdout) == (1, EXPECTED_ERRORS[scenario], "")
+
+
+# Program-level defects: the link succeeds with exactly this warning (the
+# program named will not load; every other one does), and fails with the
+# same text as an error under --fatal-warnings.
+EXPECTED_WARNINGS = {
+    "exc_missing": (
+        "bpflink: warning: a.o: section tc: missing_prog: exception_callback:no_such_cb: function "
+        "'no_such_cb' not found in any input; when missing_prog is loaded, libbpf refuses to "
+        "load it: \"cannot find exception callback 'no_such_cb'\"\n"
+        "bpflink: note: define a global function 'no_such_cb' in one of the inputs, or fix the "
+        "name in the tag\n"),
+    "exc_static": (
+        "bpflink: warning: a.o: section tc: static_cb_prog: exception_callback:static_cb names a "
+        "static function; the exception callback must be a global, non-hidden function; when "
+        "static_cb_prog is loaded, libbpf refuses to load it: \"exception callback static_cb "
+        "must be a global non-hidden function\"\n"
+        ">>> static static_cb in a.o (section .text)\n"
+        "bpflink: note: libbpf and the kernel look the callback up by name and accept only a "
+        "global function: remove 'static' from static_cb\n"),
+    "exc_two_tags": (
+        "bpflink: warning: a.o: section tc: two_tags_prog: multiple exception_callback tags on "
+        "one program; a program has at most one exception callback; when two_tags_prog is "
+        "loaded, the verifier refuses it: \"multiple exception callback tags for main "
+        "subprog\"\n"
+        ">>> exception_callback:cb_one\n"
+        ">>> exception_callback:cb_two\n"
+        "bpflink: note: keep one exception_callback tag on two_tags_prog\n"),
+    "exc_called": (
+        "bpflink: warning: a.o: section tc: called_prog: exception_callback:exc_cb names exc_cb, "
+        "which is also called directly; the verifier refuses direct calls to an exception "
+        "callback; when called_prog is loaded, the verifier refuses it: \"cannot call exception "
+        "cb directly\"\n"
+        ">>> called by global b_work in b.o (section .text)\n"
+        "bpflink: note: move the shared code into a function that exc_cb and its callers both "
+        "call\n"),
+    "recursion": (
+        "bpflink: warning: a.o: section tc: rec_prog: recursion: rec_a -> rec_b -> rec_a; the "
+        "verifier rejects recursive calls; when rec_prog is loaded, the verifier refuses it: "
+        "\"the call stack of 8 frames is too deep !\"\n"
+        ">>> global rec_a in a.o (section .text)\n"
+        ">>> global rec_b in b.o (section .text)\n"
+        "bpflink: note: turn the recursion into a loop (a bounded loop or bpf_loop)\n"),
+    "deep_chain": (
+        "bpflink: warning: a.o: section tc: deep_prog: call chain too deep: 10 frames, the "
+        "verifier allows 8: deep_prog -> f1 -> f2 -> f3 -> f4 -> f5 -> f6 -> f7 -> f8 -> f9; "
+        "when deep_prog is loaded, the verifier refuses it: \"the call stack of 8 frames is too "
+        "deep !\"\n"
+        ">>> global deep_prog in a.o (section tc)\n"
+        + "".join(f">>> global f{i} in {'a' if i % 2 else 'b'}.o (section .text)\n"
+                  for i in range(1, 10))
+        + "bpflink: note: mark some of these functions __always_inline, or merge them\n"),
+}
+
+WARNING_CASES = [
+    pytest.param(sc, order, id=f"{sc}[{'-'.join(o.removesuffix('.o') for o in order)}]")
+    for sc in EXPECTED_WARNINGS for order in orders(sc)
+]
+
+
+@pytest.mark.parametrize("scenario,order", WARNING_CASES)
+def test_link_warns_with_exact_diagnostic(scenario, order, tmp_path):
+    out = tmp_path / "out.o"
+    proc = run_bpflink(scenario, *order, "-o", str(out))
+    assert (proc.returncode, proc.stderr, proc.stdout) == (0, EXPECTED_WARNINGS[scenario], "")
+    assert out.exists()
+
+
+@pytest.mark.parametrize("scenario,order", WARNING_CASES)
+def test_fatal_warnings_turn_them_into_errors(scenario, order, tmp_path):
+    out = tmp_path / "out.o"
+    proc = run_bpflink(scenario, *order, "-o", str(out), "--fatal-warnings")
+    expected = EXPECTED_WARNINGS[scenario].replace("bpflink: warning: ", "bpflink: error: ", 1)
+    assert (proc.returncode, proc.stderr, proc.stdout) == (1, expected, "")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED_WARNINGS))
+def test_graph_subcommand_warns_the_same_way(scenario):
+    proc = run_bpflink(scenario, "graph", *orders(scenario)[0])
+    assert (proc.returncode, proc.stderr) == (0, EXPECTED_WARNINGS[scenario])
+    assert proc.stdout.startswith("# bpflink call graph: ")
 
 
 # -- scenarios that link and run ---------------------------------------------------------------

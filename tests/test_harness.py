@@ -31,6 +31,7 @@ from tests.scenarios import (
     ScenarioError,
     bpftool_link,
     check_loaded,
+    check_refused,
     error_matches,
     load_scenario,
     load_scenarios,
@@ -279,8 +280,9 @@ def test_bpftool_link_behaves_as_scenario_says(
         if not scenario.loadable:
             continue
         # A fresh load per order: runs change globals and maps.
-        with LoadedObject(out) as obj:
+        with LoadedObject(out, only=scenario.load_only) as obj:
             problems = check_loaded(obj, scenario)
+        problems += check_refused(out, scenario)
         assert problems == [], f"[{label}] " + "; ".join(problems)
 
 

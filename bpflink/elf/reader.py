@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..btf import ext as btf_ext_mod
 from ..btf import types as btf_mod
 from ..btf.ext import BtfExt
+from ..btf.mapdef import MapDef, parse_map_def
 from ..btf.types import Btf
 from ..errors import FormatError, InputError, error
 from .constants import *  # noqa: F403 - the ELF vocabulary
@@ -510,17 +511,17 @@ class _Reader:
                     by_name: dict[str, Section]) -> None:
         """BTF map definitions, and .maps relocations (map-in-map / prog-array slots).
 
-        The rules of libbpf's ``parse_btf_map_def`` and
+        Definitions follow libbpf's ``parse_btf_map_def`` (``btf.mapdef``, the
+        one decoder the linker's comparison uses too), relocations
         ``bpf_object__collect_map_relos``: the linker compares and moves these,
         and libbpf refuses an object that breaks them.
         """
         Kind = btf_mod.Kind
-        defs: dict[str, dict] = {}
+        defs: dict[str, MapDef] = {}
         for t in btf.types:
             if t.kind is Kind.DATASEC and t.name == ".maps":
                 for vtid, _off, _size in t.data:
-                    v = btf[vtid]
-                    defs[v.name] = _map_def(btf, v.ref, f"map '{v.name}'")
+                    defs[btf[vtid].name] = parse_map_def(btf, vtid, btf[vtid].name)
         for s in symbols:
             if s.name in defs and s.visibility == STV_HIDDEN and s.bind != STB_LOCAL:
                 raise FormatError(f"map '{s.name}' is hidden; libbpf makes hidden globals "
@@ -544,14 +545,14 @@ class _Reader:
             if d is None:
                 raise FormatError(f"{where} lies in no map defined in BTF",
                                   section=".rel.maps")
-            slot = r.offset - holder.value - (d["values"] if d["values"] is not None else 0)
-            if d["values"] is None or slot < 0 or slot % 8 or r.type != R_BPF_64_ABS64:
+            slot = r.offset - holder.value - (d.values_offset or 0)
+            if d.values_offset is None or slot < 0 or slot % 8 or r.type != R_BPF_64_ABS64:
                 raise FormatError(f"{where} is not a 64-bit initialiser of a 'values' slot of "
                                   f"map '{holder.name}'", section=".rel.maps")
             target = symbols[r.sym]
             if target.shndx == SHN_UNDEF:
                 continue            # an extern map or program, bound by the link
-            if d["slots"] == "map":
+            if d.slots == "map":
                 ok = target.shndx == maps.index and target.name in defs
             else:
                 sec = by_name.get(".text")
@@ -561,7 +562,7 @@ class _Reader:
             if not ok:
                 raise FormatError(f"{where} puts '{target.name}' in a slot of map "
                                   f"'{holder.name}', which holds "
-                                  f"{'maps' if d['slots'] == 'map' else 'programs'}",
+                                  f"{'maps' if d.slots == 'map' else 'programs'}",
                                   section=".rel.maps")
 
     def _check_ext(self, ext: BtfExt, by_name: dict[str, Section]) -> None:
@@ -577,70 +578,6 @@ class _Reader:
                         raise FormatError(f"{kind} record at instruction offset {r[0]} points "
                                           f"past the code of '{sec_name}' ({sec.size} bytes)",
                                           section=".BTF.ext")
-
-
-_MAP_INT_FIELDS = ("type", "max_entries", "map_flags", "numa_node", "key_size", "value_size",
-                   "pinning", "map_extra")
-_MAP_IN_MAP_TYPES = (12, 13)            # BPF_MAP_TYPE_ARRAY_OF_MAPS, HASH_OF_MAPS
-_PROG_ARRAY = 3
-
-
-def _map_def(btf: Btf, tid: int, what: str, inner: bool = False) -> dict:
-    """Check a BTF map definition the way libbpf's ``parse_btf_map_def`` reads it.
-
-    Returns {"values": byte offset of the 'values' member or None,
-    "slots": "map" / "prog" / None}.
-    """
-    Kind = btf_mod.Kind
-
-    def bad(msg: str) -> FormatError:
-        return FormatError(f"{what}: {msg}", section=".BTF")
-
-    _, st = btf.resolve(tid)
-    if st.kind is not Kind.STRUCT:
-        raise bad(f"its definition is {st.kind.name}, not a struct")
-    out: dict = {"values": None, "slots": None}
-    ints: dict[str, int] = {}
-    for i, (mname, mtype, moff) in enumerate(st.data):
-        _, mt = btf.resolve(mtype)
-        if mname in _MAP_INT_FIELDS:
-            arr = btf.resolve(mt.ref)[1] if mt.kind is Kind.PTR else None
-            if arr is None or arr.kind is not Kind.ARRAY:
-                raise bad(f"field '{mname}' is not a pointer to an array (__uint)")
-            ints[mname] = arr.data[2]
-            if mname == "pinning" and arr.data[2] > 1:
-                raise bad(f"pinning {arr.data[2]} is neither 0 (none) nor 1 (by name)")
-        elif mname in ("key", "value"):
-            if mt.kind is not Kind.PTR:
-                raise bad(f"field '{mname}' is not a pointer (__type)")
-            try:
-                btf.type_size(mt.ref)
-            except FormatError:
-                raise bad(f"the {mname} type [{mt.ref}] has no size") from None
-        elif mname == "values" and not inner:
-            if i != len(st.data) - 1:
-                raise bad("'values' must be the last field")
-            arr = btf[mtype]                # libbpf takes it as is: no typedef allowed
-            if arr.kind is not Kind.ARRAY or arr.data[2]:
-                raise bad("'values' is not a zero-sized array (__array)")
-            if ints.get("value_size", 4) != 4:
-                raise bad(f"value_size {ints['value_size']} conflicts with 'values' (4)")
-            elem = btf.resolve(mt.data[0])[1] if mt.kind is Kind.ARRAY else None
-            if elem is None or elem.kind is not Kind.PTR:
-                raise bad("'values' is not an array of pointers (__array)")
-            _, target = btf.resolve(elem.ref)
-            mtype_ = ints.get("type")
-            if mtype_ in _MAP_IN_MAP_TYPES:
-                _map_def(btf, elem.ref, f"{what}: inner map", inner=True)
-                out["slots"] = "map"
-            elif mtype_ == _PROG_ARRAY and target.kind is Kind.FUNC_PROTO:
-                out["slots"] = "prog"
-            else:
-                raise bad(f"'values' needs a map-in-map or prog-array type, not {mtype_}")
-            out["values"] = ((moff & 0xFFFFFF) if st.kflag else moff) // 8
-        else:
-            raise bad(f"unknown field '{mname}'" if mname else f"field #{i} has no name")
-    return out
 
 
 def _kconfig_type_ok(btf: Btf, tid: int, elem: bool = False) -> bool:

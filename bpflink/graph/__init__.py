@@ -25,11 +25,12 @@ programs.  Each loads the subprograms it reaches through ``call`` and
 ``func_ref`` edges, plus the functions its own tags name and what they
 reach; a subprogram no program reaches is never loaded (``-v`` lists them).
 
-The checks (:mod:`bpflink.graph.checks`) turn what libbpf's loader or the
-verifier would refuse into link errors naming files and functions: names
-looked up by string that do not resolve to exactly one function, misplaced
-or repeated tags, callbacks that are static, hidden or called directly,
-recursion, call chains deeper than 8 frames; and warn about stack use.
+The checks (:mod:`bpflink.graph.checks`) say what libbpf's loader or the
+verifier would refuse, naming files and functions.  A defect of one program
+(a tag naming no function or a static one, repeated tags, a callback also
+called directly, recursion, chains deeper than 8 frames, stack use) is a
+warning naming that program and what loading it will do; a defect of the
+link (a name several functions answer to, a misplaced tag) is an error.
 
 The container (:mod:`bpflink.graph.digraph`) is internal: a small
 :class:`DiGraph` with the subset of the ``networkx.DiGraph`` API this
@@ -51,15 +52,18 @@ API::
 
 from __future__ import annotations
 
-from .build import Dangling, FuncId, TagUse, build_callgraph, functions_named
+from .build import DataId, Dangling, FuncId, TagUse, build_callgraph, functions_named
 from .checks import check_callgraph
 from .digraph import DiGraph, to_networkx
-from .reach import entries, reachable, reachable_sets, unreachable
+from .reach import entries, reachable, reachable_sets, unreachable, unused
 from .formats import FORMATS, render
-from .rules import (CALL, EXCEPTION_CALLBACK, FUNC_REF, TAG_RULES, TagRule, edge_kinds,
-                    register_tag_rule, unregister_tag_rule)
+from .rules import (CALL, CTOR, DTOR, EXCEPTION_CALLBACK, FUNC_REF, TAG_RULES, USES, TagRule,
+                    edge_kinds, parse_tag_rule, project_tag_rules, register_tag_rule,
+                    unregister_tag_rule, with_rules)
 
-__all__ = ["CALL", "EXCEPTION_CALLBACK", "FORMATS", "FUNC_REF", "TAG_RULES", "Dangling",
-           "DiGraph", "FuncId", "TagRule", "TagUse", "build_callgraph", "check_callgraph",
-           "edge_kinds", "entries", "functions_named", "reachable", "reachable_sets",
-           "register_tag_rule", "render", "to_networkx", "unreachable", "unregister_tag_rule"]
+__all__ = ["CALL", "CTOR", "DTOR", "EXCEPTION_CALLBACK", "FORMATS", "FUNC_REF", "TAG_RULES",
+           "USES", "Dangling", "DataId", "DiGraph", "FuncId", "TagRule", "TagUse",
+           "build_callgraph", "check_callgraph", "edge_kinds", "entries", "functions_named",
+           "parse_tag_rule", "project_tag_rules", "reachable", "reachable_sets",
+           "register_tag_rule", "render", "to_networkx", "unreachable", "unregister_tag_rule",
+           "unused", "with_rules"]

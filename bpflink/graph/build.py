@@ -13,8 +13,13 @@ All implicit edges are made here, each with its kind:
   ``value + imm``) or already marked ``src_reg = BPF_PSEUDO_FUNC``
   (instruction ``pc + imm + 1``).  These are the callbacks of ``bpf_loop``,
   ``bpf_for_each_map_elem``, timers...
-* one kind per decl-tag rule (:mod:`bpflink.graph.rules`), from the program
-  the tag sits on to the one function its value names.
+* one kind per decl-tag rule (:mod:`bpflink.graph.rules`), from what the
+  tag sits on (a function, or the node of a tagged type or variable) to the
+  one function its value names;
+* ``uses``: from a function to a tagged type or variable it uses, and from
+  a tagged variable to a tagged type in its BTF (see :func:`_add_uses_edges`
+  for the exact definition).  These make a function a tag on a type or
+  variable names reachable from every program that uses the carrier.
 
 The linker has already moved every section-symbol immediate to output
 offsets (:mod:`bpflink.linker.relocate`), so targets are computed on output
@@ -38,13 +43,15 @@ from ..elf.constants import (
     STB_LOCAL,
     STB_WEAK,
     STT_FUNC,
+    STT_SECTION,
     STV_DEFAULT,
     STV_HIDDEN,
 )
 from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
 from . import insn as bpf_insn
 from .digraph import DiGraph
-from .rules import CALL, FUNC_REF, TAG_RULES, TagRule, edge_kinds
+from .rules import (CALL, FUNC_REF, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TAG_RULES, USES,
+                    TagRule, edge_kinds)
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
@@ -61,6 +68,25 @@ class FuncId(NamedTuple):
         return f"{self.file}:{self.section}+0x{self.offset:x}"
 
 
+class DataId(NamedTuple):
+    """A tagged type or variable: ``("type", "foo")``, ``("var", "counter")``.
+
+    Keyed by kind and name, so it never equals a :class:`FuncId` (three
+    fields) and a struct and a variable of one name stay apart.
+    """
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+def is_function(graph: GraphLike, n) -> bool:
+    """Whether node ``n`` is a function (not a tagged type or variable)."""
+    return graph.nodes[n].get("kind", "function") == "function"
+
+
 @dataclass
 class TagUse:
     """One decl tag that matched a rule, and what it resolved to."""
@@ -72,6 +98,7 @@ class TagUse:
     on_kind: str                        # its BTF kind ("FUNC", "VAR"...)
     component: int                      # DECL_TAG component_idx (-1: the type itself)
     sites: list[FuncId] = field(default_factory=list)        # functions it sits on
+    node: DataId | None = None          # the tagged type or variable it sits on
     candidates: list[FuncId] = field(default_factory=list)   # functions named `value`
     files: list[str] = field(default_factory=list)           # inputs whose BTF has this tag
 
@@ -103,10 +130,12 @@ class _Code:
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
     """The call graph: one node per function of the output, edges with their kind."""
     rules = list(TAG_RULES if rules is None else rules)
-    graph = DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[])
+    graph = DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[], uses_via={})
     starts, code = _add_functions(graph, linked)
     _add_code_edges(graph, linked, starts, code)
-    _add_tag_edges(graph, linked, starts, rules)
+    type_ids = _add_tag_edges(graph, linked, starts, rules)
+    if type_ids is not None:
+        _add_uses_edges(graph, linked, starts, code, type_ids)
     return graph
 
 
@@ -158,6 +187,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             insns = list(bpf_insn.decode(sec.data, off, end, linked.big_endian))
             graph.add_node(
                 fid,
+                kind="function",
                 name=sym.name,
                 file=fid.file,
                 section=sec.name,
@@ -238,7 +268,8 @@ def functions_named(graph: GraphLike, name: str) -> list[FuncId]:
     Every lookup by name goes through here and gets *all* candidates: after
     a static link a name may label several functions.
     """
-    return sorted((n for n, d in graph.nodes(data=True) if d["name"] == name),
+    return sorted((n for n, d in graph.nodes(data=True)
+                   if d["name"] == name and d.get("kind", "function") == "function"),
                   key=lambda n: graph.nodes[n]["order"])
 
 
@@ -262,15 +293,27 @@ def _func_info_sites(graph: DiGraph, linked: LinkedObject,
     return out
 
 
+_CARRIER_KINDS = {Kind.FUNC: ON_FUNCTION, Kind.STRUCT: ON_TYPE, Kind.UNION: ON_TYPE,
+                  Kind.VAR: ON_VAR}
+DATA_ORDER = 1 << 30        # tagged types and variables sort after every function
+
+
 def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
-                   starts: dict[int, dict[int, FuncId]], rules: list[TagRule]) -> None:
+                   starts: dict[int, dict[int, FuncId]], rules: list[TagRule]
+                   ) -> dict[DataId, set[int]] | None:
+    """Record every tag use, add tagged types/variables as nodes and each rule's edges.
+
+    Returns each type/variable node's BTF type IDs (for the ``uses`` edges),
+    or None when no tag sits on a type or variable.
+    """
     if not rules:
-        return
+        return None
     btf = linked.btf
     by_func_info: dict[int, list[FuncId]] | None = None
     tag_files = _tag_origins(linked)
     uses: list[TagUse] = []
-    seen: set[tuple[str, FuncId | str, str]] = set()
+    data_types: dict[DataId, set[int]] = {}
+    seen: set[tuple] = set()
     for t in btf.types[1:]:
         if t.kind is not Kind.DECL_TAG:
             continue
@@ -281,23 +324,179 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
         use = TagUse(rule, t.name, rule.value_of(t.name) or "",
                      on.name if on is not None else "", on.kind.name if on is not None else "?",
                      t.data if isinstance(t.data, int) else -1)
-        if on is not None and on.kind is Kind.FUNC and use.component == -1:
+        carrier = _CARRIER_KINDS.get(on.kind) if on is not None and use.component == -1 else None
+        if carrier == ON_FUNCTION:
             if by_func_info is None:
                 by_func_info = _func_info_sites(graph, linked, starts)
             use.sites = _tag_sites(graph, on.name, by_func_info.get(t.ref, []))
+        elif carrier is not None:
+            use.node = DataId(carrier, on.name or f"(anonymous {on.kind.name.lower()} "
+                              f"#{t.ref})")
+            data_types.setdefault(use.node, set()).add(t.ref)
         if use.value:
             use.candidates = functions_named(graph, use.value)
         use.files = tag_files.get((use.tag, use.on_name), [])
-        # Unmerged BTF can hold the same tag twice on one function: count it once.
-        key = (use.tag, tuple(use.sites) if use.sites else use.on_name, use.on_kind)
+        # Unmerged BTF can hold the same tag twice on one carrier: count it once.
+        key = (use.tag, tuple(use.sites) if use.sites else use.node or use.on_name, use.on_kind)
         if key in seen:
             continue
         seen.add(key)
         uses.append(use)
-        if len(use.candidates) == 1:
-            for site in use.sites:
-                _add_edge(graph, site, use.candidates[0], rule.kind)
+    _add_data_nodes(graph, uses, data_types)
+    for use in uses:
+        if len(use.candidates) != 1:
+            continue
+        for src in _placed(graph, use):
+            _add_edge(graph, src, use.candidates[0], use.rule.kind)
     graph.graph["tags"] = uses
+    return data_types or None
+
+
+def _placed(graph: DiGraph, use: TagUse) -> list:
+    """Where ``use`` sits, if that is where its rule says it belongs: the edge sources."""
+    on = use.rule.sits_on
+    if on == ON_PROGRAM:
+        return [s for s in use.sites if graph.nodes[s]["entry"]]
+    if on == ON_FUNCTION:
+        return list(use.sites)
+    if use.node is not None and use.node.kind == on:
+        return [use.node]
+    return []
+
+
+def _add_data_nodes(graph: DiGraph, uses: list[TagUse],
+                    data_types: dict[DataId, set[int]]) -> None:
+    """A node per tagged type and variable, with the attributes every node has."""
+    files: dict[DataId, list[str]] = {}
+    for use in uses:
+        if use.node is not None:
+            have = files.setdefault(use.node, [])
+            have.extend(f for f in use.files if f not in have)
+    kinds = (ON_TYPE, ON_VAR)
+    for rank, node in enumerate(sorted(data_types, key=lambda n: (kinds.index(n.kind), n.name))):
+        where = sorted(files.get(node, []))    # by name: messages never follow input order
+        graph.add_node(node, kind=node.kind, name=node.name,
+                       file=where[0] if where else "", files=list(where), section=".BTF",
+                       offset=0, size=0, bind="", visibility="default", entry=False, stack=0,
+                       order=(DATA_ORDER, rank))
+
+
+def _add_uses_edges(graph: DiGraph, linked: LinkedObject,
+                    starts: dict[int, dict[int, FuncId]], code: dict[FuncId, "_Code"],
+                    data_types: dict[DataId, set[int]]) -> None:
+    """``uses`` edges: which functions use each tagged type or variable.
+
+    The exact definition (docs/callgraph.md, "Tags on types and variables"):
+
+    * function F uses variable V when an ``ld_imm64`` of F is relocated
+      against V's symbol, or against a section symbol whose target offset
+      is where V's symbol starts (clang's references to statics);
+    * F uses type T when T is *contained* in the BTF of F's own FUNC (its
+      prototype: return and parameter types), or in the BTF of a variable
+      F uses;
+    * a tagged variable V uses type T when T is contained in V's BTF type.
+
+    *Contained*: reachable through pointers, typedefs, qualifiers, type
+    tags, array elements, struct and union members and prototypes,
+    transitively.  Local variables have no BTF and do not count.  When the
+    variable a type is reached through carries no tag itself, the edge goes
+    from F to T directly and ``graph["uses_via"]`` names the variable.
+    """
+    types = linked.btf.types
+    type_nodes = {n: ids for n, ids in data_types.items() if n.kind == ON_TYPE}
+    var_nodes = {n.name: n for n in data_types if n.kind == ON_VAR}
+    contains = _containers(types, type_nodes)
+    var_type_ids: dict[str, list[int]] = {}
+    for tid, t in enumerate(types):
+        if t.kind is Kind.VAR:
+            var_type_ids.setdefault(t.name, []).append(tid)
+    func_type = {fid: tid for tid, fids in _func_info_sites(graph, linked, starts).items()
+                 for fid in fids}
+    data_syms = _data_symbols(linked)
+    via: dict = graph.graph["uses_via"]
+
+    def types_in(type_id_list: list[int]) -> list[DataId]:
+        return [tn for tn, ids in contains.items() if any(i in ids for i in type_id_list)]
+
+    for node in sorted(var_nodes.values()):
+        for tn in types_in(var_type_ids.get(node.name, [])):
+            _add_edge(graph, node, tn, USES)
+    for fid in sorted(code, key=lambda n: graph.nodes[n]["order"]):
+        for tn in types_in([func_type[fid]] if fid in func_type else []):
+            _add_edge(graph, fid, tn, USES)
+        for name in _variables_used(code[fid], linked, data_syms):
+            node = var_nodes.get(name)
+            if node is not None:
+                _add_edge(graph, fid, node, USES)
+                continue
+            for tn in types_in(var_type_ids.get(name, [])):
+                if not graph.has_edge(fid, tn):
+                    via[(fid, tn)] = f"variable {name}"
+                _add_edge(graph, fid, tn, USES)
+
+
+_CONTAINER_KINDS = {Kind.PTR, Kind.TYPEDEF, Kind.CONST, Kind.VOLATILE, Kind.RESTRICT,
+                    Kind.TYPE_TAG, Kind.ARRAY, Kind.STRUCT, Kind.UNION, Kind.FUNC_PROTO,
+                    Kind.FUNC, Kind.VAR}
+
+
+def _containers(types: list, type_nodes: dict[DataId, set[int]]) -> dict[DataId, set[int]]:
+    """Per tagged type: every BTF type ID that contains it (itself included).
+
+    One reverse walk per tagged type over the type graph; nothing is built
+    when no tag sits on a type, so links without such tags pay nothing.
+    """
+    if not type_nodes:
+        return {}
+    users: dict[int, list[int]] = {}
+    for tid, t in enumerate(types):
+        if t.kind not in _CONTAINER_KINDS:
+            continue
+        refs = [t.data[0]] if t.kind is Kind.ARRAY else t.type_ids()
+        for r in refs:
+            users.setdefault(r, []).append(tid)
+    out: dict[DataId, set[int]] = {}
+    for node, ids in type_nodes.items():
+        seen = set(ids)
+        stack = list(ids)
+        while stack:
+            for u in users.get(stack.pop(), ()):
+                if u not in seen:
+                    seen.add(u)
+                    stack.append(u)
+        out[node] = seen
+    return out
+
+
+def _data_symbols(linked: LinkedObject) -> dict[tuple[int, int], list[str]]:
+    """(output section id, offset) -> names of the data symbols (STT_OBJECT) starting there."""
+    out: dict[tuple[int, int], list[str]] = {}
+    for sym in linked.symbols[1:]:
+        if sym.section is not None and not sym.section.is_exec and sym.name and \
+                sym.type != STT_FUNC and sym.type != STT_SECTION:
+            out.setdefault((id(sym.section), sym.value), []).append(sym.name)
+    return out
+
+
+def _variables_used(fcode: "_Code", linked: LinkedObject,
+                    data_syms: dict[tuple[int, int], list[str]]) -> list[str]:
+    """Names of the variables ``ld_imm64`` instructions of a function are relocated against."""
+    relocs = {r.offset: r for r in fcode.section.relocs}
+    names: list[str] = []
+    for raw in fcode.insns:
+        if raw[1] != BPF_LD_IMM64:
+            continue
+        ins = bpf_insn.Insn(*raw)
+        reloc = relocs.get(ins.offset)
+        if reloc is None or reloc.type != R_BPF_64_64:
+            continue
+        sym = reloc.symbol
+        if sym.section is None or sym.section.is_exec:
+            continue
+        found = ([sym.name] if sym.type != STT_SECTION and sym.name
+                 else data_syms.get((id(sym.section), sym.value + ins.imm), []))
+        names.extend(n for n in found if n not in names)
+    return names
 
 
 def _tag_origins(linked: LinkedObject) -> dict[tuple[str, str], list[str]]:

@@ -1,21 +1,31 @@
 """Checks on the call graph: what libbpf or the verifier would refuse, said at link time.
 
-Errors:
+Two scopes, two severities (docs/callgraph.md, "Program-level and link-level"):
 
-* a decl tag whose value does not name exactly one function (none: *not
-  found*; several: *ambiguous*, in every input order);
-* a tag that does not sit on an entry program, or with an empty value;
+*Program-level* defects can only stop the program that carries or loads them
+from loading; every other program of the object loads.  The kernel's
+selftests keep such programs on purpose, so these are **warnings** in every
+section, naming the program, its input and what the verifier or libbpf's
+loader will do when it is loaded:
+
+* a tag of a program-scoped rule whose value names no function, a static or
+  hidden function, or an entry program; an empty value;
 * more tags of one rule on a program than the rule allows (*multiple*);
-* a named function that is not what its rule requires: an entry program,
-  static or hidden, or also called directly;
-* a call cycle (*recursion*) reachable from a program;
-* a call chain longer than the verifier's 8 frames (*too deep*).
-
-Warnings:
-
+* a tagged callback that is also called directly;
+* a call cycle (*recursion*) a program loads;
+* a call chain longer than the verifier's 8 frames (*too deep*);
 * a call chain whose stack, estimated from r10-relative accesses, exceeds
   the verifier's 512 bytes;
 * a call or function reference to an offset where no function starts.
+
+*Link-level* defects are **errors**: a name that resolves to several
+functions (*ambiguous*), whose meaning the input order would decide, and a
+tag placed where the loader refuses the whole object (on a variable, a
+parameter, a subprogram).  Resolution errors (duplicate strong definitions,
+type conflicts...) are raised earlier, by the linker itself.
+
+``Linker(fatal_warnings=True)`` (``--fatal-warnings``) turns every warning
+into an error (:mod:`bpflink.pipeline`).
 
 Messages never depend on input order: candidates are listed, and cycles
 and chains chosen, by name and file rather than by position.
@@ -35,15 +45,18 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from ..errors import Diagnostics
-from .build import FuncId, TagUse
+from .build import FuncId, TagUse, is_function
 from .digraph import DiGraph, shortest_path, strongly_connected_components
-from .reach import Adjacency, adjacency, ordered, reached_by
-from .rules import CALL
+from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
+from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
+# What the verifier says for a chain over 8 frames, and for recursion too
+# (it follows the cycle until the stack is full); checked on 6.18.
+REFUSED_TOO_DEEP = "the verifier refuses it: \"the call stack of 8 frames is too deep !\""
 MAX_BPF_STACK = 512     # include/linux/filter.h
 STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
@@ -110,94 +123,185 @@ def check_callgraph(graph: GraphLike, linked=None, diags: Diagnostics | None = N
     return diags
 
 
+def _when_loaded(graph: GraphLike, prog: FuncId, consequence: str) -> str:
+    """The tail of a program-level warning: what loading ``prog`` will do."""
+    return f"; when {graph.nodes[prog]['name']} is loaded, {consequence}"
+
+
+def _report(diags: Diagnostics, rule: TagRule, link_level: bool, message: str, **kw) -> None:
+    """Record a tag defect with the severity its rule row gives it.
+
+    Warnings-only rows (``warn``) only warn.  On a ``program`` row a defect
+    that stops one program is a warning and a link-level one an error; on
+    the other rows (declared by a project) every defect is an error.
+    """
+    error = not rule.warn and (link_level or rule.sits_on != ON_PROGRAM)
+    (diags.error if error else diags.warning)(message, **kw)
+
+
+def _carrier_at(graph: GraphLike, use: TagUse) -> dict:
+    """Where a tag on a type or variable is reported: its (first) input's BTF."""
+    node = use.node
+    what = {"STRUCT": "struct", "UNION": "union", "VAR": "variable"}.get(use.on_kind,
+                                                                       use.on_kind.lower())
+    files = graph.nodes[node]["files"] if node is not None and node in graph else use.files
+    return {"file": files[0] if files else None, "section": ".BTF",
+            "symbol": f"{what} {node.name}" if node is not None else use.on_name or None}
+
+
+def _carrier_name(graph: GraphLike, carrier) -> str:
+    d = graph.nodes[carrier]
+    if d.get("kind", "function") == "function":
+        return d["name"]
+    return f"{d['kind']} {d['name']}"
+
+
 def check_tags(graph: GraphLike, diags: Diagnostics) -> None:
     uses: list[TagUse] = graph.graph["tags"]
-    per_site: dict[tuple[str, FuncId], list[TagUse]] = {}
+    per_carrier: dict[tuple[str, object], list[TagUse]] = {}
     for use in uses:
-        if not _check_site(graph, use, diags):
-            continue
-        for site in use.sites:
-            per_site.setdefault((use.rule.prefix, site), []).append(use)
-        for site in use.sites:
-            _check_target(graph, use, site, diags)
-    for (_prefix, site), group in per_site.items():
+        carriers = _check_site(graph, use, diags)
+        for c in carriers:
+            per_carrier.setdefault((use.rule.prefix, c), []).append(use)
+        for c in carriers:
+            _check_target(graph, use, c, diags)
+    for (_prefix, carrier), group in per_carrier.items():
         rule = group[0].rule
         tags = sorted({u.tag for u in group})
-        if rule.at_most_one and len(tags) > 1:
-            diags.error(f"multiple {rule.kind} tags on one program; a program has at most one "
-                        f"{rule.what}", notes=tags, **_at(graph, site),
-                        hint=f"keep one {rule.kind} tag on {graph.nodes[site]['name']}")
+        if not rule.at_most_one or len(tags) < 2:
+            continue
+        if rule.sits_on == ON_PROGRAM:
+            _report(diags, rule, False, f"multiple {rule.kind} tags on one program; a program "
+                    f"has at most one {rule.what}"
+                    + _when_loaded(graph, carrier, rule.refusal("multiple")),
+                    notes=tags, **_at(graph, carrier),
+                    hint=f"keep one {rule.kind} tag on {graph.nodes[carrier]['name']}")
+        else:
+            at = (_at(graph, carrier) if carrier in graph and is_function(graph, carrier)
+                  else _carrier_at(graph, group[0]))
+            _report(diags, rule, False, f"multiple {rule.kind} tags on "
+                    f"{_carrier_name(graph, carrier)}; a {rule.carrier} has at most one "
+                    f"{rule.what}", notes=tags, **at,
+                    hint=f"keep one {rule.kind} tag on {_carrier_name(graph, carrier)}")
 
 
-def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> bool:
-    """The tag sits on an entry program's FUNC; report it if not."""
+_ON_WHERE = {
+    ON_PROGRAM: "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)",
+    ON_FUNCTION: "the BTF FUNC of a function",
+    ON_TYPE: "a struct or union",
+    ON_VAR: "a variable",
+}
+
+
+def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> list:
+    """The carriers the tag sits on, if it sits where its rule says; report it if not.
+
+    A misplaced tag is link-level: for ``exception_callback`` libbpf refuses
+    every program of an object whose tag sits on anything but a global FUNC
+    ("decl tag not applied to the main program"), or ignores a tag on a
+    global subprogram, which is never what its author meant.  An empty
+    value stops only its program.
+    """
     rule = use.rule
-    where = "the BTF FUNC of an entry program (a function in a SEC(\"...\") section)"
-    if use.on_kind != "FUNC" or use.component != -1:
+    where = _ON_WHERE[rule.sits_on]
+    if use.on_kind == "FUNC" and use.component == -1 and rule.sits_on in (ON_PROGRAM,
+                                                                          ON_FUNCTION):
+        if not use.sites:
+            _report(diags, rule, True, f"{use.tag} sits on {use.on_name}, which is not a "
+                    f"function of the output; {rule.kind} tags belong on {where}",
+                    **_btf_at(use))
+            return []
+        bad = [s for s in use.sites if not graph.nodes[s]["entry"]] \
+            if rule.sits_on == ON_PROGRAM else []
+        for s in bad:
+            _report(diags, rule, True, f"{use.tag} sits on a subprogram, not an entry program; "
+                    f"{rule.kind} tags belong on {where}", **_at(graph, s),
+                    hint="move the tag to the program that should use it")
+        if bad:
+            return []
+        carriers: list = list(use.sites)
+    elif use.node is not None and use.node.kind == rule.sits_on:
+        carriers = [use.node]
+    else:
         on = (f"{use.on_kind} {use.on_name}" if use.component == -1
               else f"component {use.component} of {use.on_kind} {use.on_name}")
-        diags.error(f"{use.tag} sits on {on}; {rule.kind} tags belong on {where}",
-                    **_btf_at(use))
-        return False
-    if not use.sites:
-        diags.error(f"{use.tag} sits on {use.on_name}, which is not a function of the output; "
-                    f"{rule.kind} tags belong on {where}", **_btf_at(use))
-        return False
-    bad = [s for s in use.sites if not graph.nodes[s]["entry"]]
-    for s in bad:
-        diags.error(f"{use.tag} sits on a subprogram, not an entry program; {rule.kind} tags "
-                    f"belong on {where}", **_at(graph, s),
-                    hint="move the tag to the program that should use it")
-    if bad:
-        return False
+        _report(diags, rule, True, f"{use.tag} sits on {on}; {rule.kind} tags belong on {where}",
+                **_btf_at(use))
+        return []
     if not use.value:
-        for s in use.sites:
-            diags.error(f"{use.tag} has an empty value; it must name a {rule.names}",
-                        **_at(graph, s))
-        return False
-    return True
+        for c in carriers:
+            if rule.sits_on == ON_PROGRAM:
+                _report(diags, rule, False, f"{use.tag} has an empty value; it must name a "
+                        f"{rule.names}" + _when_loaded(graph, c, rule.refusal("empty")),
+                        **_at(graph, c))
+            else:
+                _report(diags, rule, False, f"{use.tag} has an empty value; it must name a "
+                        f"{rule.names}", **_where_is(graph, use, c))
+        return []
+    return carriers
 
 
-def _check_target(graph: GraphLike, use: TagUse, site: FuncId, diags: Diagnostics) -> None:
-    """The tag's value names exactly one function, and that function is what the rule needs."""
-    rule, value, at = use.rule, use.value, _at(graph, site)
+def _where_is(graph: GraphLike, use: TagUse, carrier) -> dict:
+    return _at(graph, carrier) if is_function(graph, carrier) else _carrier_at(graph, use)
+
+
+def _check_target(graph: GraphLike, use: TagUse, site, diags: Diagnostics) -> None:
+    """The tag's value names exactly one function, and that function is what the rule needs.
+
+    Several candidates is a link-level error: which one the loader takes
+    depends on the input order.  Everything else stops only the program the
+    tag sits on (on a ``program`` row).
+    """
+    rule, value, at = use.rule, use.value, _where_is(graph, use, site)
+    program_row = rule.sits_on == ON_PROGRAM
+
+    def refused(check: str) -> str:
+        if not program_row:
+            return ""
+        return _when_loaded(graph, site, rule.refusal(check).format(value=value))
+
     cands = sorted(use.candidates, key=lambda n: name_key(graph, n))
     if not cands:
-        diags.error(f"{use.tag}: function '{value}' not found in any input", **at,
-                    hint=f"define a global function '{value}' in one of the inputs, or fix "
-                    "the name in the tag")
+        _report(diags, rule, False, f"{use.tag}: function '{value}' not found in any input"
+                + refused("missing"), **at, hint=f"define a global function '{value}' in one "
+                "of the inputs, or fix the name in the tag")
         return
     if len(cands) > 1:
-        diags.error(f"{use.tag} is ambiguous: {len(cands)} functions are named '{value}'",
-                    notes=[describe(graph, c) for c in cands], **at,
-                    hint=f"{rule.why} and take the first match, so the input order would "
-                    f"decide which one is used; give the {rule.what} a name no other function "
-                    f"has, or rename the others (a static function's name is free to change)")
+        _report(diags, rule, True, f"{use.tag} is ambiguous: {len(cands)} functions are named "
+                f"'{value}'", notes=[describe(graph, c) for c in cands], **at,
+                hint=f"{rule.why} and take the first match, so the input order would decide "
+                f"which one is used; give the {rule.what} a name no other function has, or "
+                "rename the others (a static function's name is free to change)")
         return
     target = cands[0]
     t = graph.nodes[target]
     if rule.subprogram_target and t["entry"]:
-        diags.error(f"{use.tag} names an entry program (section {t['section']}); the {rule.what} "
-                    f"must be a subprogram in .text", notes=[describe(graph, target)], **at,
-                    hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
+        _report(diags, rule, False, f"{use.tag} names an entry program (section "
+                f"{t['section']}); the {rule.what} must be a subprogram in .text"
+                + refused("entry"), notes=[describe(graph, target)], **at,
+                hint=f"{rule.why} among subprograms only: define {value} without SEC(...)")
     if rule.global_target and (t["bind"] == "static" or t["visibility"] == "hidden"):
         what = "static" if t["bind"] == "static" else "hidden"
         fix = (f"remove 'static' from {value}" if what == "static" else
                f"remove __hidden (visibility(\"hidden\")) from {value}; libbpf turns hidden "
                "functions static for the kernel")
-        diags.error(f"{use.tag} names a {what} function; the {rule.what} must be a global, "
-                    "non-hidden function", notes=[describe(graph, target)], **at,
-                    hint=f"{rule.why} and accept only a global function: {fix}")
+        _report(diags, rule, False, f"{use.tag} names a {what} function; the {rule.what} must "
+                "be a global, non-hidden function" + refused(what),
+                notes=[describe(graph, target)], **at,
+                hint=f"{rule.why} and accept only a global function: {fix}")
     if rule.exclusive_target:
         callers = [u for u in graph.predecessors(target)
                    if CALL in graph.edges[u, target]["kinds"]]
         if callers:
             callers.sort(key=lambda n: name_key(graph, n))
-            diags.error(f"{use.tag} names {value}, which is also called directly; the verifier "
-                        f"refuses direct calls to an {rule.what}",
-                        notes=[f"called by {describe(graph, c)}" for c in callers], **at,
-                        hint=f"move the shared code into a function that {value} and its "
-                        "callers both call")
+            refuses = (f"the verifier refuses direct calls to an {rule.what}" if program_row
+                       else f"the {rule.prefix} rule is exclusive: its {rule.what} is never "
+                       "called directly")
+            _report(diags, rule, False, f"{use.tag} names {value}, which is also called "
+                    f"directly; {refuses}" + refused("called"),
+                    notes=[f"called by {describe(graph, c)}" for c in callers], **at,
+                    hint=f"move the shared code into a function that {value} and its callers "
+                    "both call")
 
 
 def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
@@ -211,7 +315,7 @@ def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
 # -- recursion, depth and stack ------------------------------------------------------------
 
 def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
-    """Report each call cycle a program reaches; return every function on one."""
+    """Warn, once per program, about each call cycle it loads; return every function on one."""
     adj = adjacency(graph)
     calls = DiGraph()
     for n in graph.nodes:
@@ -219,21 +323,21 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
     for u, succ in adj.calls.items():
         for v in succ:
             calls.add_edge(u, v)
-    reached = reached_by(graph)
+    loaders = loaded_by(graph)
     cyclic: set[FuncId] = set()
     sccs = [c for c in strongly_connected_components(calls)
             if len(c) > 1 or calls.has_edge(c[0], c[0])]
     for scc in sorted(sccs, key=lambda c: min(name_key(graph, n) for n in c)):
         cyclic.update(scc)
-        if not any(n in reached for n in scc):
+        progs = {p for n in scc for p in loaders.get(n, ())}
+        if not progs:
             continue                    # never loaded, so never verified
         cycle = _canonical_cycle(graph, calls.subgraph(scc))
-        start = cycle[0]
-        prog = reached.get(start) or next(reached[n] for n in cycle if n in reached)
-        diags.error(f"recursion: {_chain(graph, cycle)}; the verifier rejects recursive calls",
-                    notes=[describe(graph, n) for n in cycle[:-1]], **_at(graph, start),
-                    hint=f"reached from program {graph.nodes[prog]['name']}; turn the recursion "
-                    "into a loop (a bounded loop or bpf_loop)")
+        for prog in sorted(progs, key=lambda n: name_key(graph, n)):
+            diags.warning(f"recursion: {_chain(graph, cycle)}; the verifier rejects recursive "
+                          "calls" + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
+                          notes=[describe(graph, n) for n in cycle[:-1]], **_at(graph, prog),
+                          hint="turn the recursion into a loop (a bounded loop or bpf_loop)")
     return cyclic
 
 
@@ -322,30 +426,39 @@ class _Chains:
 
 def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                           skip: set[FuncId] = frozenset()) -> None:
+    """Warn about each too deep or too heavy chain, once per program that loads its root."""
     adj = adjacency(graph)
     frames_of = _Chains(graph, adj, lambda n: 1, set(skip))
     stack_of = _Chains(graph, adj, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
+    loaders = loaded_by(graph)
     for root in _roots(graph, adj):
+        progs = sorted(loaders.get(root, ()), key=lambda n: name_key(graph, n))
         deepest = frames_of.longest(root)
         if deepest is None:
-            continue                    # recursion is already an error
+            continue                    # recursion is already reported
         frames, chain = deepest
         if frames > MAX_CALL_FRAMES:
-            diags.error(f"call chain too deep: {frames} frames, the verifier allows "
-                        f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}",
-                        notes=_chain_notes(graph, chain), **_at(graph, root),
-                        hint="mark some of these functions __always_inline, or merge them")
+            for prog in progs:
+                diags.warning(f"call chain too deep: {frames} frames, the verifier allows "
+                              f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}"
+                              + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
+                              notes=_chain_notes(graph, chain), **_at(graph, prog),
+                              hint="mark some of these functions __always_inline, or merge them")
         total, chain = stack_of.longest(root)
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
                                 for n in chain[:SHOWN_FRAMES])
             if len(chain) > SHOWN_FRAMES:
                 sizes += f" -> ... ({len(chain) - SHOWN_FRAMES} more)"
-            diags.warning(f"call chain may need {total} bytes of stack, more than the "
-                          f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}", **_at(graph, root),
-                          hint="the figure is estimated from each function's r10-relative "
-                          f"accesses, frames rounded up to {STACK_FRAME_ROUND} bytes as the "
-                          "kernel does for JITed programs; the verifier's own count decides")
+            for prog in progs:
+                diags.warning(f"call chain may need {total} bytes of stack, more than the "
+                              f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}"
+                              + _when_loaded(graph, prog, "the verifier may refuse it: "
+                                             f"\"combined stack size of {len(chain)} calls is "
+                                             f"{total}. Too large\""), **_at(graph, prog),
+                              hint="the figure is estimated from each function's r10-relative "
+                              f"accesses, frames rounded up to {STACK_FRAME_ROUND} bytes as the "
+                              "kernel does for JITed programs; the verifier's own count decides")
 
 
 __all__ = [

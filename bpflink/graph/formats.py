@@ -6,8 +6,20 @@ by kind (``call``, ``func_ref``, then the tag kinds in table order), then by
 target: the same link always gives the same bytes.  A function is shown as
 its name and where it lives, ``file section+offset`` (the offset inside its
 input section).  Text, DOT and mermaid show what the programs load; with
-``verbose`` they add the subprograms no program reaches.  JSON always has
-every function, each marked ``reachable``.
+``verbose`` they add the subprograms no program reaches (and text says why
+each loaded function is reachable: ``why f: prog -call-> g -call-> f``).
+JSON always has every function, each marked ``reachable``.
+
+Tagged types and variables (nodes of kind ``type`` and ``var``, made by
+decl-tag rules that sit on them) come after the functions, labelled
+``type foo`` / ``var counter`` and placed in ``.BTF`` of the inputs that
+carry the tag; ``uses`` edges lead to them, tag edges from them.  DOT draws
+types as hexagons and variables as cylinders (no stack line), ``uses`` edges
+dotted with an empty arrowhead, tag edges from them dashed and labelled with
+the tag; mermaid uses ``{{...}}`` and ``[(...)]``; JSON lists them
+in ``tagged`` (``id`` ``type:foo`` / ``var:counter``, ``kind``, ``name``,
+``files``, ``used``), and edges name them by that id.  ``tests/golden/
+tag_ctor_dtor.*`` are samples.
 
 The samples below are ``corpus/graph_all_kinds`` (``bpflink graph a.o b.o
 -v``); ``tests/test_graph_render.py`` checks them against the goldens.
@@ -20,9 +32,14 @@ The samples below are ``corpus/graph_all_kinds`` (``bpflink graph a.o b.o
         func_ref -> step [b.o .text+0x0]
         exception_callback -> on_throw [a.o .text+0x0]
         loads: on_throw, twice, step
+        why on_throw: kinds_prog -exception_callback-> on_throw
+        why twice: kinds_prog -call-> twice
+        why step: kinds_prog -func_ref-> step
     program plain_prog [a.o tc+0xa0] 3 insns, global, stack 0
         call -> scale [b.o .text+0x30]
         loads: scale, triple
+        why scale: plain_prog -call-> scale
+        why triple: plain_prog -call-> scale -call-> triple
     subprogram on_throw [a.o .text+0x0] 4 insns, global, stack 0
     subprogram twice [a.o .text+0x20] 3 insns, static, stack 0
     subprogram step [b.o .text+0x0] 6 insns, hidden global, stack 0
@@ -63,10 +80,11 @@ edges dashed and labelled with the tag; unreachable subprograms gray.
     {
       "format": "bpflink-callgraph",
       "version": 1,
-      "edge_kinds": ["call", "func_ref", "exception_callback"],
+      "edge_kinds": ["call", "func_ref", "uses", "exception_callback", "ctor", "dtor"],
       "functions": [
         {"id": "a.o:tc+0x0", "name": "kinds_prog", "file": "a.o", "section": "tc", "offset": 0, "size": 20, "bind": "global", "visibility": "default", "entry": true, "stack": 8, "reachable": true, "loads": ["a.o:.text+0x0", "a.o:.text+0x20", "b.o:.text+0x0"]},
         ...
+      "tagged": [],
       "edges": [
         {"from": "a.o:tc+0x0", "to": "a.o:.text+0x20", "kind": "call"},
         ...
@@ -108,8 +126,8 @@ from typing import TYPE_CHECKING
 import json
 
 from .build import FuncId
-from .reach import reachable, unreachable
-from .rules import CALL, FUNC_REF
+from .reach import adjacency, reachable, unreachable, unused
+from .rules import CALL, FUNC_REF, USES
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
@@ -131,9 +149,22 @@ def render(graph: GraphLike, fmt: str = "text", verbose: bool = False) -> str:
 
 # -- shared --------------------------------------------------------------------------------
 
+def _is_data(graph: GraphLike, n) -> bool:
+    """A tagged type or variable (``kind`` ``type``/``var``), not a function."""
+    return graph.nodes[n].get("kind", "function") != "function"
+
+
 def _where(graph: GraphLike, n: FuncId) -> str:
     d = graph.nodes[n]
+    if _is_data(graph, n):
+        return f"{','.join(d['files']) or '?'} .BTF"
     return f"{d['file']} {d['section']}+0x{d['offset']:x}"
+
+
+def _label(graph: GraphLike, n) -> str:
+    """A function's name; ``type foo`` / ``var counter`` for the others."""
+    d = graph.nodes[n]
+    return f"{d['kind']} {d['name']}" if _is_data(graph, n) else d["name"]
 
 
 def _out_edges(graph: GraphLike, n: FuncId) -> list[tuple[str, FuncId]]:
@@ -149,8 +180,8 @@ def display_order(graph: GraphLike, nodes) -> list[FuncId]:
 
 
 def _shown(graph: GraphLike, verbose: bool) -> tuple[list[FuncId], list[FuncId]]:
-    """(functions to show in display order, the unreachable ones among them)."""
-    dead = unreachable(graph)
+    """(nodes to show in display order, the unreachable or unused ones among them)."""
+    dead = unreachable(graph) + unused(graph)
     if verbose:
         return display_order(graph, graph.nodes), dead
     dead_set = set(dead)
@@ -176,31 +207,60 @@ def _text_line(graph: GraphLike, n: FuncId) -> str:
             f"stack {d['stack']}")
 
 
+def _why(graph: GraphLike, prog: FuncId, target) -> str:
+    """``prog -call-> f -uses-> type foo -ctor-> init_foo``: how ``prog`` reaches ``target``."""
+    path = adjacency(graph).why(prog)[target]
+    via = graph.graph.get("uses_via", {})
+    out = _label(graph, path[0][0])
+    for (prev, _), (n, kind) in zip(path, path[1:]):
+        how = f"{kind} ({via[prev, n]})" if (prev, n) in via else kind
+        out += f" -{how}-> {_label(graph, n)}"
+    return out
+
+
 def render_text(graph: GraphLike, verbose: bool = False) -> str:
     nodes, dead = _shown(graph, verbose)
     dead_set = set(dead)
     live = [n for n in nodes if n not in dead_set]
     programs = [n for n in live if graph.nodes[n]["entry"]]
-    subprograms = [n for n in live if not graph.nodes[n]["entry"]]
-    lines = [f"# bpflink call graph: {_count(len(programs), 'program')}, "
-             f"{_count(len(subprograms), 'subprogram')}, "
-             f"{_count(len(_edge_triples(graph, live)), 'edge')}"]
+    subprograms = [n for n in live if not graph.nodes[n]["entry"] and not _is_data(graph, n)]
+    data = [n for n in live if _is_data(graph, n)]
+    head = (f"# bpflink call graph: {_count(len(programs), 'program')}, "
+            f"{_count(len(subprograms), 'subprogram')}, ")
+    for kind, noun in (("type", "tagged type"), ("var", "tagged variable")):
+        count = sum(1 for n in data if graph.nodes[n]["kind"] == kind)
+        if count:
+            head += f"{_count(count, noun)}, "
+    lines = [head + _count(len(_edge_triples(graph, live)), "edge")]
 
-    def function(n: FuncId) -> None:
-        lines.append(_text_line(graph, n))
+    def node(n: FuncId) -> None:
+        if _is_data(graph, n):
+            lines.append(f"{_label(graph, n)} [{_where(graph, n)}]")
+        else:
+            lines.append(_text_line(graph, n))
         for kind, m in _out_edges(graph, n):
-            lines.append(f"    {kind} -> {graph.nodes[m]['name']} [{_where(graph, m)}]")
+            lines.append(f"    {kind} -> {_label(graph, m)} [{_where(graph, m)}]")
 
     for n in programs:
-        function(n)
-        loads = [graph.nodes[m]["name"] for m in reachable(graph, n)]
+        node(n)
+        loaded = reachable(graph, n)
+        loads = [graph.nodes[m]["name"] for m in loaded]
         lines.append("    loads: " + (", ".join(loads) if loads else "-"))
-    for n in subprograms:
-        function(n)
+        if verbose:
+            lines.extend(f"    why {graph.nodes[m]['name']}: {_why(graph, n, m)}"
+                         for m in loaded)
+    for n in subprograms + data:
+        node(n)
     if verbose:
-        lines.append(f"unreachable subprograms (never loaded): {len(dead)}")
-        for n in dead:
-            function(n)
+        dead_funcs = [n for n in dead if not _is_data(graph, n)]
+        lines.append(f"unreachable subprograms (never loaded): {len(dead_funcs)}")
+        for n in dead_funcs:
+            node(n)
+        dead_data = [n for n in dead if _is_data(graph, n)]
+        if dead_data:
+            lines.append(f"tagged types and variables no program uses: {len(dead_data)}")
+            for n in dead_data:
+                node(n)
     return "\n".join(lines) + "\n"
 
 
@@ -210,18 +270,20 @@ def _dot_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# call solid, func_ref dotted (an address taken, not a call), decl-tag edges dashed
-# and labelled with the tag itself; see the module docstring.
-_DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dotted"}
+# call solid, func_ref dotted (an address taken, not a call), uses dotted with an
+# empty arrowhead, decl-tag edges dashed and labelled with the tag itself.
+_DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dotted", USES: "dotted, arrowhead=empty"}
+_DOT_DATA_SHAPE = {"type": "shape=hexagon", "var": "shape=cylinder"}
 
 
-def _tag_texts(graph: GraphLike) -> dict[tuple[FuncId, str, FuncId], str]:
-    """(site, kind, target) -> the decl tag that made that edge, ``exception_callback:cb``."""
-    out: dict[tuple[FuncId, str, FuncId], str] = {}
+def _tag_texts(graph: GraphLike) -> dict[tuple[object, str, FuncId], str]:
+    """(carrier, kind, target) -> the decl tag that made that edge, ``exception_callback:cb``."""
+    out: dict[tuple[object, str, FuncId], str] = {}
     for use in graph.graph.get("tags", ()):
         if len(use.candidates) == 1:
-            for site in use.sites:
-                out.setdefault((site, use.rule.kind, use.candidates[0]), use.tag)
+            node = getattr(use, "node", None)
+            for src in [*use.sites, *([node] if node is not None else [])]:
+                out.setdefault((src, use.rule.kind, use.candidates[0]), use.tag)
     return out
 
 
@@ -233,10 +295,15 @@ def render_dot(graph: GraphLike, verbose: bool = False) -> str:
              '  edge [fontname="monospace"];']
     for n in nodes:
         d = graph.nodes[n]
-        label = _dot_str(f"{d['name']}\n{_where(graph, n)}\nstack {d['stack']}"
-                         ).replace("\n", "\\n")
+        text = f"{_label(graph, n)}\n{_where(graph, n)}"
+        if not _is_data(graph, n):
+            text += f"\nstack {d['stack']}"
+        label = _dot_str(text).replace("\n", "\\n")
         attrs = [f"label={label}"]
-        attrs.append("shape=box, style=bold" if d["entry"] else "shape=ellipse")
+        if _is_data(graph, n):
+            attrs.append(_DOT_DATA_SHAPE[d["kind"]])
+        else:
+            attrs.append("shape=box, style=bold" if d["entry"] else "shape=ellipse")
         if n in dead_set:
             attrs.append("color=gray, fontcolor=gray")
         lines.append(f"  {_dot_str(str(n))} [{', '.join(attrs)}];")
@@ -256,9 +323,15 @@ def render_json(graph: GraphLike, verbose: bool = False) -> str:
     nodes = display_order(graph, graph.nodes)
     dead = unreachable(graph)
     dead_set = set(dead)
+    unused_set = set(unused(graph))
     funcs = []
+    tagged = []
     for n in nodes:
         d = graph.nodes[n]
+        if _is_data(graph, n):
+            tagged.append({"id": str(n), "kind": d["kind"], "name": d["name"],
+                           "files": d["files"], "used": n not in unused_set})
+            continue
         f = {"id": str(n), "name": d["name"], "file": d["file"], "section": d["section"],
              "offset": d["offset"], "size": d["size"], "bind": d["bind"],
              "visibility": d["visibility"], "entry": d["entry"], "stack": d["stack"],
@@ -278,6 +351,7 @@ def render_json(graph: GraphLike, verbose: bool = False) -> str:
             '  "version": 1,\n'
             f'  "edge_kinds": {json.dumps(graph.graph["kinds"])},\n'
             f'  "functions": {block(funcs)},\n'
+            f'  "tagged": {block(tagged)},\n'
             f'  "edges": {block(edges)},\n'
             f'  "unreachable": {json.dumps([str(n) for n in dead])}\n'
             "}\n")
@@ -295,8 +369,12 @@ def render_mermaid(graph: GraphLike, verbose: bool = False) -> str:
     lines = ["flowchart LR"]
     for n in nodes:
         d = graph.nodes[n]
-        label = _mermaid_str(f"{d['name']}<br/>{_where(graph, n)}")
-        lines.append(f"  {ids[n]}[[{label}]]" if d["entry"] else f"  {ids[n]}({label})")
+        label = _mermaid_str(f"{_label(graph, n)}<br/>{_where(graph, n)}")
+        if _is_data(graph, n):
+            shape = "{{%s}}" if d["kind"] == "type" else "[(%s)]"
+            lines.append(f"  {ids[n]}" + shape % label)
+        else:
+            lines.append(f"  {ids[n]}[[{label}]]" if d["entry"] else f"  {ids[n]}({label})")
     for n, kind, m in _edge_triples(graph, nodes):
         arrow = "-->" if kind == CALL else "-.->"
         lines.append(f"  {ids[n]} {arrow}|{kind}| {ids[m]}")

@@ -3,9 +3,17 @@
 The roots are the entry programs.  libbpf loads each one with every
 subprogram it reaches through ``call`` and ``func_ref`` edges (calls and
 callback addresses) plus, from the program itself, the functions its decl
-tags name (its exception callback) and what those reach in turn.  Tag edges
-are followed only from the program carrying the tag: a tag belongs to the
-program it sits on, not to programs that happen to reach it.
+tags name (its exception callback) and what those reach in turn.  Tags of a
+``program`` row are followed only from the program carrying the tag: a tag
+belongs to the program it sits on, not to programs that happen to reach it.
+
+Tags of the other rows are followed wherever their carrier is reached: the
+function a ``function`` row's tag names is reachable from every program
+that loads the tagged function, and the one a tag on a type or variable
+names from every program that *uses* the type or variable (``uses`` edges,
+:func:`bpflink.graph.build._add_uses_edges`).  Reachable sets hold
+functions only; :meth:`Adjacency.why` gives the path that made each one
+reachable (``bpflink graph -v``).
 
 A subprogram that no program reaches is never loaded; ``-v`` lists them.
 
@@ -22,7 +30,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from .build import FuncId
-from .rules import CALL, FUNC_REF
+from .rules import CALL, FUNC_REF, ON_PROGRAM
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
@@ -36,43 +44,102 @@ class Adjacency:
     def __init__(self, graph: GraphLike):
         order = {n: d["order"] for n, d in graph.nodes(data=True)}
         self.order = order
+        self.functions = {n for n, d in graph.nodes(data=True)
+                          if d.get("kind", "function") == "function"}
         self.entries = sorted((n for n, d in graph.nodes(data=True) if d["entry"]),
                               key=order.__getitem__)
+        program_kinds = {r.kind for r in graph.graph.get("rules", ()) if r.sits_on == ON_PROGRAM}
         code: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
         calls: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
-        tags: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
+        tags: dict[FuncId, list[FuncId]] = {n: [] for n in graph}      # program rows
+        follow: dict[FuncId, list[FuncId]] = {n: [] for n in graph}    # everything else
+        self.kind_of: dict[tuple, str] = {}     # (u, v) -> the kind a walk followed
         for u, v, kinds in graph.edges(data="kinds"):
             if any(k in CODE_KINDS for k in kinds):
                 code[u].append(v)
             if CALL in kinds:
                 calls[u].append(v)
-            if any(k not in CODE_KINDS for k in kinds):
+            if any(k in program_kinds for k in kinds):
                 tags[u].append(v)
-        for table in (code, calls, tags):
+            if any(k not in CODE_KINDS and k not in program_kinds for k in kinds):
+                follow[u].append(v)
+            self.kind_of[u, v] = kinds[0]
+        for table in (code, calls, tags, follow):
             for succ in table.values():
                 succ.sort(key=order.__getitem__)
-        self.code, self.calls, self.tags = code, calls, tags
+        self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
         self._reach: dict[FuncId, list[FuncId]] = {}
+        self._why: dict[FuncId, dict] = {}
+        self._loaded_by: dict[FuncId, list[FuncId]] | None = None
 
     def walk(self, starts: list[FuncId]) -> set[FuncId]:
-        """Every function reachable from ``starts`` through code edges (starts included)."""
+        """Every node reachable from ``starts`` through code edges and the tags of
+        non-program rows (starts included)."""
         seen = set(starts)
         stack = list(starts)
-        code = self.code
+        code, follow = self.code, self.follow
         while stack:
-            for m in code[stack.pop()]:
+            n = stack.pop()
+            for m in code[n]:
+                if m not in seen:
+                    seen.add(m)
+                    stack.append(m)
+            for m in follow[n]:
                 if m not in seen:
                     seen.add(m)
                     stack.append(m)
         return seen
+
+    def _parents(self, starts: list[FuncId]) -> dict:
+        """Breadth-first walk: each node reached -> the node it was first reached from."""
+        parent: dict = {s: None for s in starts}
+        queue = list(starts)
+        code, follow = self.code, self.follow
+        i = 0
+        while i < len(queue):
+            n = queue[i]
+            i += 1
+            for m in code[n] + follow[n] if follow[n] else code[n]:
+                if m not in parent:
+                    parent[m] = n
+                    queue.append(m)
+        return parent
 
     def reachable(self, entry: FuncId) -> list[FuncId]:
         found = self._reach.get(entry)
         if found is None:
             seen = self.walk([entry, *self.tags[entry]])
             seen.discard(entry)
-            found = sorted(seen, key=self.order.__getitem__)
+            found = sorted((n for n in seen if n in self.functions), key=self.order.__getitem__)
             self._reach[entry] = found
+        return found
+
+    def used(self, entry: FuncId) -> list:
+        """The tagged types and variables ``entry`` uses (directly or through what it loads)."""
+        seen = self.walk([entry, *self.tags[entry]])
+        return sorted((n for n in seen if n not in self.functions), key=self.order.__getitem__)
+
+    def why(self, entry: FuncId) -> dict:
+        """Every node ``entry`` reaches -> the path from ``entry`` to it, as
+        ``[(node, kind it was reached by), ...]`` starting with ``(entry, None)``."""
+        found = self._why.get(entry)
+        if found is None:
+            parent = self._parents([entry])
+            for t in self.tags[entry]:
+                if t not in parent:
+                    sub = self._parents([t])
+                    parent.update({k: (entry if k == t else v) for k, v in sub.items()
+                                   if k not in parent})
+            found = {}
+            for n in parent:
+                path = []
+                m = n
+                while m is not None:
+                    p = parent[m]
+                    path.append((m, None if p is None else self.kind_of[p, m]))
+                    m = p
+                found[n] = path[::-1]
+            self._why[entry] = found
         return found
 
 
@@ -126,7 +193,32 @@ def reached_by(graph: GraphLike) -> dict[FuncId, FuncId]:
     return out
 
 
+def loaded_by(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
+    """Every function some program loads -> all such programs, in output order.
+
+    A defect in a function stops each of these programs from loading, and
+    only these: the checks warn once per program.
+    """
+    adj = adjacency(graph)
+    if adj._loaded_by is None:
+        out: dict[FuncId, list[FuncId]] = {}
+        for e in adj.entries:
+            out.setdefault(e, []).append(e)
+            for n in adj.reachable(e):
+                out.setdefault(n, []).append(e)
+        adj._loaded_by = out
+    return adj._loaded_by
+
+
 def unreachable(graph: GraphLike) -> list[FuncId]:
     """Subprograms no entry program reaches: the loader never loads them."""
     seen = reached_by(graph)
-    return ordered(graph, (n for n in graph.nodes if n not in seen))
+    functions = adjacency(graph).functions
+    return ordered(graph, (n for n in graph.nodes if n not in seen and n in functions))
+
+
+def unused(graph: GraphLike) -> list:
+    """Tagged types and variables no program uses."""
+    adj = adjacency(graph)
+    used = {n for e in adj.entries for n in adj.used(e)}
+    return ordered(graph, (n for n in graph.nodes if n not in adj.functions and n not in used))

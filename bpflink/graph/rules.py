@@ -1,29 +1,62 @@
-"""Decl-tag rules: which BTF decl tags create call-graph edges, as a table.
+"""Decl-tag rules: which BTF decl tags create graph edges, as a table.
 
 A BTF ``DECL_TAG`` whose name starts with a rule's prefix is a *tag use*: the
 rest of the name is its value, a name some loader looks up by string.  A row
-says what the tag may sit on, what its value must name and what the named
-function must be; the graph builder and the checks read the row and have no
-code path of their own for any particular tag.
+says what the tag may sit on (its *carrier*), what its value must name and
+what the named function must be; the graph builder and the checks read the
+row and have no code path of their own for any particular tag.
 
-Only ``exception_callback:`` is defined by a kernel today (libbpf
-``bpf_prog_assign_exc_cb``, kernel ``find_exception_callback_insn_off``).
-``ctor:``/``dtor:`` are not; when one is, it is a new row here, e.g.::
+Carriers (``sits_on``):
 
-    TagRule("ctor:", kind="ctor", why="...")
+* ``program`` — the BTF FUNC of an entry program (``component_idx`` -1);
+* ``function`` — the BTF FUNC of any function, program or subprogram,
+  global or static;
+* ``type`` — a STRUCT or UNION;
+* ``var`` — a VAR (a global or file-scope variable, maps included).
 
-and :func:`register_tag_rule` adds a row at run time (tests do that).
+A tag on a type or variable gets a node of its own (:class:`DataId`, keyed
+by kind and name, never equal to a function's key) and an edge of the
+rule's kind from that node to the function it names.
+
+The built-in table: ``exception_callback:`` (libbpf
+``bpf_prog_assign_exc_cb``, kernel ``find_exception_callback_insn_off``), and
+``ctor:``/``dtor:`` on structs and unions, which no kernel or libbpf defines
+yet: they are *warnings-only* rows (``warn=True``), so an ambiguous ctor is
+said without failing links that use ``ctor:`` for something else; a project
+that relies on them declares the rule (``Linker(tag_rules=[...])``,
+``--tag-rule``, ``[tool.bpflink] tag-rules``), which replaces the built-in
+row of the same prefix and makes its link-level defects errors.
+
+:func:`parse_tag_rule` reads the CLI/pyproject spelling
+``PREFIX:on=program|function|type|var[,kind=NAME][,global][,exclusive][,one][,warn]``;
+:func:`project_tag_rules` finds ``[tool.bpflink] tag-rules`` in the closest
+``pyproject.toml`` that has that table, from a directory upward.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 # What a tag may sit on.
-ON_PROGRAM = "entry program"    # the BTF FUNC of an entry program (DECL_TAG component_idx -1)
+ON_PROGRAM = "program"          # the BTF FUNC of an entry program (DECL_TAG component_idx -1)
+ON_FUNCTION = "function"        # the BTF FUNC of any function
+ON_TYPE = "type"                # a STRUCT or UNION
+ON_VAR = "var"                  # a VAR
+SITS_ON = (ON_PROGRAM, ON_FUNCTION, ON_TYPE, ON_VAR)
 
 # What a tag's value must name.
 NAMES_FUNCTION = "function"     # a function of the output, looked up by name
+
+# Edge kinds that come from instructions rather than tags, in output order,
+# and the edge from a function to a tagged type or variable it uses.
+CALL = "call"
+FUNC_REF = "func_ref"
+USES = "uses"
+RESERVED_KINDS = (CALL, FUNC_REF, USES)
+
+_KIND_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
@@ -34,21 +67,48 @@ class TagRule:
     kind: str = ""                  # edge kind; default: the prefix without its ':'
     sits_on: str = ON_PROGRAM
     names: str = NAMES_FUNCTION
-    at_most_one: bool = True        # a program carries at most one tag of this rule
+    at_most_one: bool = True        # a carrier has at most one tag of this rule
     global_target: bool = True      # the named function must be global and not hidden
     subprogram_target: bool = True  # ... must be a subprogram (.text), not an entry program
     exclusive_target: bool = True   # ... must not also be called directly (a `call` edge)
+    warn: bool = False              # warnings-only: every defect is a warning
+    defined_by: str = ""            # which loader reads the tag; "" = none yet
     what: str = "function"          # what the named function is, in messages
     why: str = ""                   # who looks the name up, in messages
+    # What the loader does with a program carrying a defective tag, per check
+    # ("missing", "static", "hidden", "entry", "called", "multiple", "empty"):
+    # the consequence a warning states.  Pairs, so the row stays hashable.
+    refusals: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.prefix.endswith(":") or len(self.prefix) < 2:
             raise ValueError(f"tag prefix {self.prefix!r} must be a name followed by ':'")
-        if self.sits_on != ON_PROGRAM or self.names != NAMES_FUNCTION:
-            raise ValueError(f"tag rule {self.prefix!r}: only sits_on={ON_PROGRAM!r} and "
-                             f"names={NAMES_FUNCTION!r} are implemented")
+        if self.sits_on not in SITS_ON:
+            raise ValueError(f"tag rule {self.prefix!r}: sits_on must be one of "
+                             f"{', '.join(SITS_ON)}, not {self.sits_on!r}")
+        if self.names != NAMES_FUNCTION:
+            raise ValueError(f"tag rule {self.prefix!r}: only names={NAMES_FUNCTION!r} is "
+                             "implemented")
         if not self.kind:
             object.__setattr__(self, "kind", self.prefix[:-1])
+        if self.kind in RESERVED_KINDS:
+            raise ValueError(f"edge kind {self.kind!r} is reserved")
+        if not self.why:
+            object.__setattr__(self, "why", f"a loader that reads {self.prefix} tags looks the "
+                               f"{self.what} up by name")
+
+    @property
+    def carrier(self) -> str:
+        """What the tag sits on, in messages."""
+        return {ON_PROGRAM: "program", ON_FUNCTION: "function", ON_TYPE: "struct or union",
+                ON_VAR: "variable"}[self.sits_on]
+
+    def refusal(self, check: str) -> str:
+        """What loading a program with this defect does, for a warning's text."""
+        for name, text in self.refusals:
+            if name == check:
+                return text
+        return f"the loader that reads {self.prefix} tags would not find the {self.what} it needs"
 
     def value_of(self, tag: str) -> str | None:
         """The tag's value if ``tag`` is one of this rule's, else None."""
@@ -59,19 +119,43 @@ EXCEPTION_CALLBACK = TagRule(
     "exception_callback:",
     what="exception callback",
     why="libbpf and the kernel look the callback up by name",
+    defined_by="libbpf and the kernel (6.7 and later)",
+    # Each checked on the 6.18 kernel here with libbpf 1.6 (corpus scenarios
+    # exc_missing, exc_static, exc_called, exc_two_tags, bad_programs).
+    refusals=(
+        ("missing", "libbpf refuses to load it: \"cannot find exception callback '{value}'\""),
+        ("entry", "libbpf refuses to load it: \"cannot find exception callback '{value}'\" "
+                  "(it searches subprograms only)"),
+        ("static", "libbpf refuses to load it: \"exception callback {value} must be a global "
+                   "non-hidden function\""),
+        ("hidden", "libbpf refuses to load it: \"exception callback {value} must be a global "
+                   "non-hidden function\""),
+        ("called", "the verifier refuses it: \"cannot call exception cb directly\""),
+        ("multiple", "the verifier refuses it: \"multiple exception callback tags for main "
+                     "subprog\""),
+        ("empty", "libbpf refuses to load it: \"exception_callback:<value> decl tag contains "
+                  "empty value\""),
+    ),
 )
 
-# The table.  Order only decides the order of edge kinds in output.
-TAG_RULES: list[TagRule] = [EXCEPTION_CALLBACK]
+# Named by libbpf's reviewers as the next tags of this kind; no kernel or
+# libbpf reads them yet, so they are warnings-only (see the module docstring).
+CTOR = TagRule("ctor:", sits_on=ON_TYPE, global_target=False, exclusive_target=False,
+               warn=True, what="constructor",
+               why="a loader that reads ctor: tags would look the constructor up by name")
+DTOR = TagRule("dtor:", sits_on=ON_TYPE, global_target=False, exclusive_target=False,
+               warn=True, what="destructor",
+               why="a loader that reads dtor: tags would look the destructor up by name")
 
-# Edge kinds that come from instructions rather than tags, in output order.
-CALL = "call"
-FUNC_REF = "func_ref"
+BUILTIN_RULES: tuple[TagRule, ...] = (EXCEPTION_CALLBACK, CTOR, DTOR)
+
+# The table.  Order only decides the order of edge kinds in output.
+TAG_RULES: list[TagRule] = list(BUILTIN_RULES)
 
 
 def register_tag_rule(rule: TagRule) -> TagRule:
     """Add a row to :data:`TAG_RULES` (replacing one with the same prefix)."""
-    if rule.kind in (CALL, FUNC_REF):
+    if rule.kind in RESERVED_KINDS:
         raise ValueError(f"edge kind {rule.kind!r} is reserved")
     for i, r in enumerate(TAG_RULES):
         if r.prefix == rule.prefix:
@@ -85,20 +169,162 @@ def unregister_tag_rule(prefix: str) -> None:
     TAG_RULES[:] = [r for r in TAG_RULES if r.prefix != prefix]
 
 
+def with_rules(declared: list[TagRule] | tuple[TagRule, ...] = (),
+               base: list[TagRule] | None = None) -> list[TagRule]:
+    """The table a link uses: ``base`` (:data:`TAG_RULES`), each declared rule replacing
+    the row with its prefix or added at the end.  Two rows may not share an edge kind."""
+    table = list(TAG_RULES if base is None else base)
+    for rule in declared:
+        if not isinstance(rule, TagRule):
+            raise TypeError(f"tag_rules: expected bpflink.TagRule, got {type(rule).__name__}")
+        for i, r in enumerate(table):
+            if r.prefix == rule.prefix:
+                table[i] = rule
+                break
+        else:
+            table.append(rule)
+    seen: dict[str, str] = {}
+    for r in table:
+        if r.kind in seen:
+            raise ValueError(f"tag rules {seen[r.kind]!r} and {r.prefix!r} both make edges of "
+                             f"kind {r.kind!r}; give one another kind=")
+        seen[r.kind] = r.prefix
+    return table
+
+
 def edge_kinds(rules: list[TagRule] | None = None) -> list[str]:
-    """Every edge kind, in output order: call, func_ref, then one per rule."""
-    return [CALL, FUNC_REF] + [r.kind for r in (TAG_RULES if rules is None else rules)]
+    """Every edge kind, in output order: call, func_ref, uses, then one per rule."""
+    return [CALL, FUNC_REF, USES] + [r.kind for r in (TAG_RULES if rules is None else rules)]
+
+
+# -- declared rules: the spec grammar and pyproject.toml -------------------------------------
+
+SPEC_GRAMMAR = ("PREFIX:on=program|function|type|var[,kind=NAME][,global][,exclusive][,one]"
+                "[,warn]")
+_FLAGS = {"global": "global_target", "exclusive": "exclusive_target", "one": "at_most_one",
+          "warn": "warn"}
+
+
+def parse_tag_rule(spec: str) -> TagRule:
+    """A :class:`TagRule` from ``PREFIX:on=...[,kind=NAME][,global][,exclusive][,one][,warn]``.
+
+    Flags not given are off: a declared rule asks for exactly the checks it
+    names (the name must still exist and resolve to one function).  Raises
+    ValueError with a message that names the fault.
+    """
+    if not isinstance(spec, str):
+        raise ValueError(f"tag rule must be a string {SPEC_GRAMMAR}, not {spec!r}")
+    name, colon, rest = spec.partition(":")
+    if not colon or not _KIND_RE.match(name):
+        raise ValueError(f"tag rule {spec!r}: expected {SPEC_GRAMMAR} (PREFIX is a C "
+                         "identifier followed by ':')")
+    fields: dict = {f: False for f in _FLAGS.values()}
+    on = kind = None
+    for item in rest.split(","):
+        item = item.strip()
+        if not item:
+            continue                    # "ctor:" alone, or a trailing comma
+        key, eq, value = item.partition("=")
+        if key == "on" and eq:
+            if on is not None:
+                raise ValueError(f"tag rule {spec!r}: 'on' given twice")
+            if value not in SITS_ON:
+                raise ValueError(f"tag rule {spec!r}: on={value!r}; expected one of "
+                                 f"{'|'.join(SITS_ON)}")
+            on = value
+        elif key == "kind" and eq:
+            if not _KIND_RE.match(value) or value in RESERVED_KINDS:
+                raise ValueError(f"tag rule {spec!r}: kind={value!r} must be an identifier "
+                                 f"other than {', '.join(RESERVED_KINDS)}")
+            kind = value
+        elif item in _FLAGS and not eq:
+            fields[_FLAGS[item]] = True
+        else:
+            raise ValueError(f"tag rule {spec!r}: unknown item {item!r}; expected {SPEC_GRAMMAR}")
+    if on is None:
+        raise ValueError(f"tag rule {spec!r}: 'on=' is required; expected {SPEC_GRAMMAR}")
+    kind = kind or name
+    return TagRule(f"{name}:", kind=kind, sits_on=on, subprogram_target=True,
+                   what=f"{kind} function", **fields)
+
+
+def find_project_config(start: str | os.PathLike) -> str | None:
+    """The closest ``pyproject.toml`` with a ``[tool.bpflink]`` table, from ``start`` up.
+
+    Raises ValueError for a file that mentions ``tool.bpflink`` but is not TOML.
+    """
+    import tomllib
+
+    here = os.path.abspath(start)
+    while True:
+        path = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(path):
+            try:
+                with open(path, "rb") as fh:
+                    raw = fh.read()
+                data = tomllib.loads(raw.decode("utf-8", "replace"))
+            except OSError:
+                data = {}
+            except tomllib.TOMLDecodeError as e:
+                # Someone else's broken file is not ours to judge; ours is.
+                if b"tool.bpflink" in raw:
+                    raise ValueError(f"{path}: not valid TOML: {e}") from None
+                data = {}
+            if isinstance(data.get("tool"), dict) and "bpflink" in data["tool"]:
+                return path
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def project_tag_rules(start: str | os.PathLike) -> tuple[str | None, list[TagRule]]:
+    """(the pyproject.toml used or None, its ``[tool.bpflink] tag-rules``).  Raises
+    ValueError naming the file for a malformed table or spec."""
+    import tomllib
+
+    path = find_project_config(start)
+    if path is None:
+        return None, []
+    with open(path, "rb") as fh:
+        table = tomllib.load(fh)["tool"]["bpflink"]
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: [tool.bpflink] must be a table")
+    unknown = sorted(set(table) - {"tag-rules"})
+    if unknown:
+        raise ValueError(f"{path}: [tool.bpflink]: unknown keys {unknown}; known: tag-rules")
+    specs = table.get("tag-rules", [])
+    if not isinstance(specs, list):
+        raise ValueError(f"{path}: [tool.bpflink] tag-rules must be a list of strings "
+                         f"{SPEC_GRAMMAR}")
+    try:
+        return path, [parse_tag_rule(s) for s in specs]
+    except ValueError as e:
+        raise ValueError(f"{path}: [tool.bpflink] tag-rules: {e}") from None
 
 
 __all__ = [
+    "BUILTIN_RULES",
     "CALL",
+    "CTOR",
+    "DTOR",
     "EXCEPTION_CALLBACK",
     "FUNC_REF",
     "NAMES_FUNCTION",
+    "ON_FUNCTION",
     "ON_PROGRAM",
+    "ON_TYPE",
+    "ON_VAR",
+    "SITS_ON",
+    "SPEC_GRAMMAR",
     "TAG_RULES",
     "TagRule",
+    "USES",
     "edge_kinds",
+    "find_project_config",
+    "parse_tag_rule",
+    "project_tag_rules",
     "register_tag_rule",
     "unregister_tag_rule",
+    "with_rules",
 ]

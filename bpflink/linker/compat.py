@@ -11,6 +11,7 @@ that names what differs.
 
 from __future__ import annotations
 
+from ..btf.mapdef import COMPARED_FIELDS, MapDef
 from ..btf.types import FUNC_STATIC, VAR_STATIC, Btf, Kind
 
 _NAMED = (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD, Kind.FUNC, Kind.VAR)
@@ -95,60 +96,34 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
 
 # -- BTF-defined maps --------------------------------------------------------------------
 
-_INT_FIELDS = ("type", "max_entries", "map_flags", "numa_node", "pinning", "key_size",
-               "value_size", "map_extra")
+def map_mismatch(b1: Btf, d1: MapDef, b2: Btf, d2: MapDef) -> str | None:
+    """Why two definitions of one map differ, or None (libbpf's ``map_defs_match``).
 
-
-def parse_map_def(btf: Btf, var_id: int) -> dict:
-    """Decode a BTF map definition (``__uint``/``__type``/``__array`` members)."""
-    t = btf[var_id]
-    _, st = btf.resolve(t.ref if t.kind is Kind.VAR else var_id)
-    if st.kind is not Kind.STRUCT:
-        raise ValueError("map definition is not a struct")
-    out: dict = {}
-    for name, mtype, _off in st.data:
-        _, mt = btf.resolve(mtype)
-        if name in _INT_FIELDS:
-            if mt.kind is not Kind.PTR:
-                raise ValueError(f"map field '{name}' is not a pointer")
-            _, arr = btf.resolve(mt.ref)
-            if arr.kind is not Kind.ARRAY:
-                raise ValueError(f"map field '{name}' is not a pointer to an array")
-            out[name] = arr.data[2]
-        elif name in ("key", "value"):
-            if mt.kind is not Kind.PTR:
-                raise ValueError(f"map field '{name}' is not a pointer")
-            out[name + "_type"] = mt.ref
-            out.setdefault(name + "_size", btf.type_size(mt.ref))
-        elif name == "values":
-            if mt.kind is not Kind.ARRAY:
-                raise ValueError("map field 'values' is not an array")
-            _, ptr = btf.resolve(mt.data[0])
-            if ptr.kind is not Kind.PTR:
-                raise ValueError("map field 'values' is not an array of pointers")
-            if btf.resolve(ptr.ref)[1].kind is Kind.FUNC_PROTO:
-                continue        # a prog array's program slots: no inner map to compare
-            out["inner"] = parse_map_def(btf, ptr.ref)
-    return out
-
-
-def map_mismatch(b1: Btf, d1: dict, b2: Btf, d2: dict) -> str | None:
-    for field in ("type", "key_size", "value_size", "max_entries", "map_flags", "numa_node",
-                  "pinning", "map_extra"):
-        if d1.get(field, 0) != d2.get(field, 0):
-            return f"{field} {d1.get(field, 0)} vs {d2.get(field, 0)}"
-    for part in ("key", "value"):
-        k1, k2 = d1.get(part + "_type"), d2.get(part + "_type")
-        if (k1 is None) != (k2 is None):
-            return f"{part} type given in one definition only"
-        if k1 is not None:
-            why = btf_mismatch(b1, k1, b2, k2, True)
-            if why:
-                return f"{part} type: {why}"
-    if ("inner" in d1) != ("inner" in d2):
+    Both come from :func:`bpflink.btf.mapdef.parse_map_def`.  Key and value
+    types, when given, must match exactly.  ``map_extra`` is compared too,
+    which libbpf's linker does not do: an extern that names another arena
+    address or hash count than the definition is a mistake the link would
+    otherwise hide, and with two weak definitions the input order would pick
+    the value (docs/design.md).
+    """
+    for field in COMPARED_FIELDS:
+        v1, v2 = getattr(d1, field), getattr(d2, field)
+        if v1 != v2:
+            return f"{field} {v1:#x} vs {v2:#x}" if field == "map_extra" else \
+                f"{field} {v1} vs {v2}"
+        if field in ("key_size", "value_size"):
+            part = field[:-5]
+            k1, k2 = getattr(d1, part + "_type"), getattr(d2, part + "_type")
+            if bool(k1) != bool(k2):
+                return f"{part} type given in one definition only"
+            if k1:
+                why = btf_mismatch(b1, k1, b2, k2, True)
+                if why:
+                    return f"{part} type: {why}"
+    if (d1.inner is None) != (d2.inner is None):
         return "inner map given in one definition only"
-    if "inner" in d1:
-        why = map_mismatch(b1, d1["inner"], b2, d2["inner"])
+    if d1.inner is not None and d2.inner is not None:
+        why = map_mismatch(b1, d1.inner, b2, d2.inner)
         if why:
             return f"inner map: {why}"
     return None

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..btf.mapdef import parse_map_def
 from ..btf.types import FUNC_STATIC, VAR_STATIC, Kind
 from ..elf.constants import (SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STB_WEAK,
                              STT_NOTYPE, STT_SECTION, STV_HIDDEN, STV_DEFAULT)
 from ..elf.reader import InputObject, Symbol
-from ..errors import Diagnostics
-from .compat import btf_mismatch, map_mismatch, parse_map_def
+from ..errors import Diagnostics, FormatError
+from .compat import btf_mismatch, map_mismatch
 from .layout import Layout
 from .model import OutputSymbol, Piece
 
@@ -196,10 +197,10 @@ def _map_difference(a: Candidate, b: Candidate) -> str | None:
     if a.datasec != b.datasec:
         return f"a map in one input ({a.obj.name}) but not in the other ({b.obj.name})"
     try:
-        da = parse_map_def(a.obj.btf, a.btf_id)
-        db = parse_map_def(b.obj.btf, b.btf_id)
-    except (ValueError, IndexError) as e:
-        return f"invalid map definition ({e})"
+        da = parse_map_def(a.obj.btf, a.btf_id, a.sym.name)
+        db = parse_map_def(b.obj.btf, b.btf_id, b.sym.name)
+    except FormatError as e:      # the reader checked every .maps variable; not a map there
+        return f"invalid map definition ({e.message})"
     return map_mismatch(a.obj.btf, da, b.obj.btf, db)
 
 
