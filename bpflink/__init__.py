@@ -15,8 +15,9 @@ or, with inputs from memory::
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
@@ -24,11 +25,14 @@ from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputErro
 from .graph.rules import TagRule
 
 if TYPE_CHECKING:
+    from .linkmap import LinkMap
+    from .linker.archive import Extraction
+    from .pipeline import Source
     from .verify import VerifyReport
 
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
            "BpflinkError", "Diagnostic", "Severity", "TagRule"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 class _CallgraphField:
@@ -40,10 +44,10 @@ class _CallgraphField:
     is ``LinkResult.digraph``.
     """
 
-    def __set_name__(self, owner, name: str) -> None:
+    def __set_name__(self, owner: type, name: str) -> None:
         self.raw, self.converted = f"_{name}_raw", f"_{name}_nx"
 
-    def __get__(self, obj, objtype=None):
+    def __get__(self, obj: object, objtype: type | None = None) -> Any:
         if obj is None:
             raise AttributeError("callgraph")   # dataclasses: a field without a default
         cached = obj.__dict__.get(self.converted)
@@ -55,7 +59,7 @@ class _CallgraphField:
             obj.__dict__[self.converted] = cached
         return cached
 
-    def __set__(self, obj, value) -> None:
+    def __set__(self, obj: object, value: object) -> None:
         obj.__dict__[self.raw] = value
         obj.__dict__.pop(self.converted, None)
 
@@ -67,12 +71,28 @@ class LinkResult:
     data: bytes                         # the output object
     output: str | None                  # where it was written, if anywhere
     warnings: list[Diagnostic]
-    callgraph: object = _CallgraphField()   # networkx.DiGraph, converted on first access
-    linked: object = field(repr=False)  # bpflink.linker.model.LinkedObject
+    callgraph: Any = _CallgraphField()   # networkx.DiGraph, converted on first access
+    # mypy takes the descriptor above for a default; dataclasses do not (its class-level
+    # __get__ raises AttributeError), so this field without a default is valid.
+    linked: object = field(repr=False)  # type: ignore[misc]  # linker.model.LinkedObject
     timings: dict[str, float] = field(default_factory=dict)
+    inputs_used: list[str] = field(default_factory=list)   # "a.o", "libfoo.a(x.o)", link order
+    extractions: list[Extraction] = field(default_factory=list)  # why each member went in
+    symtab: Any = field(default=None, repr=False)          # bpflink.linker.symbols.SymbolTable
 
     @property
-    def digraph(self):
+    def map(self) -> LinkMap:
+        """The link map (:class:`bpflink.linkmap.LinkMap`): what ``--map`` writes, as objects."""
+        cached: LinkMap | None = self.__dict__.get("_map")
+        if cached is None:
+            from .linkmap import build_map
+
+            linked: Any = self.linked       # a LinkedObject
+            cached = self.__dict__["_map"] = build_map(linked, self.symtab, self.digraph)
+        return cached
+
+    @property
+    def digraph(self) -> Any:
         """The call graph without networkx: the :class:`bpflink.graph.DiGraph` the link
         built (or whatever graph was last assigned to ``callgraph``).
 
@@ -114,40 +134,101 @@ class Linker:
         with_rules(tag_rules)           # a bad table fails here, not mid-link
         self.options = LinkOptions(dedup=dedup, graph_checks=graph_checks,
                                    fatal_warnings=fatal_warnings, tag_rules=tag_rules)
-        self._sources: list[tuple[str, bytes | None, str | None]] = []
+        self._sources: list[Source] = []
 
-    def add_file(self, path: str | os.PathLike) -> None:
+    def add_file(self, path: str | os.PathLike[str], *, whole_archive: bool = False) -> None:
+        """Add an object or an archive.  Of an archive only the members some object
+        needs are linked (as ``ld`` does); ``whole_archive`` takes every member."""
+        from .pipeline import Source
+
         path = os.fspath(path)
-        self._sources.append((path, None, path))
+        self._sources.append(Source(path, None, path, whole_archive))
 
-    def add_bytes(self, data: bytes, name: str = "<memory>") -> None:
-        self._sources.append((name, bytes(data), None))
+    def add_bytes(self, data: bytes, name: str = "<memory>", *,
+                  whole_archive: bool = False) -> None:
+        from .pipeline import Source
 
-    def link(self, output: str | os.PathLike | None = None) -> LinkResult:
-        """Link; write ``output`` atomically if given.  Raises LinkError."""
-        from .fileio import same_file, write_atomic
+        self._sources.append(Source(name, bytes(data), None, whole_archive))
+
+    def link(self, output: str | os.PathLike[str] | None = None, *,
+             map_file: str | os.PathLike[str] | None = None,
+             depfile: str | os.PathLike[str] | None = None,
+             why_extract: str | os.PathLike[str] | None = None) -> LinkResult:
+        """Link; write ``output`` atomically if given.  Raises LinkError.
+
+        ``map_file`` gets the link map, ``depfile`` a make dependency file
+        (needs ``output``), ``why_extract`` lld's table of the archive members
+        taken.  They are written before the output, so an output on disk
+        always has its companions.
+        """
+        from .fileio import same_file, write_atomic, writes_in_place
         from .pipeline import run_link
 
         out_path = os.fspath(output) if output is not None else None
-        if out_path is not None:
-            for name, _data, path in self._sources:
-                if path is not None and os.path.exists(out_path) and same_file(path, out_path):
-                    raise OutputError([error("the output would overwrite this input; choose "
-                                             "another output path", file=name)])
+        extras = {what: os.fspath(p) for what, p in
+                  (("map", map_file), ("depfile", depfile), ("why-extract", why_extract))
+                  if p is not None}
+        if "depfile" in extras and out_path is None:
+            raise ValueError("a dependency file needs an output path")
+        targets = [(what, t) for what, t in [("output", out_path), *extras.items()]
+                   if t is not None]
+        labels = {"output": "output", "map": "map file", "depfile": "depfile",
+                  "why-extract": "--why-extract file"}
+        for i, (what, target) in enumerate(targets):
+            for other, earlier in targets[:i]:
+                if not writes_in_place(target) and (
+                        os.path.abspath(target) == os.path.abspath(earlier) or
+                        os.path.exists(target) and same_file(target, earlier)):
+                    raise OutputError([error(f"the {labels[what]} and the {labels[other]} "
+                                             "are the same file; give each its own path",
+                                             file=target)])
+        for what, target in targets:
+            for name, _data, path, _whole in self._sources:
+                if path is not None and os.path.exists(target) and same_file(path, target):
+                    label = labels[what]
+                    raise OutputError([error(f"the {label} would overwrite this input; choose "
+                                             f"another {label} path", file=name)])
         outcome = run_link(self._sources, self.options)
-        if out_path is not None:
-            try:
-                write_atomic(out_path, outcome.data)
-            except OSError as e:
-                raise OutputError([error(f"cannot write output: {e.strerror or e}",
-                                         file=out_path)]) from None
         warnings = [d for d in outcome.diagnostics if d.severity is Severity.WARNING]
-        return LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
-                          outcome.timings)
+        result = LinkResult(outcome.data, out_path, warnings, outcome.callgraph, outcome.linked,
+                            outcome.timings, [obj.name for obj in outcome.linked.inputs],
+                            outcome.extractions, outcome.symtab)
+        files: dict[str, Callable[[], str]] = {
+            "map": lambda: result.map.render(),
+            "depfile": lambda: _depfile(out_path, self._sources, outcome.extractions),
+            "why-extract": lambda: _why_extract(outcome.extractions)}
+        for what, maybe in [*extras.items(), ("output", out_path)]:
+            if maybe is None:
+                continue
+            target = maybe
+            try:
+                data = outcome.data if what == "output" else files[what]().encode()
+                write_atomic(target, data)
+            except OSError as e:
+                label = "output" if what == "output" else f"the {what} file"
+                raise OutputError([error(f"cannot write {label}: {e.strerror or e}",
+                                         file=target)]) from None
+            except ValueError as e:
+                raise OutputError([error(str(e), file=target)]) from None
+        return result
 
 
-def link(inputs: Iterable[str | os.PathLike | bytes], output: str | os.PathLike | None = None,
-         **options) -> LinkResult:
+def _depfile(output: str | None, sources: list[Source], extractions: list[Extraction]) -> str:
+    from .depfile import render
+
+    files = [path for _name, _data, path, _whole in sources if path is not None]
+    return render(output or "", files, [e.member for e in extractions])
+
+
+def _why_extract(extractions: list[Extraction]) -> str:
+    from .linker.archive import render_why_extract
+
+    return render_why_extract(extractions)
+
+
+def link(inputs: Iterable[str | os.PathLike[str] | bytes],
+         output: str | os.PathLike[str] | None = None,
+         **options: Any) -> LinkResult:
     """Link ``inputs`` (paths, or bytes) into ``output`` (or only in memory)."""
     linker = Linker(**options)
     for i, item in enumerate(inputs):

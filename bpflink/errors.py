@@ -8,8 +8,9 @@ that phase, so the user sees all of them at once (mold's way).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Severity(Enum):
@@ -28,8 +29,12 @@ class Diagnostic:
     notes: tuple[str, ...] = ()
     hint: str | None = None
 
-    def render(self, prog: str = "bpflink") -> str:
-        """``bpflink: error: a.o: section tc: prog: message`` plus ``>>>`` notes."""
+    def render(self, prog: str = "bpflink", color: bool = False) -> str:
+        """``bpflink: error: a.o: section tc: prog: message`` plus ``>>>`` notes.
+
+        ``color`` wraps the severity words in ANSI colours (GCC's: error red,
+        warning magenta, note cyan, all bold), for a terminal.
+        """
         where = []
         if self.file:
             where.append(self.file)
@@ -37,16 +42,24 @@ class Diagnostic:
             where.append(f"section {self.section}")
         if self.symbol:
             where.append(self.symbol)
-        head = f"{prog}: {self.severity.value}: "
+        head = f"{prog}: {_paint(self.severity.value, color)} "
         head += "".join(f"{w}: " for w in where) + self.message
         lines = [head]
         lines.extend(f">>> {n}" for n in self.notes)
         if self.hint:
-            lines.append(f"{prog}: note: {self.hint}")
+            lines.append(f"{prog}: {_paint('note', color)} {self.hint}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()
+
+
+_COLORS = {"error": "\033[1;31m", "warning": "\033[1;35m", "note": "\033[1;36m"}
+
+
+def _paint(word: str, color: bool) -> str:
+    """``word:``, coloured when asked (only the severity word and its colon)."""
+    return f"{_COLORS[word]}{word}:\033[0m" if color and word in _COLORS else f"{word}:"
 
 
 def error(message: str, file: str | None = None, section: str | None = None,
@@ -109,10 +122,10 @@ class Diagnostics:
     def add(self, diag: Diagnostic) -> None:
         self.items.append(diag)
 
-    def error(self, message: str, **kw) -> None:
+    def error(self, message: str, **kw: Any) -> None:
         self.add(error(message, **kw))
 
-    def warning(self, message: str, **kw) -> None:
+    def warning(self, message: str, **kw: Any) -> None:
         self.add(warning(message, **kw))
 
     @property

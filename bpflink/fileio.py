@@ -1,15 +1,38 @@
-"""Writing the output atomically.
+"""Writing the output atomically and durably.
 
-The object is written to a temporary file in the output's directory and
-renamed over the output only when complete, so a failed or interrupted link
-(error, full disk, SIGINT) leaves no partial file and an existing output
-untouched.  The temporary file is removed on every failure path.
+The object is written to a temporary file in the output's directory,
+fsync'd, renamed over the output only when complete, and the directory is
+fsync'd so the rename itself survives a crash (the sequence ext4's and
+XFS's authors ask of applications).  A failed or interrupted link (error,
+full disk, SIGINT, SIGTERM) leaves no partial file and an existing output
+untouched; the temporary file is removed on every failure path.
+
+Temporary names are ``.<output>.bpflink-<pid>-<random>.tmp``: created with
+``O_EXCL`` (``tempfile.mkstemp``), unique per process and per call, so
+parallel links into one directory (``make -j``), even of the same output,
+never write the same file.  A link killed by SIGKILL cannot clean up; what
+it leaves is a hidden ``.tmp`` file that no ``*.o`` glob or make pattern
+matches, that a later link neither reuses nor deletes (its pid may be
+alive on another host sharing the directory), and that bpflink refuses as
+an input (:func:`is_temporary`), so it is never mistaken for an output.
+
+An output under ``/dev`` or ``/proc`` (``-o /dev/null``, ``--map
+/dev/stderr``: a symlink to whatever fd 2 is) or one that exists and is
+neither a regular file nor a directory (a FIFO) is opened and written,
+never replaced.  Any other symlink is replaced by the output, as ld and lld
+do.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import stat
 import tempfile
+
+TMP_MARK = ".bpflink-"
+_TMP_NAME = re.compile(r"^\..*\.bpflink-\d+-[^.]+\.tmp$")
 
 
 def same_file(a: str, b: str) -> bool:
@@ -19,9 +42,33 @@ def same_file(a: str, b: str) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def is_temporary(path: str) -> bool:
+    """Whether ``path`` is named like one of bpflink's temporary output files."""
+    return bool(_TMP_NAME.match(os.path.basename(path)))
+
+
+def writes_in_place(path: str) -> bool:
+    """Whether ``path`` is written to in place rather than replaced (module docstring)."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def write_atomic(path: str, data: bytes) -> None:
+    if writes_in_place(path):
+        # /dev/null, /dev/stderr, a FIFO: written to, never replaced (renaming
+        # over /dev/null or the /dev/stderr symlink, as root, would replace them)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        return
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+    # NAME_MAX is 255 bytes: a long output name is shortened in the temporary one
+    base = os.path.basename(path)[:100]
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}{TMP_MARK}{os.getpid()}-", suffix=".tmp",
                                dir=directory)
     try:
         try:
@@ -42,3 +89,16 @@ def write_atomic(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+    fsync_directory(directory)
+
+
+def fsync_directory(directory: str) -> None:
+    """Make a rename in ``directory`` durable.  Filesystems that cannot (EINVAL) are let be."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)

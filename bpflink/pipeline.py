@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
 from .elf.writer import write_elf
 from .errors import Diagnostic, Diagnostics, FormatError, InputError, Severity, error
+from .linker.archive import Archive, Extraction, select_inputs
 from .linker.btfmerge import merge_btf, merge_btf_ext
 from .linker.layout import lay_out
 from .linker.model import LinkedObject
@@ -39,6 +42,7 @@ class LinkOutcome:
     callgraph: object
     diagnostics: list[Diagnostic]
     timings: dict[str, float] = field(default_factory=dict)
+    extractions: list[Extraction] = field(default_factory=list)    # archive members taken
 
 
 MAX_INPUT = 1 << 30             # BPF objects are kilobytes to megabytes
@@ -54,6 +58,9 @@ def _read_input(path: str) -> bytes:
 
     with open(path, "rb") as fh:
         head = fh.read(len(MAGIC))
+        if head == b"!<thin>\n":
+            raise FormatError("a thin archive (ar T), whose members live in other files: "
+                              "not supported; make a normal one with 'ar rcs'")
         if not (head.startswith(b"\x7fELF") or head == MAGIC) and len(head) == len(MAGIC):
             raise FormatError("not an ELF file")
         chunks, total = [head], len(head)
@@ -65,14 +72,32 @@ def _read_input(path: str) -> bytes:
     return b"".join(chunks)
 
 
-def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
-                diags: Diagnostics) -> list[InputObject]:
-    """Phase 1: read and validate every input (all of them, to report every bad one)."""
-    from .linker.archive import expand
+class Source(NamedTuple):
+    """One input as given: a name, its bytes (or None: read ``path``), archive mode."""
 
-    inputs: list[InputObject] = []
-    for name, data, path in sources:
+    name: str
+    data: bytes | None
+    path: str | None
+    whole_archive: bool = False         # an archive: take every member, not only needed ones
+
+
+def read_inputs(sources: list[Source], diags: Diagnostics) -> list[InputObject | Archive]:
+    """Phase 1: read and validate every input (all of them, to report every bad one).
+
+    An archive's members are all read too: their symbol tables decide which
+    are taken (:func:`bpflink.linker.archive.select_inputs`, after this phase).
+    """
+    from .fileio import is_temporary
+    from .linker.archive import is_archive, members
+
+    items: list[InputObject | Archive] = []
+    for name, data, path, whole in sources:
+        if path is not None and is_temporary(path):
+            diags.error("a temporary file of a bpflink link that never finished (it was "
+                        "killed), not an output; delete it", file=name)
+            continue
         if data is None:
+            assert path is not None         # a source is bytes or a path
             try:
                 data = _read_input(path)
             except OSError as e:
@@ -82,14 +107,26 @@ def read_inputs(sources: list[tuple[str, bytes | None, str | None]],
                 diags.error(e.message, file=name)
                 continue
         try:
-            for member_name, member in expand(name, data):
-                inputs.append(read_object(member, member_name))
+            if not is_archive(data):
+                items.append(read_object(data, name))
+                continue
+            archive = Archive(name, [], whole)
+            for member_name, member in members(name, data):
+                try:
+                    archive.members.append(read_object(member, member_name))
+                except InputError as e:
+                    for d in e.errors:
+                        diags.add(replace(d, message=f"archive member is not a usable BPF "
+                                          f"object: {d.message}", hint=d.hint or (
+                                              "bpflink reads every member of an archive to "
+                                              "learn what it defines; remove this one")))
+            items.append(archive)
         except InputError as e:
             for d in e.diagnostics:
                 diags.add(d)
         except FormatError as e:
             diags.add(error(e.message, file=name, section=e.section))
-    return inputs
+    return items
 
 
 def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
@@ -100,7 +137,8 @@ def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
     first = inputs[0]
     for obj in inputs[1:]:
         if obj.big_endian != first.big_endian:
-            order = lambda o: "big-endian" if o.big_endian else "little-endian"  # noqa: E731
+            def order(o: InputObject) -> str:
+                return "big-endian" if o.big_endian else "little-endian"
             diags.error(f"byte order mismatch: this input is {order(obj)} but "
                         f"{first.name} is {order(first)}; one link has one byte order",
                         file=obj.name)
@@ -113,7 +151,7 @@ class _Phases:
         self.timings: dict[str, float] = {}
 
     @contextmanager
-    def __call__(self, name: str):
+    def __call__(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
         try:
             yield
@@ -127,7 +165,7 @@ def _warnings_as_errors(diags: Diagnostics) -> None:
                    for d in diags.items]
 
 
-def run_link(sources: list[tuple[str, bytes | None, str | None]],
+def run_link(sources: list[Source],
              options: LinkOptions) -> LinkOutcome:
     """Read, lay out, resolve, merge BTF, dedup, relocate, check the graph, encode."""
     # A link allocates hundreds of thousands of small objects (types, records,
@@ -143,14 +181,21 @@ def run_link(sources: list[tuple[str, bytes | None, str | None]],
             gc.enable()
 
 
-def _run_link(sources: list[tuple[str, bytes | None, str | None]],
+def _run_link(sources: list[Source],
               options: LinkOptions) -> LinkOutcome:
     diags = Diagnostics()
     phase = _Phases()
 
     with phase("read"):
-        inputs = read_inputs(sources, diags)
+        items = read_inputs(sources, diags)
+        selection = select_inputs(items)
         diags.checkpoint(InputError)
+        inputs = selection.objects
+        if not inputs and items:
+            diags.error("no input objects: an archive gives only the members that an "
+                        "object before or after it needs",
+                        hint="put --whole-archive before an archive to link all its members")
+            diags.checkpoint()
         check_inputs(inputs, diags)
         diags.checkpoint()
 
@@ -197,4 +242,5 @@ def _run_link(sources: list[tuple[str, bytes | None, str | None]],
         except FormatError as e:
             diags.error(e.message)
             diags.checkpoint()
-    return LinkOutcome(data, linked, symtab, callgraph, diags.items, phase.timings)
+    return LinkOutcome(data, linked, symtab, callgraph, diags.items, phase.timings,
+                       selection.extractions)

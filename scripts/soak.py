@@ -143,7 +143,7 @@ class Pool:
                     busy += 1
             ready = wait([w["conn"] for w in self.workers if w["index"] is not None], 1.0)
             now = time.monotonic()
-            for i, w in enumerate(self.workers):
+            for w in self.workers:
                 if w["index"] is None:
                     continue
                 if w["conn"] in ready:

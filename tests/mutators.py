@@ -28,7 +28,7 @@ import struct
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -9,6 +9,11 @@ tmpfs when root may mount one, and ENOSPC injected into os.write), EIO from
 fsync, a failing rename, an input that vanishes between add_file and link, a
 FIFO that ends early, /dev/zero and /dev/null as inputs, SIGINT, SIGTERM and
 SIGHUP in the middle of the write, and an output that is one of the inputs.
+
+Durability: the file is fsync'd, renamed, and its directory fsync'd, in that
+order; temporary names carry the pid and a random part, so parallel links
+of one output never collide; a SIGKILLed link's temporary is never reused,
+deleted or accepted as an input.
 """
 
 from __future__ import annotations
@@ -380,3 +385,110 @@ def test_write_atomic_cleans_up_on_any_exception(tmp_path, monkeypatch):
         fileio.write_atomic(str(out), b"new")
     monkeypatch.undo()
     snap.assert_clean()
+
+
+# -- durability and temporary names -----------------------------------------------------------
+
+BPFLINK = Path(sys.executable).with_name("bpflink")
+
+
+def test_output_is_fsynced_renamed_then_its_directory_fsynced(tmp_path, monkeypatch):
+    """The order that makes a rename durable: fsync(file), rename, fsync(directory)."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        kind = "dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        events.append(("fsync", kind))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("rename", os.path.basename(dst)))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    bpflink.link([A, B], tmp_path / "out.o")
+    monkeypatch.undo()
+    assert events == [("fsync", "file"), ("rename", "out.o"), ("fsync", "dir")]
+    assert (tmp_path / "out.o").read_bytes() == expected_output()
+
+
+def _wait_for_temporaries(directory: Path, procs: list[subprocess.Popen], count: int) -> list[str]:
+    deadline = time.monotonic() + 60
+    while True:
+        tmps = sorted(n for n in os.listdir(directory) if n.endswith(".tmp"))
+        if len(tmps) >= count:
+            return tmps
+        for p in procs:
+            assert p.poll() is None, p.communicate()
+        assert time.monotonic() < deadline, "the writes never started"
+        time.sleep(0.005)
+
+
+def test_parallel_links_of_one_output_use_their_own_temporaries(tmp_path):
+    """Two slow links into one output at once: each writes its own
+    .out.o.bpflink-<pid>-<random>.tmp; both succeed; one whole output remains."""
+    out = tmp_path / "out.o"
+    procs = [subprocess.Popen([sys.executable, "-c", SLOW_WRITE, str(A), str(B), "-o", str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    tmps = _wait_for_temporaries(tmp_path, procs, 2)
+    assert sorted(int(n.split(".bpflink-")[1].split("-")[0]) for n in tmps) == \
+        sorted(p.pid for p in procs)
+    assert all(n.startswith(".out.o.bpflink-") for n in tmps)
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert out.read_bytes() == expected_output()
+    assert sorted(os.listdir(tmp_path)) == ["out.o"]
+
+
+def test_many_parallel_links_through_the_console_script(tmp_path):
+    out = tmp_path / "out.o"
+    procs = [subprocess.Popen([str(BPFLINK), str(A), str(B), "-o", str(out)],
+                              stderr=subprocess.PIPE) for _ in range(8)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert out.read_bytes() == expected_output()
+    assert sorted(os.listdir(tmp_path)) == ["out.o"]
+
+
+def test_sigkilled_link_leaves_a_temporary_never_taken_for_an_output(tmp_path):
+    """SIGKILL cannot be caught: the temporary stays.  It is hidden and ends in .tmp
+    (no *.o glob or make pattern sees it), the next link neither reuses nor
+    deletes it, and bpflink refuses it as an input."""
+    out = tmp_path / "out.o"
+    out.write_bytes(OLD)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITE, str(A), str(B), "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    [tmp] = _wait_for_temporaries(tmp_path, [proc], 1)
+    time.sleep(0.1)
+    proc.kill()
+    proc.communicate(timeout=60)
+    stale = tmp_path / tmp
+    assert stale.exists() and out.read_bytes() == OLD
+    assert tmp.startswith(f".out.o.bpflink-{proc.pid}-")
+    assert [p.name for p in tmp_path.glob("*.o")] == ["out.o"]
+    stale_bytes = stale.read_bytes()
+    done = subprocess.run([str(BPFLINK), str(A), str(B), "-o", str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == expected_output()
+    assert stale.read_bytes() == stale_bytes
+    assert sorted(os.listdir(tmp_path)) == sorted(["out.o", tmp])
+    refused = subprocess.run([str(BPFLINK), str(stale), str(B), "-o", str(tmp_path / "x.o")],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"bpflink: error: {stale}: a temporary file of a bpflink "
+                                     "link that never finished"), refused.stderr
+    assert not (tmp_path / "x.o").exists()
+
+
+def test_long_output_name_gets_a_valid_temporary_name(tmp_path):
+    out = tmp_path / ("o" * 250)
+    proc = subprocess.run([str(BPFLINK), str(A), str(B), "-o", str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == expected_output()

@@ -20,7 +20,6 @@ import struct
 import subprocess
 import sys
 import tracemalloc
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,7 +27,7 @@ from hypothesis import strategies as st
 
 import bpflink
 from tests import mutators, oracle
-from tests.mutators import SYM_SIZE, ElfView, put, tiny_object
+from tests.mutators import ElfView, put, tiny_object
 
 CORPUS = mutators.CORPUS_DIR
 SEEDS = mutators.load_seeds()

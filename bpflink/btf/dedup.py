@@ -43,6 +43,7 @@ is not).  Where this differs from libbpf, and why: ``docs/btf-dedup.md``.
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from ..errors import FormatError
 from .ext import BtfExt
@@ -68,7 +69,7 @@ IN_PROGRESS = -2
 IDENTICAL_DEPTH = 16
 
 
-def _describe(t: BtfType, k: int) -> tuple[tuple, tuple[int, ...]]:
+def _describe(t: BtfType, k: int) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     """Split ``t`` (of kind ``k``) into its shallow key and the type IDs it refers to.
 
     The shallow key is everything but the referenced IDs: two types with
@@ -111,7 +112,7 @@ class _Dedup:
         self.types = types = btf.types
         self.n = len(types)
         self.kinds = kinds = [int(t.kind) for t in types]
-        keys: dict[tuple, int] = {}
+        keys: dict[tuple[Any, ...], int] = {}
         sid: list[int] = []
         children: list[tuple[int, ...]] = []
         for t, k in zip(types, kinds):
@@ -316,7 +317,7 @@ class _Dedup:
         for i in range(self.n):
             if m[i] >= 0:
                 m[i] = resolve(i)
-        table: dict[tuple, int] = {}
+        table: dict[tuple[Any, ...], int] = {}
         for root in range(1, self.n):
             if m[root] != UNPROCESSED:
                 continue

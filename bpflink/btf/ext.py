@@ -17,7 +17,9 @@ Record layouts (``include/uapi/linux/bpf.h``, libbpf ``libbpf_internal.h``)::
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import FormatError
 from .types import BTF_MAGIC, StringTable, _Strings, parse_header
@@ -29,9 +31,9 @@ FUNC_REC, LINE_REC, CORE_REC = 8, 16, 16
 
 @dataclass
 class BtfExt:
-    func_info: dict[str, list[list]] = field(default_factory=dict)
-    line_info: dict[str, list[list]] = field(default_factory=dict)
-    core_relo: dict[str, list[list]] = field(default_factory=dict)
+    func_info: dict[str, list[list[Any]]] = field(default_factory=dict)
+    line_info: dict[str, list[list[Any]]] = field(default_factory=dict)
+    core_relo: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     def sections(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -43,7 +45,7 @@ class BtfExt:
     def strings(self) -> list[str]:
         """Every string the records use, in a stable order."""
         out: list[str] = []
-        for sec, recs in self.func_info.items():
+        for sec in self.func_info:
             out.append(sec)
         for sec, recs in self.line_info.items():
             out.append(sec)
@@ -70,7 +72,8 @@ class BtfExt:
         four = struct.Struct(bo + "IIII")
         soff = strings.offset
 
-        def block(table: dict[str, list[list]], rec_size: int, pack) -> bytes:
+        def block(table: dict[str, list[list[Any]]], rec_size: int,
+                  pack: Callable[[list[Any]], bytes]) -> bytes:
             names = [n for n in (order or list(table)) if table.get(n)]
             if not names:
                 return b""
@@ -123,7 +126,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -
         s = cache.get(off)
         return s if s is not None else strings.get(off, what)
 
-    def check_types(recs: list[tuple], field: int, what: str) -> None:
+    def check_types(recs: list[tuple[Any, ...]], field: int, what: str) -> None:
         bad = [r[field] for r in recs if r[field] >= n_types]
         if bad:
             raise FormatError(f"{what} references type [{bad[0]}], but there are only "
@@ -131,23 +134,25 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext") -
 
     # Records are unpacked a whole section at a time and converted by one
     # comprehension per kind: per-record Python calls dominated large links.
-    def func_recs(recs: list[tuple], name: str) -> list[list]:
+    def func_recs(recs: list[tuple[Any, ...]], name: str) -> list[list[Any]]:
         check_types(recs, 1, f"func_info in '{name}'")
         return [[o, t] for o, t in recs]
 
-    def line_recs(recs: list[tuple], name: str) -> list[list]:
+    def line_recs(recs: list[tuple[Any, ...]], name: str) -> list[list[Any]]:
         try:
             return [[o, cache[f], cache[ln], c] for o, f, ln, c in recs]
         except KeyError:
             return [[o, string(f, "line_info file name"), string(ln, "line_info line"), c]
                     for o, f, ln, c in recs]
 
-    def core_recs(recs: list[tuple], name: str) -> list[list]:
+    def core_recs(recs: list[tuple[Any, ...]], name: str) -> list[list[Any]]:
         check_types(recs, 1, f"CO-RE relocation in '{name}'")
         return [[o, t, string(a, "CO-RE access string"), k] for o, t, a, k in recs]
 
-    def read_block(off: int, length: int, min_rec: int, what: str, convert) -> dict:
-        table: dict[str, list[list]] = {}
+    def read_block(off: int, length: int, min_rec: int, what: str,
+                   convert: Callable[[list[tuple[Any, ...]], str], list[list[Any]]]
+                   ) -> dict[str, list[list[Any]]]:
+        table: dict[str, list[list[Any]]] = {}
         if length == 0:
             return table
         if off + length > len(body) or length < 4:

@@ -45,6 +45,7 @@ reads ``a.o: section .maps: arena: field 'map_extra': ...``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import FormatError
@@ -202,7 +203,8 @@ def _parse(btf: Btf, st: BtfType, map_name: str, where: str, inner: bool) -> Map
                   values_offset=values_offset, slots=slots, **f)
 
 
-def _agree(f: dict, field: str, size: int, bad) -> None:
+def _agree(f: dict[str, int], field: str, size: int,
+           bad: Callable[[str], MapDefError]) -> None:
     """key_size against key, value_size against value and values (libbpf's
     'conflicting key size'): a size given twice must be the same."""
     if f[field] and f[field] != size:
@@ -210,7 +212,7 @@ def _agree(f: dict, field: str, size: int, bad) -> None:
     f[field] = size
 
 
-def _field_int(btf: Btf, mtype: int, name: str, bad) -> int:
+def _field_int(btf: Btf, mtype: int, name: str, bad: Callable[[str], MapDefError]) -> int:
     """get_map_field_int: ``int (*name)[val]``; the pointer may sit behind
     modifiers and typedefs, the array may not."""
     _, ptr = btf.resolve(mtype)
@@ -221,10 +223,10 @@ def _field_int(btf: Btf, mtype: int, name: str, bad) -> int:
     if arr.kind is not Kind.ARRAY:
         raise bad(f"field '{name}' points to {_kind(arr.kind)}, not an array "
                   f"(__uint({name}, N))")
-    return arr.data[2]
+    return int(arr.data[2])
 
 
-def _field_long(btf: Btf, mtype: int, name: str, bad) -> int:
+def _field_long(btf: Btf, mtype: int, name: str, bad: Callable[[str], MapDefError]) -> int:
     """get_map_field_long: ``__uint``, or ``enum { ___u = val } name``."""
     _, t = btf.resolve(mtype)
     if t.kind is Kind.PTR:
@@ -235,7 +237,7 @@ def _field_long(btf: Btf, mtype: int, name: str, bad) -> int:
     if len(t.data) != 1:
         raise bad(f"field '{name}' is an enum of {len(t.data)} enumerators; __ulong({name}, N) "
                   "has exactly one")
-    value = t.data[0][1]
+    value = int(t.data[0][1])
     if t.kind is Kind.ENUM and value & 0x80000000:
         # struct btf_enum's val is an __s32, which libbpf assigns to a __u64
         value |= 0xFFFFFFFF_00000000

@@ -10,8 +10,9 @@ well-known places per kind, which :meth:`BtfType.remap` rewrites.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
-from typing import Callable, Iterator
+from typing import Any
 
 from ..errors import FormatError
 
@@ -83,7 +84,7 @@ class BtfType:
 
     __slots__ = ("kind", "name", "kflag", "ref", "vlen_info", "data")
 
-    def __init__(self, kind: Kind, name: str = "", ref: int = 0, data=None,
+    def __init__(self, kind: Kind, name: str = "", ref: int = 0, data: Any = None,
                  kflag: int = 0, vlen_info: int = 0):
         self.kind = kind
         self.name = name
@@ -106,7 +107,7 @@ class BtfType:
         if self.kind is Kind.FUNC:
             return self.vlen_info
         if self.kind is Kind.VAR:
-            return self.data
+            return int(self.data)
         raise ValueError(f"{self.kind.name} has no linkage")
 
     def type_ids(self) -> Iterator[int]:
@@ -142,13 +143,13 @@ class BtfType:
             for v in self.data:
                 v[0] = fn(v[0])
 
-    def copy(self) -> "BtfType":
+    def copy(self) -> BtfType:
         d = self.data
         if isinstance(d, list):
             d = [list(x) if isinstance(x, list) else x for x in d]
         return BtfType(self.kind, self.name, self.ref, d, self.kflag, self.vlen_info)
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         """A hashable, complete description (for tests and equality)."""
         d = self.data
         if isinstance(d, list):
@@ -215,7 +216,8 @@ class Btf:
         return [i for i, t in enumerate(self.types) if t.kind is kind and t.name == name]
 
     # -- encoding ------------------------------------------------------------------
-    def encode(self, big_endian: bool = False, extra_strings: list[str] = ()) -> tuple[bytes, "StringTable"]:
+    def encode(self, big_endian: bool = False,
+               extra_strings: Sequence[str] = ()) -> tuple[bytes, StringTable]:
         """Encode to the raw ``.BTF`` section bytes.
 
         ``extra_strings`` are added to the string table after the types' strings
@@ -470,7 +472,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     return btf, bo == ">"
 
 
-def _find_cycle(refs: list) -> int | None:
+def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     """A type on a cycle of the graph ``refs`` (type ID -> referenced IDs), else None.
 
     One iterative DFS, linear in types plus references; 0 (void) ends paths.
@@ -498,10 +500,10 @@ def _find_cycle(refs: list) -> int | None:
     return None
 
 
-def _ref_lists(types: list[BtfType]) -> list:
+def _ref_lists(types: list[BtfType]) -> list[Sequence[int]]:
     """Type ID -> the IDs it references (void left out), built once per parse."""
     single = REF_KINDS - {Kind.PTR, Kind.FUNC_PROTO}
-    refs: list = []
+    refs: list[Sequence[int]] = []
     for t in types:             # spelled out per kind: this loop is on the parse hot path
         k = t.kind
         if k in single or k is Kind.PTR:
@@ -519,7 +521,7 @@ def _ref_lists(types: list[BtfType]) -> list:
     return refs
 
 
-def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
+def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
     """Reject reference cycles that do not describe a recursive type.
 
     A legitimate cycle (``struct list { struct list *next; }``) passes through
@@ -579,7 +581,7 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list | None = None) -> N
 _CHECKED_KINDS = frozenset({Kind.FUNC, Kind.VAR, Kind.DECL_TAG, Kind.DATASEC})
 
 
-def validate_ids(btf: Btf, section: str = ".BTF", refs: list | None = None) -> None:
+def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
     """Every referenced type ID exists; kinds that need a non-void target have one."""
     types = btf.types
     n = len(types)

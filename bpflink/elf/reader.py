@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import struct
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..btf import ext as btf_ext_mod
 from ..btf import types as btf_mod
@@ -152,7 +153,6 @@ class _Reader:
         self.name = name
 
     def read(self) -> InputObject:
-        data = self.data
         bo = self._header()
         sections = self._section_headers(bo)
         by_name: dict[str, Section] = {}
@@ -542,7 +542,7 @@ class _Reader:
             holder = holders[k] if k >= 0 and r.offset < holders[k].value + holders[k].size \
                 else None
             d = defs.get(holder.name) if holder is not None else None
-            if d is None:
+            if holder is None or d is None:
                 raise FormatError(f"{where} lies in no map defined in BTF",
                                   section=".rel.maps")
             slot = r.offset - holder.value - (d.values_offset or 0)
@@ -597,7 +597,16 @@ def _kconfig_type_ok(btf: Btf, tid: int, elem: bool = False) -> bool:
     return False
 
 
-def is_data_section(sec: Section) -> bool:
+class _SectionKind(Protocol):
+    """What is_data_section reads: an input Section or a linker OutputSection."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> int: ...
+
+
+def is_data_section(sec: _SectionKind) -> bool:
     """Sections libbpf turns into maps: .maps, .data*, .rodata*, .bss*, the arena."""
     name = sec.name
     if name in (".maps", ".addr_space.1"):
@@ -607,7 +616,7 @@ def is_data_section(sec: Section) -> bool:
     return any(name == p or name.startswith(p + ".") for p in (".data", ".rodata"))
 
 
-def _parse_ehdr(data: bytes) -> dict:
+def _parse_ehdr(data: bytes) -> dict[str, Any]:
     """Decode the ELF header with pyelftools' struct layouts (names for enums)."""
     from elftools.elf.structs import ELFStructs
 
@@ -616,7 +625,8 @@ def _parse_ehdr(data: bytes) -> dict:
         structs = ELFStructs(little_endian=data[5] == ELFDATA2LSB, elfclass=64)
         structs.create_basic_structs()
         _EHDR_STRUCTS[data[5]] = structs
-    return structs.Elf_Ehdr.parse(data[:EHDR_SIZE])
+    header: dict[str, Any] = structs.Elf_Ehdr.parse(data[:EHDR_SIZE])
+    return header
 
 
-_EHDR_STRUCTS: dict[int, object] = {}
+_EHDR_STRUCTS: dict[int, Any] = {}

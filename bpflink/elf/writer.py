@@ -12,12 +12,32 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from ..btf.types import StringTable
+from ..btf.ext import BtfExt
+from ..btf.types import Btf, StringTable
 from ..errors import FormatError
 from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF, ET_REL,
                         EV_CURRENT, MAX_SECTION_SIZE, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
                         SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
+
+
+class LinkedImage(Protocol):
+    """What the writer reads of the linker's ``LinkedObject``: spelled out here because
+    elf/ sits below linker/ and imports nothing from it (tests/test_structure.py)."""
+
+    @property
+    def big_endian(self) -> bool: ...
+    @property
+    def sections(self) -> Sequence[Any]: ...     # linker.model.OutputSection
+    @property
+    def symbols(self) -> Sequence[Any]: ...      # linker.model.OutputSymbol
+    @property
+    def btf(self) -> Btf: ...
+    @property
+    def btf_ext(self) -> BtfExt: ...
+
 
 SHF_INFO_LINK = 0x40
 
@@ -28,8 +48,8 @@ class _Out:
     __slots__ = ("name", "type", "flags", "align", "entsize", "link", "info", "data", "size",
                  "name_off", "offset")
 
-    def __init__(self, name, type_, flags, align, data=b"", size=None, entsize=0, link=0,
-                 info=0):
+    def __init__(self, name: str, type_: int, flags: int, align: int, data: bytes = b"",
+                 size: int | None = None, entsize: int = 0, link: int = 0, info: int = 0):
         self.name, self.type, self.flags, self.align = name, type_, flags, max(align, 1)
         self.entsize, self.link, self.info = entsize, link, info
         self.data = data
@@ -37,7 +57,7 @@ class _Out:
         self.name_off = self.offset = 0
 
 
-def write_elf(linked) -> bytes:
+def write_elf(linked: LinkedImage) -> bytes:
     bo = ">" if linked.big_endian else "<"
     for sec in linked.sections:     # inputs are each in bounds, their sum may not be
         if sec.size > MAX_SECTION_SIZE:
@@ -51,14 +71,14 @@ def write_elf(linked) -> bytes:
         data = b"" if sec.type == SHT_NOBITS else bytes(sec.data)
         outs.append(_Out(sec.name, sec.type, sec.flags, sec.align, data, sec.size,
                          sec.entsize))
-    n_content = len(outs)
     rel = struct.Struct(bo + "QQ")
     rel_outs = []
     for sec in linked.sections:
         if not sec.relocs:
             continue
-        body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type) for r in sec.relocs)
-        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, body, entsize=REL_SIZE,
+        rel_body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type)
+                           for r in sec.relocs)
+        o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, rel_body, entsize=REL_SIZE,
                  info=sec.index)
         outs.append(o)
         rel_outs.append(o)

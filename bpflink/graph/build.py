@@ -50,6 +50,7 @@ from ..elf.constants import (
 from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
 from . import insn as bpf_insn
 from .digraph import DiGraph
+from .insn import RawInsn
 from .rules import (CALL, FUNC_REF, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TAG_RULES, USES,
                     TagRule, edge_kinds)
 
@@ -124,7 +125,7 @@ class _Code:
 
     section: OutputSection
     piece_offset: int                   # where its input section landed in the output
-    insns: list[tuple]             # bpf_insn.decode() tuples
+    insns: list[RawInsn]           # insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:

@@ -41,8 +41,8 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Set
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics
 from .build import FuncId, TagUse, is_function
@@ -51,6 +51,7 @@ from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
 from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
 
 if TYPE_CHECKING:
+    from ..linker.model import LinkedObject
     from .digraph import GraphLike
 
 MAX_CALL_FRAMES = 8     # include/linux/bpf_verifier.h
@@ -63,7 +64,7 @@ STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
 # -- naming things in messages -------------------------------------------------------------
 
-def name_key(graph: GraphLike, n: FuncId) -> tuple:
+def name_key(graph: GraphLike, n: FuncId) -> tuple[Any, ...]:
     """A sort key independent of input order: name, then where it lives."""
     d = graph.nodes[n]
     return (d["name"], d["file"], d["section"], d["offset"])
@@ -71,7 +72,7 @@ def name_key(graph: GraphLike, n: FuncId) -> tuple:
 
 def binding(graph: GraphLike, n: FuncId) -> str:
     d = graph.nodes[n]
-    return ("hidden " if d["visibility"] == "hidden" else "") + d["bind"]
+    return ("hidden " if d["visibility"] == "hidden" else "") + str(d["bind"])
 
 
 def describe(graph: GraphLike, n: FuncId) -> str:
@@ -80,13 +81,13 @@ def describe(graph: GraphLike, n: FuncId) -> str:
     return f"{binding(graph, n)} {d['name']} in {d['file']} (section {d['section']})"
 
 
-def _at(graph: GraphLike, n: FuncId) -> dict:
+def _at(graph: GraphLike, n: FuncId) -> dict[str, Any]:
     """Diagnostic location of a function: its file, section and name."""
     d = graph.nodes[n]
     return {"file": d["file"], "section": d["section"], "symbol": d["name"]}
 
 
-def _btf_at(use: TagUse) -> dict:
+def _btf_at(use: TagUse) -> dict[str, Any]:
     """Where a tag that sits on no function is reported: its (first) input's BTF."""
     return {"file": use.files[0] if use.files else None, "section": ".BTF",
             "symbol": use.on_name or None,
@@ -113,7 +114,8 @@ def _chain_notes(graph: GraphLike, path: list[FuncId]) -> list[str]:
 
 # -- the checks ----------------------------------------------------------------------------
 
-def check_callgraph(graph: GraphLike, linked=None, diags: Diagnostics | None = None) -> Diagnostics:
+def check_callgraph(graph: GraphLike, linked: LinkedObject | None = None,
+                    diags: Diagnostics | None = None) -> Diagnostics:
     """Record every problem of the graph in ``diags`` (a new collector if None)."""
     diags = diags if diags is not None else Diagnostics()
     check_tags(graph, diags)
@@ -369,7 +371,7 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[FuncId]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
     roots = set(adj.entries)
-    for u, v, kinds in graph.edges(data="kinds"):
+    for _u, v, kinds in graph.edges(data="kinds"):
         if any(k != CALL for k in kinds):
             roots.add(v)
     reached = reached_by(graph)
@@ -425,7 +427,7 @@ class _Chains:
 
 
 def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
-                          skip: set[FuncId] = frozenset()) -> None:
+                          skip: Set[FuncId] = frozenset()) -> None:
     """Warn about each too deep or too heavy chain, once per program that loads its root."""
     adj = adjacency(graph)
     frames_of = _Chains(graph, adj, lambda n: 1, set(skip))
@@ -444,7 +446,9 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                               + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
                               notes=_chain_notes(graph, chain), **_at(graph, prog),
                               hint="mark some of these functions __always_inline, or merge them")
-        total, chain = stack_of.longest(root)
+        stack = stack_of.longest(root)
+        assert stack is not None        # same graph and roots as frames_of: no cycle
+        total, chain = stack
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
                                 for n in chain[:SHOWN_FRAMES])

@@ -25,13 +25,17 @@ recursion limit, and take any graph with ``__iter__`` and ``successors``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import networkx
 
-    GraphLike: TypeAlias = "DiGraph | networkx.DiGraph"
+    GraphLike: TypeAlias = "DiGraph | networkx.DiGraph[Any]"
+
+# A node: any hashable value.  Typed Any, not Hashable, so that a graph of FuncIds
+# hands FuncIds to its callers without a cast, as networkx's stubs do.
+Node: TypeAlias = Any
 
 _NO_DATA = object()
 
@@ -41,13 +45,13 @@ class NodeView:
 
     __slots__ = ("_node",)
 
-    def __init__(self, node: dict[Hashable, dict[str, Any]]):
+    def __init__(self, node: dict[Node, dict[str, Any]]):
         self._node = node
 
-    def __getitem__(self, n: Hashable) -> dict[str, Any]:
+    def __getitem__(self, n: Node) -> dict[str, Any]:
         return self._node[n]
 
-    def __iter__(self) -> Iterator[Hashable]:
+    def __iter__(self) -> Iterator[Node]:
         return iter(self._node)
 
     def __len__(self) -> int:
@@ -56,7 +60,7 @@ class NodeView:
     def __contains__(self, n: object) -> bool:
         return n in self._node
 
-    def __call__(self, data: bool | str = False, default: Any = None):
+    def __call__(self, data: bool | str = False, default: Any = None) -> Any:
         """``nodes()``: this view; ``nodes(data=True)``: (n, attrs) pairs;
         ``nodes(data="key")``: (n, attrs.get("key", default)) pairs."""
         if data is False:
@@ -78,24 +82,26 @@ class EdgeView:
     def __init__(self, graph: DiGraph):
         self._graph = graph
 
-    def __getitem__(self, e: tuple[Hashable, Hashable]) -> dict[str, Any]:
+    def __getitem__(self, e: tuple[Node, Node]) -> dict[str, Any]:
         u, v = e
         return self._graph._succ[u][v]
 
-    def __iter__(self) -> Iterator[tuple[Hashable, Hashable]]:
+    def __iter__(self) -> Iterator[tuple[Node, Node]]:
         return ((u, v) for u, nbrs in self._graph._succ.items() for v in nbrs)
 
     def __len__(self) -> int:
         return self._graph._edge_count
 
     def __contains__(self, e: object) -> bool:
+        u: Node
+        v: Node
         try:
             u, v = e            # type: ignore[misc]
         except (TypeError, ValueError):
             return False
         return self._graph.has_edge(u, v)
 
-    def __call__(self, data: bool | str = False, default: Any = None):
+    def __call__(self, data: bool | str = False, default: Any = None) -> Any:
         """``edges()``: (u, v) pairs; ``edges(data=True)``: (u, v, attrs);
         ``edges(data="key")``: (u, v, attrs.get("key", default))."""
         succ = self._graph._succ
@@ -120,16 +126,16 @@ class DiGraph:
 
     def __init__(self, **attr: Any):
         self.graph: dict[str, Any] = dict(attr)
-        self._node: dict[Hashable, dict[str, Any]] = {}
-        self._succ: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
-        self._pred: dict[Hashable, dict[Hashable, dict[str, Any]]] = {}
+        self._node: dict[Node, dict[str, Any]] = {}
+        self._succ: dict[Node, dict[Node, dict[str, Any]]] = {}
+        self._pred: dict[Node, dict[Node, dict[str, Any]]] = {}
         self._edge_count = 0
         self.nodes = NodeView(self._node)
         self.edges = EdgeView(self)
 
     # -- building ------------------------------------------------------------------------
 
-    def add_node(self, n: Hashable, **attr: Any) -> None:
+    def add_node(self, n: Node, **attr: Any) -> None:
         d = self._node.get(n)
         if d is None:
             self._node[n] = dict(attr)
@@ -138,7 +144,7 @@ class DiGraph:
         else:
             d.update(attr)
 
-    def add_edge(self, u: Hashable, v: Hashable, **attr: Any) -> None:
+    def add_edge(self, u: Node, v: Node, **attr: Any) -> None:
         """Add u -> v (and either node if new); on an existing edge, update its attributes."""
         for n in (u, v):
             if n not in self._node:
@@ -153,7 +159,7 @@ class DiGraph:
 
     # -- queries -------------------------------------------------------------------------
 
-    def __iter__(self) -> Iterator[Hashable]:
+    def __iter__(self) -> Iterator[Node]:
         return iter(self._node)
 
     def __contains__(self, n: object) -> bool:
@@ -165,14 +171,14 @@ class DiGraph:
     def __len__(self) -> int:
         return len(self._node)
 
-    def has_edge(self, u: Hashable, v: Hashable) -> bool:
+    def has_edge(self, u: Node, v: Node) -> bool:
         nbrs = self._succ.get(u)
         return nbrs is not None and v in nbrs
 
-    def successors(self, n: Hashable) -> Iterator[Hashable]:
+    def successors(self, n: Node) -> Iterator[Node]:
         return iter(self._succ[n])
 
-    def predecessors(self, n: Hashable) -> Iterator[Hashable]:
+    def predecessors(self, n: Node) -> Iterator[Node]:
         return iter(self._pred[n])
 
     def number_of_nodes(self) -> int:
@@ -181,7 +187,7 @@ class DiGraph:
     def number_of_edges(self) -> int:
         return self._edge_count
 
-    def subgraph(self, nodes: Iterable[Hashable]) -> DiGraph:
+    def subgraph(self, nodes: Iterable[Node]) -> DiGraph:
         """The graph induced by ``nodes``: a new graph sharing this one's ``graph`` dict and
         attribute dicts (a copy of the structure, not a live view as in networkx)."""
         wanted = nodes if isinstance(nodes, (set, frozenset)) else set(nodes)
@@ -208,7 +214,7 @@ class DiGraph:
 
 # -- algorithms ------------------------------------------------------------------------------
 
-def strongly_connected_components(graph: GraphLike) -> list[list[Hashable]]:
+def strongly_connected_components(graph: GraphLike) -> list[list[Node]]:
     """The strongly connected components, by Tarjan's algorithm without recursion.
 
     Deterministic: roots are taken in the graph's node order and successors in
@@ -216,11 +222,11 @@ def strongly_connected_components(graph: GraphLike) -> list[list[Hashable]]:
     them (a component before any that reaches it), each listing its nodes in
     the order they were first visited.
     """
-    index: dict[Hashable, int] = {}
-    low: dict[Hashable, int] = {}
-    on_stack: set[Hashable] = set()
-    stack: list[Hashable] = []
-    out: list[list[Hashable]] = []
+    index: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    on_stack: set[Node] = set()
+    stack: list[Node] = []
+    out: list[list[Node]] = []
     for root in graph:
         if root in index:
             continue
@@ -260,8 +266,8 @@ class NoPath(LookupError):
     """:func:`shortest_path` found no path."""
 
 
-def shortest_path(graph: GraphLike, source: Hashable, target: Hashable,
-                  key: Callable[[Hashable], Any] | None = None) -> list[Hashable]:
+def shortest_path(graph: GraphLike, source: Node, target: Node,
+                  key: Callable[[Node], Any] | None = None) -> list[Node]:
     """A shortest path ``[source, ..., target]``, by breadth-first search.
 
     Of several shortest paths, the first in search order: successors are
@@ -273,10 +279,10 @@ def shortest_path(graph: GraphLike, source: Hashable, target: Hashable,
         raise NoPath(f"{source!r} or {target!r} is not in the graph")
     if source == target:
         return [source]
-    parent: dict[Hashable, Hashable] = {source: source}
+    parent: dict[Node, Node] = {source: source}
     frontier = [source]
     while frontier:
-        nxt: list[Hashable] = []
+        nxt: list[Node] = []
         for u in frontier:
             succ = graph.successors(u)
             for v in (sorted(succ, key=key) if key is not None else succ):
@@ -295,13 +301,13 @@ def shortest_path(graph: GraphLike, source: Hashable, target: Hashable,
     raise NoPath(f"no path from {source!r} to {target!r}")
 
 
-def to_networkx(graph: GraphLike) -> networkx.DiGraph:
+def to_networkx(graph: GraphLike) -> networkx.DiGraph[Any]:
     """A ``networkx.DiGraph`` with the same ``graph`` dict entries, nodes, edges and
     attributes, in the same order.  Attribute dicts are copied (their values are
     shared, as networkx's own ``copy()`` does)."""
     import networkx
 
-    out = networkx.DiGraph()
+    out: networkx.DiGraph[Any] = networkx.DiGraph()
     out.graph.update(graph.graph)
     out.add_nodes_from((n, dict(d)) for n, d in graph.nodes(data=True))
     out.add_edges_from((u, v, dict(d)) for u, v, d in graph.edges(data=True))

@@ -121,7 +121,8 @@ each labelled with its kind; unreachable subprograms get class
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import json
 
@@ -174,7 +175,7 @@ def _out_edges(graph: GraphLike, n: FuncId) -> list[tuple[str, FuncId]]:
     return sorted(out, key=lambda e: (kinds.index(e[0]), graph.nodes[e[1]]["order"]))
 
 
-def display_order(graph: GraphLike, nodes) -> list[FuncId]:
+def display_order(graph: GraphLike, nodes: Iterable[FuncId]) -> list[FuncId]:
     """Programs (the roots) first, then subprograms; each in output order."""
     return sorted(nodes, key=lambda n: (not graph.nodes[n]["entry"], graph.nodes[n]["order"]))
 
@@ -341,7 +342,7 @@ def render_json(graph: GraphLike, verbose: bool = False) -> str:
         funcs.append(f)
     edges = [{"from": str(n), "to": str(m), "kind": k} for n, k, m in _edge_triples(graph, nodes)]
 
-    def block(items: list) -> str:
+    def block(items: list[Any]) -> str:
         if not items:
             return "[]"
         return "[\n" + ",\n".join("    " + json.dumps(i) for i in items) + "\n  ]"

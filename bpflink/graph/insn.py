@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from ..elf.constants import (
     BPF_INSN_SIZE,
@@ -81,10 +81,13 @@ class Insn(NamedTuple):
         return None
 
 
+# decode()'s plain form of an instruction: (offset, code, dst, src, off, imm)
+RawInsn: TypeAlias = tuple[int, int, int, int, int, int]
+
 _LAYOUT = {False: struct.Struct("<BBhi"), True: struct.Struct(">BBhi")}
 
 
-def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> Iterator[tuple]:
+def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> Iterator[RawInsn]:
     """The instructions in ``data[start:end]`` (byte offsets, 8-aligned).
 
     Plain ``(offset, code, dst, src, off, imm)`` tuples, the fields of
@@ -108,7 +111,7 @@ def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> I
         pos += BPF_INSN_SIZE
 
 
-def stack_estimate(insns: Iterator[tuple] | list[tuple]) -> int:
+def stack_estimate(insns: Iterator[RawInsn] | list[RawInsn]) -> int:
     """Bytes of stack a function uses, from its r10-relative accesses, rounded up to 8.
 
     The deepest byte any ``ldx``/``st``/``stx``/atomic reaches below r10, also

@@ -27,6 +27,7 @@ or a ``networkx.DiGraph``.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Container, Iterable
 from typing import TYPE_CHECKING
 
 from .build import FuncId
@@ -143,7 +144,7 @@ class Adjacency:
         return found
 
 
-_CACHE: "weakref.WeakKeyDictionary[GraphLike, tuple[tuple[int, int], Adjacency]]" = \
+_CACHE: weakref.WeakKeyDictionary[GraphLike, tuple[tuple[int, int], Adjacency]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -157,7 +158,7 @@ def adjacency(graph: GraphLike) -> Adjacency:
     return hit[1]
 
 
-def ordered(graph: GraphLike, nodes) -> list[FuncId]:
+def ordered(graph: GraphLike, nodes: Iterable[FuncId]) -> list[FuncId]:
     """``nodes`` in output order (section order, then offset): the stable order."""
     return sorted(nodes, key=lambda n: graph.nodes[n]["order"])
 
@@ -166,7 +167,8 @@ def entries(graph: GraphLike) -> list[FuncId]:
     return list(adjacency(graph).entries)
 
 
-def successors(graph: GraphLike, node: FuncId, kinds=CODE_KINDS) -> list[FuncId]:
+def successors(graph: GraphLike, node: FuncId,
+               kinds: Container[str] = CODE_KINDS) -> list[FuncId]:
     """Callees of ``node`` through edges having any of ``kinds``."""
     return ordered(graph, (m for m in graph.successors(node)
                            if any(k in kinds for k in graph.edges[node, m]["kinds"])))

@@ -1,26 +1,69 @@
-"""Static archives (``.a``): an archive expands to its members, in archive order.
+"""Static archives (``.a``): read their members, and take the ones the link needs.
 
 Format: ``!<arch>\\n``, then members each behind a 60-byte header (name,
 mtime, uid, gid, mode, size, ``\\x60\\n``), padded to even offsets.  GNU
 ``/`` (symbol index) and ``//`` (long names) members are understood and not
 linked, and so are BSD ``#1/N`` names (the name leads the member's data) and
 ``__.SYMDEF`` symbol indexes, as ``llvm-ar --format=bsd`` (or ``darwin``)
-writes them.  Unlike ``ld``, every member is linked: BPF links are small and
-libbpf's linker has no archive semantics to match.
+writes them.  The archive's own symbol index is not used (``ar`` builds one
+only for object formats its BFD knows, and an index can be stale): every
+member is read and its symbol table consulted, which also means a member
+that is not a BPF object is an error, naming archive and member, whether or
+not it would be taken.
+
+Which members are linked (:func:`select_inputs`) follows lld's lazy symbols:
+
+* Inputs are visited in command-line order.  An object's global definitions
+  are recorded; each of its undefined references that nothing defines yet
+  is remembered as *unresolved*.
+* At an archive, each member's global definitions (strong or weak) become
+  *lazy*: the first archive, in command-line order, that defines a name
+  provides it.  A member is taken as soon as one of its lazy names is
+  unresolved -- by an input before the archive or after it (lld, unlike
+  GNU ld, needs no ``--start-group``).  A member taken is read like an
+  object, so what it references can take further members, from this or
+  any archive; this repeats until nothing changes.
+* These references never take a member: a weak undefined (``__weak``
+  extern: the program copes with its absence), a name some input already
+  defines (a weak definition is not replaced by an archive's strong one,
+  as in ld), and a kernel extern -- kfuncs and ksyms (``.ksyms``) and
+  kconfig values (``.kconfig``).  libbpf resolves those against the running
+  kernel at load time; a member that happens to define a function named
+  like a kfunc must not be linked in place of the kernel's.
+* Between ``--whole-archive`` and ``--no-whole-archive`` every member is
+  taken, in archive order, at the archive's place on the command line.
+
+Members taken lazily are linked in the order they were taken, after the
+input whose reference took them: depth-first, as lld reads a member the
+moment a reference takes it.  An input's definitions count before its
+references are followed, so a member never comes in for a name that the
+input (or a member taken before) already defines.  :class:`Extraction` records
+why, for ``--why-extract`` (lld's format: a ``reference\\textracted\\tsymbol``
+header, then one row per member; whole-archive members show the reference
+``--whole-archive`` and no symbol).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..btf.types import Kind
+from ..elf.constants import SHN_UNDEF, STB_LOCAL, STB_WEAK
+from ..elf.reader import InputObject
 from ..errors import FormatError
 
 MAGIC = b"!<arch>\n"
+KERNEL_EXTERN_SECTIONS = (".ksyms", ".kconfig")
+WHOLE_ARCHIVE = "--whole-archive"
 
 
-def expand(name: str, data: bytes):
-    """Yield (display name, bytes) for a plain object or every member of an archive."""
-    if not data.startswith(MAGIC):
-        yield name, data
-        return
+def is_archive(data: bytes) -> bool:
+    return data.startswith(MAGIC)
+
+
+def members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """Yield (``archive(member)`` display name, bytes) for every member, in archive order."""
     pos = len(MAGIC)
     longnames = b""
     while pos < len(data):
@@ -63,3 +106,112 @@ def expand(name: str, data: bytes):
         if member.startswith("__.SYMDEF"):      # BSD symbol index ("__.SYMDEF SORTED"...)
             continue
         yield f"{name}({member})", body
+
+
+@dataclass
+class Archive:
+    """An archive input: its members, read and validated, in archive order."""
+
+    name: str
+    members: list[InputObject]
+    whole: bool = False                 # --whole-archive: take every member
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Why a member went into the link: ``reference`` needed ``symbol``, ``member`` had it."""
+
+    reference: str                      # an input name, or "--whole-archive"
+    member: str                         # "libfoo.a(x.o)"
+    symbol: str                         # "" for --whole-archive
+
+
+@dataclass
+class Selection:
+    """The objects to link, in link order, and why each archive member is among them."""
+
+    objects: list[InputObject] = field(default_factory=list)
+    extractions: list[Extraction] = field(default_factory=list)
+
+
+def kernel_extern_names(obj: InputObject) -> set[str]:
+    """Names this object declares in ``.ksyms``/``.kconfig``: libbpf binds them to the kernel."""
+    types = obj.btf.types
+    names: set[str] = set()
+    for t in types:
+        if t.kind is Kind.DATASEC and t.name in KERNEL_EXTERN_SECTIONS:
+            for vtid, _off, _size in t.data:
+                if 0 <= vtid < len(types):
+                    names.add(types[vtid].name)
+    return names
+
+
+def _definitions(obj: InputObject) -> list[str]:
+    return [s.name for s in obj.symbols[1:] if s.bind != STB_LOCAL and s.shndx != SHN_UNDEF]
+
+
+def select_inputs(items: list[InputObject | Archive]) -> Selection:
+    """Objects, and the archive members their references need (module docstring)."""
+    sel = Selection()
+    defined: set[str] = set()
+    unresolved: dict[str, str] = {}     # name -> the first input that needs it
+    lazy: dict[str, InputObject] = {}   # name -> the first archive member defining it
+    taken: set[int] = set()
+
+    def add(obj: InputObject, why: Extraction | None) -> Iterator[str]:
+        """Link ``obj``; its strong references to names not defined yet, lazily."""
+        taken.add(id(obj))
+        sel.objects.append(obj)
+        if why is not None:
+            sel.extractions.append(why)
+        for name in _definitions(obj):
+            defined.add(name)
+            unresolved.pop(name, None)
+        kernel = kernel_extern_names(obj)
+        return (s.name for s in obj.symbols[1:]
+                if s.bind not in (STB_LOCAL, STB_WEAK) and s.shndx == SHN_UNDEF and s.name
+                and s.name not in kernel)
+
+    def take(obj: InputObject, why: Extraction | None) -> None:
+        # Depth-first like lld, which reads a member the moment a reference
+        # takes it; an explicit stack, since a chain of members each needing
+        # the next is as deep as the archive is long.
+        stack = [(obj, add(obj, why))]
+        while stack:
+            src, refs = stack[-1]
+            for name in refs:
+                if name in defined:
+                    continue
+                member = lazy.get(name)
+                if member is None:
+                    unresolved.setdefault(name, src.name)
+                elif id(member) not in taken:
+                    why = Extraction(src.name, member.name, name)
+                    stack.append((member, add(member, why)))
+                    break
+            else:
+                stack.pop()
+
+    for item in items:
+        if not isinstance(item, Archive):
+            take(item, None)
+            continue
+        for member in item.members:
+            if item.whole:
+                take(member, Extraction(WHOLE_ARCHIVE, member.name, ""))
+                continue
+            for name in _definitions(member):
+                if name in defined or name in lazy:
+                    continue
+                if name in unresolved:
+                    take(member, Extraction(unresolved[name], member.name, name))
+                    break
+                lazy[name] = member
+    return sel
+
+
+def render_why_extract(extractions: list[Extraction]) -> str:
+    """lld's ``--why-extract`` file: a header, then ``reference<TAB>member<TAB>symbol`` rows."""
+    lines = ["reference\textracted\tsymbol"]
+    lines += [f"{e.reference}\t{e.member}\t{e.symbol}" for e in extractions]
+    return "\n".join(lines) + "\n"

@@ -56,8 +56,8 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
                     (t.kind is Kind.DECL_TAG and t.ref in collapsed):
                 continue
             if _is_global(t):
-                rep = reps.setdefault(t.name, (id(obj), tid))
-                if rep != (id(obj), tid):
+                first = reps.setdefault(t.name, (id(obj), tid))
+                if first != (id(obj), tid):
                     aliases.append((m, tid, t))
                     continue
             new = t.copy()
@@ -97,7 +97,7 @@ def _collapsed_vars(obj: InputObject, layout: Layout,
     return out
 
 
-def _complete_extern_protos(out: Btf, aliases) -> None:
+def _complete_extern_protos(out: Btf, aliases: list[tuple[TypeMap, int, BtfType]]) -> None:
     """Give the prototype of every other declaration of a global function the
     parameter names of the one that stands for it.
 
@@ -119,7 +119,9 @@ def _complete_extern_protos(out: Btf, aliases) -> None:
                 dp[0] = sp[0]
 
 
-def _rebuild_datasecs(inputs, layout: Layout, globals_, reps, maps, out: Btf,
+def _rebuild_datasecs(inputs: list[InputObject], layout: Layout,
+                      globals_: dict[str, GlobalSymbol], reps: dict[str, tuple[int, int]],
+                      maps: dict[int, TypeMap], out: Btf,
                       diags: Diagnostics) -> None:
     entries: dict[str, list[tuple[int, int, list[int]]]] = {}
     datasec_ids: list[tuple[TypeMap, int, str]] = []

@@ -25,7 +25,7 @@ def _kind_name(btf: Btf, tid: int) -> str:
 
 
 def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
-                 depth: int = 0, seen: set | None = None) -> str | None:
+                 depth: int = 0, seen: set[tuple[int, int, bool]] | None = None) -> str | None:
     """Why ``b1[id1]`` and ``b2[id2]`` are incompatible, or None."""
     if depth > 64:
         return None     # deep recursion only happens through pointers, which are lenient

@@ -21,7 +21,7 @@ class Piece:
     obj: InputObject
     src: Section
     offset: int                 # offset of the input section inside the output section
-    dst: "OutputSection"
+    dst: OutputSection
 
 
 @dataclass(eq=False)
@@ -34,7 +34,7 @@ class OutputSection:
     size: int = 0
     data: bytearray = field(default_factory=bytearray)
     pieces: list[Piece] = field(default_factory=list)
-    relocs: list["OutputReloc"] = field(default_factory=list)
+    relocs: list[OutputReloc] = field(default_factory=list)
     index: int = 0              # ELF section index in the output
     sym_index: int = 0          # its STT_SECTION symbol
 

@@ -23,15 +23,16 @@ from ..elf.constants import (BPF_JMP_CALL, BPF_PSEUDO_CALL, R_BPF_64_ABS32, R_BP
 from ..elf.reader import InputObject, is_data_section
 from ..errors import Diagnostics
 from .layout import Layout
-from .model import OutputReloc
+from .model import OutputReloc, OutputSymbol
 from .symbols import SymbolTable
 
 
-def _bad_code_target(code: bytearray, off: int, sym, bo: str) -> str | None:
+def _bad_code_target(code: bytearray, off: int, sym: OutputSymbol, bo: str) -> str | None:
     """What libbpf refuses a call or ld_imm64 to resolve to (after resolution: the
     reader checks each input's own targets, this catches an extern that binds to
     the wrong thing in another input)."""
     sec = sym.section
+    assert sec is not None              # the caller passes defined symbols only
     in_text = sec.is_exec and sec.name == ".text"
     what = f"'{sym.name or sec.name}' in section '{sec.name}'"
     if code[off] == BPF_JMP_CALL:
@@ -63,7 +64,7 @@ def _overridden_data(symtab: SymbolTable) -> dict[tuple[int, int], list[tuple[in
     for g in symtab.globals.values():
         for c in g.candidates:
             if c.is_definition and c is not g.definition and c.sym.size and \
-                    not c.piece.dst.is_exec:
+                    c.piece is not None and not c.piece.dst.is_exec:
                 out.setdefault((id(c.obj), c.sym.shndx), []).append(
                     (c.sym.value, c.sym.value + c.sym.size))
     return out

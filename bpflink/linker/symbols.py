@@ -62,6 +62,7 @@ class Candidate:
         if not self.is_definition:
             return f"{self.obj.name}: extern declaration"
         what = "weak definition" if self.is_weak else "definition"
+        assert self.piece is not None       # a definition lies in a section
         return f"{self.obj.name}: {what} in section {self.piece.src.name}"
 
 
@@ -242,6 +243,7 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
         d = g.definition
         vis = STV_HIDDEN if g.hidden else STV_DEFAULT
         if d is not None:
+            assert d.piece is not None      # a definition lies in a section
             out = OutputSymbol(g.name, d.piece.offset + d.sym.value, d.sym.size, g.bind,
                                d.sym.type, vis, d.piece.dst, 0, d.obj.name)
         else:
