@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .linkmap import LinkMap
     from .linker.archive import Extraction
     from .pipeline import Source
+    from .verify import VerifyReport
 
 __all__ = ["link", "Linker", "LinkResult", "LinkError", "InputError", "OutputError",
            "BpflinkError", "Diagnostic", "Severity", "TagRule"]
@@ -126,6 +127,26 @@ class LinkResult:
         of :mod:`bpflink.graph` takes either.
         """
         return self.__dict__["_callgraph_raw"]
+
+    def verify(self) -> VerifyReport:
+        """Load the output into the running kernel through libbpf: a
+        :class:`bpflink.verify.VerifyReport` naming, for each program the
+        verifier refuses, the input it came from.  Needs libbpf (the pylibbpf
+        wheel or the system's libbpf.so.1) and CAP_BPF; without them the report
+        says UNAVAILABLE and why.  Loads the written file if there is one, else
+        ``data``.
+        """
+        from .verify import verify
+
+        graph = self.digraph
+        origins: dict[tuple[str, str], list[str]] = {}
+        for n in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
+            d = graph.nodes[n]
+            if d["entry"]:
+                origins.setdefault((d["section"], d["name"]), []).append(d["file"])
+        if self.output is not None:
+            return verify(self.output, origins=origins)
+        return verify(self.data, origins=origins, name="<output>")
 
 
 class Linker:

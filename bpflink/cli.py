@@ -1,8 +1,8 @@
 """Command line: parse arguments, run, render diagnostics, choose the exit status.
 
-    bpflink a.o b.o -o out.o [--print-callgraph] [-v]
+    bpflink a.o b.o -o out.o [--print-callgraph] [--verify[=require]] [-v]
     bpflink prog.o libfoo.a -o out.o [--map F] [--depfile F] [--why-extract F]
-    bpflink graph a.o b.o [--format text|dot|json|mermaid] [-o FILE]
+    bpflink graph a.o b.o [--format text|dot|json|mermaid|svg] [-o FILE]
     bpflink gen object OUT IN...            # bpftool's argument order
     bpflink @args.rsp                       # arguments from a response file
 
@@ -79,8 +79,18 @@ def _link_parser(prog: str = PROG) -> argparse.ArgumentParser:
     _rule_args(p)
     p.add_argument("--print-callgraph", action="store_true",
                    help="print the call graph (text) to stdout after linking")
+    # "--verify=require" is its own option string: argparse matches a whole
+    # option string before splitting at "=", and a bare "--verify" then never
+    # takes the next argument (an input) as its value, as nargs="?" would.
+    p.add_argument("--verify", dest="verify", action="store_const", const="auto",
+                   help="after writing OUT, load it into the kernel through libbpf; a program "
+                   "the verifier refuses is an error (exit 1, OUT stays); when the kernel "
+                   "cannot be asked (no libbpf, no CAP_BPF, a program type it lacks) warn")
+    p.add_argument("--verify=require", dest="verify", action="store_const", const="require",
+                   help="like --verify, but not being able to verify is an error too")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="also list subprograms no program reaches, and phase timings")
+                   help="also list subprograms no program reaches, and phase timings; with "
+                   "--verify, whole verifier logs")
     p.add_argument("--version", action="version", version=f"{PROG} " + _version())
     _add_diagnostic_options(p)
     return p
@@ -160,8 +170,8 @@ def _graph_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.",
                 allow_abbrev=False)
     p.add_argument("inputs", nargs="+", metavar="IN", help="input objects or archives")
-    p.add_argument("--format", choices=["text", "dot", "json", "mermaid"], default="text",
-                   help="the rendering (default text)")
+    p.add_argument("--format", choices=["text", "dot", "json", "mermaid", "svg"], default="text",
+                   help="the rendering (default text); svg runs Graphviz's dot on the dot format")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write the graph here, not stdout ('-': stdout)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -466,8 +476,12 @@ def _linker(parser: argparse.ArgumentParser, args: argparse.Namespace,
 
 def _print_graph(result: LinkResult, args: argparse.Namespace, report: _Reporter) -> int:
     from . import graph
+    from .graph.svg import RenderError
 
-    text = graph.render(result.digraph, args.format, verbose=args.verbose)
+    try:
+        text = graph.render(result.digraph, args.format, verbose=args.verbose)
+    except RenderError as e:
+        return report.fail(e.message, hint=e.hint)
     if not args.output or args.output == "-":
         sys.stdout.write(text)
         return 0
@@ -502,7 +516,33 @@ def _print_link(result: LinkResult, args: argparse.Namespace, report: _Reporter,
     if args.verbose:
         for phase, secs in result.timings.items():
             sys.stderr.write(f"{PROG}: {phase}: {secs * 1000:.1f} ms\n")
+    if args.verify:
+        # --fatal-warnings: "cannot verify here" is a warning like any other.
+        require = args.verify == "require" or args.fatal_warnings
+        return _verify(result, report, require=require, verbose=args.verbose)
     return 0
+
+
+def _verify(result: LinkResult, report: _Reporter, require: bool, verbose: bool) -> int:
+    """--verify: load the written output; exit 1 if the kernel refused a program (or,
+    with ``require``, could not be asked).  The output stays: it is a correct link."""
+    from .errors import Severity
+    from .verify import LOG_TAIL_LINES
+
+    verdict = result.verify()
+    diags = verdict.diagnostics(require=require, tail=None if verbose else LOG_TAIL_LINES)
+    report.emit(diags)
+    failed = any(d.severity is Severity.ERROR for d in diags)
+    if verbose or failed:
+        done = [p for p in verdict.programs if p.status == "verified"]
+        sys.stderr.write(f"{PROG}: note: {result.output}: {verdict.outcome.value}: "
+                         f"{len(done)} of {sum(p.autoload for p in verdict.programs)} programs "
+                         f"loaded" + (f" with {verdict.libbpf}" if verdict.libbpf else "")
+                         + (f" ({verdict.libbpf_path})" if verbose and verdict.libbpf_path
+                            else "")
+                         + ("; the output is written, it is a correct link" if failed else "")
+                         + "\n")
+    return 1 if failed else 0
 
 
 class _Terminated(BaseException):

@@ -254,8 +254,6 @@ def load_scenario(path: str | Path) -> Scenario:
     else:
         _require(bool(runs or refuse), toml_path,
                  "a scenario that links must have at least one [run.<program>] or [refuse.<program>]")
-        _require(not refuse or bool(warning), toml_path, "a scenario with refused programs must "
-                 "expect their [warning]")
 
     return Scenario(
         name=folder.name,

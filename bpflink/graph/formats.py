@@ -1,4 +1,4 @@
-r"""Print the call graph as text, DOT, JSON or mermaid.
+r"""Print the call graph as text, DOT, JSON or mermaid (and SVG, through Graphviz).
 
 Every format lists the programs (the roots) first, then the subprograms,
 each in output order (output section, then offset), and a function's edges
@@ -14,8 +14,9 @@ Tagged types and variables (nodes of kind ``type`` and ``var``, made by
 decl-tag rules that sit on them) come after the functions, labelled
 ``type foo`` / ``var counter`` and placed in ``.BTF`` of the inputs that
 carry the tag; ``uses`` edges lead to them, tag edges from them.  DOT draws
-types as hexagons and variables as cylinders, ``uses`` edges dotted with an
-empty arrowhead; mermaid uses ``{{...}}`` and ``[(...)]``; JSON lists them
+types as hexagons and variables as cylinders (no stack line), ``uses`` edges
+dotted with an empty arrowhead, tag edges from them dashed and labelled with
+the tag; mermaid uses ``{{...}}`` and ``[(...)]``; JSON lists them
 in ``tagged`` (``id`` ``type:foo`` / ``var:counter``, ``kind``, ``name``,
 ``files``, ``used``), and edges name them by that id.  ``tests/golden/
 tag_ctor_dtor.*`` are samples.
@@ -53,23 +54,26 @@ The samples below are ``corpus/graph_all_kinds`` (``bpflink graph a.o b.o
     digraph callgraph {
       rankdir=LR;
       node [fontname="monospace"];
-      "a.o:tc+0x0" [label="kinds_prog\na.o tc+0x0", shape=box, style=bold];
-      "a.o:tc+0xa0" [label="plain_prog\na.o tc+0xa0", shape=box, style=bold];
-      "a.o:.text+0x0" [label="on_throw\na.o .text+0x0", shape=ellipse];
-      "a.o:.text+0x20" [label="twice\na.o .text+0x20", shape=ellipse];
-      "b.o:.text+0x0" [label="step\nb.o .text+0x0", shape=ellipse];
-      "b.o:.text+0x30" [label="scale\nb.o .text+0x30", shape=ellipse];
-      "b.o:.text+0x40" [label="triple\nb.o .text+0x40", shape=ellipse];
-      "b.o:.text+0x58" [label="unused_fn\nb.o .text+0x58", shape=ellipse, color=gray, fontcolor=gray];
+      edge [fontname="monospace"];
+      "a.o:tc+0x0" [label="kinds_prog\na.o tc+0x0\nstack 8", shape=box, style=bold];
+      "a.o:tc+0xa0" [label="plain_prog\na.o tc+0xa0\nstack 0", shape=box, style=bold];
+      "a.o:.text+0x0" [label="on_throw\na.o .text+0x0\nstack 0", shape=ellipse];
+      "a.o:.text+0x20" [label="twice\na.o .text+0x20\nstack 0", shape=ellipse];
+      "b.o:.text+0x0" [label="step\nb.o .text+0x0\nstack 0", shape=ellipse];
+      "b.o:.text+0x30" [label="scale\nb.o .text+0x30\nstack 0", shape=ellipse];
+      "b.o:.text+0x40" [label="triple\nb.o .text+0x40\nstack 0", shape=ellipse];
+      "b.o:.text+0x58" [label="unused_fn\nb.o .text+0x58\nstack 0", shape=ellipse, color=gray, fontcolor=gray];
       "a.o:tc+0x0" -> "a.o:.text+0x20" [label="call", style=solid];
-      "a.o:tc+0x0" -> "b.o:.text+0x0" [label="func_ref", style=dashed];
-      "a.o:tc+0x0" -> "a.o:.text+0x0" [label="exception_callback", style=dotted];
+      "a.o:tc+0x0" -> "b.o:.text+0x0" [label="func_ref", style=dotted];
+      "a.o:tc+0x0" -> "a.o:.text+0x0" [label="exception_callback:on_throw", style=dashed];
       "a.o:tc+0xa0" -> "b.o:.text+0x30" [label="call", style=solid];
       "b.o:.text+0x30" -> "b.o:.text+0x40" [label="call", style=solid];
     }
 
-Programs are bold boxes, subprograms ellipses; ``call`` edges solid,
-``func_ref`` dashed, tag edges dotted; unreachable subprograms gray.
+Programs are bold boxes, subprograms ellipses, each with its stack estimate
+(bytes); ``call`` edges solid, ``func_ref`` dotted (an address taken), tag
+edges dashed and labelled with the tag; unreachable subprograms gray.
+``--format svg`` is this text laid out by Graphviz (:mod:`bpflink.graph.svg`).
 
 ``json``::
 
@@ -129,12 +133,17 @@ from .rules import CALL, FUNC_REF, USES
 if TYPE_CHECKING:
     from .digraph import GraphLike
 
-FORMATS = ("text", "dot", "json", "mermaid")
+FORMATS = ("text", "dot", "json", "mermaid", "svg")
 
 
 def render(graph: GraphLike, fmt: str = "text", verbose: bool = False) -> str:
+    """``fmt`` ``svg`` runs Graphviz (:mod:`bpflink.graph.svg`; raises ``RenderError``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown call-graph format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt == "svg":
+        from .svg import render_svg
+
+        return render_svg(graph, verbose)
     return {"text": render_text, "dot": render_dot, "json": render_json,
             "mermaid": render_mermaid}[fmt](graph, verbose)
 
@@ -262,17 +271,35 @@ def _dot_str(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dashed", USES: "dotted, arrowhead=empty"}
+# call solid, func_ref dotted (an address taken, not a call), uses dotted with an
+# empty arrowhead, decl-tag edges dashed and labelled with the tag itself.
+_DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dotted", USES: "dotted, arrowhead=empty"}
 _DOT_DATA_SHAPE = {"type": "shape=hexagon", "var": "shape=cylinder"}
+
+
+def _tag_texts(graph: GraphLike) -> dict[tuple[object, str, FuncId], str]:
+    """(carrier, kind, target) -> the decl tag that made that edge, ``exception_callback:cb``."""
+    out: dict[tuple[object, str, FuncId], str] = {}
+    for use in graph.graph.get("tags", ()):
+        if len(use.candidates) == 1:
+            node = getattr(use, "node", None)
+            for src in [*use.sites, *([node] if node is not None else [])]:
+                out.setdefault((src, use.rule.kind, use.candidates[0]), use.tag)
+    return out
 
 
 def render_dot(graph: GraphLike, verbose: bool = False) -> str:
     nodes, dead = _shown(graph, verbose)
     dead_set = set(dead)
-    lines = ["digraph callgraph {", "  rankdir=LR;", '  node [fontname="monospace"];']
+    tags = _tag_texts(graph)
+    lines = ["digraph callgraph {", "  rankdir=LR;", '  node [fontname="monospace"];',
+             '  edge [fontname="monospace"];']
     for n in nodes:
         d = graph.nodes[n]
-        label = _dot_str(f"{_label(graph, n)}\n{_where(graph, n)}").replace("\n", "\\n")
+        text = f"{_label(graph, n)}\n{_where(graph, n)}"
+        if not _is_data(graph, n):
+            text += f"\nstack {d['stack']}"
+        label = _dot_str(text).replace("\n", "\\n")
         attrs = [f"label={label}"]
         if _is_data(graph, n):
             attrs.append(_DOT_DATA_SHAPE[d["kind"]])
@@ -282,9 +309,10 @@ def render_dot(graph: GraphLike, verbose: bool = False) -> str:
             attrs.append("color=gray, fontcolor=gray")
         lines.append(f"  {_dot_str(str(n))} [{', '.join(attrs)}];")
     for n, kind, m in _edge_triples(graph, nodes):
-        style = _DOT_EDGE_STYLE.get(kind, "dotted")
+        style = _DOT_EDGE_STYLE.get(kind, "dashed")
+        label = kind if kind in _DOT_EDGE_STYLE else tags.get((n, kind, m), kind)
         lines.append(f"  {_dot_str(str(n))} -> {_dot_str(str(m))} "
-                     f"[label={_dot_str(kind)}, style={style}];")
+                     f"[label={_dot_str(label)}, style={style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
