@@ -18,7 +18,6 @@ import pytest
 import bpflink
 from bpflink.errors import Diagnostics, Severity
 from bpflink.graph import (
-    EXCEPTION_CALLBACK,
     TAG_RULES,
     FuncId,
     TagRule,

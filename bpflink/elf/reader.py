@@ -240,8 +240,7 @@ class _Reader:
     # -- sections ----------------------------------------------------------------------
     def _section_headers(self, bo: str) -> list[Section]:
         data, hdr = self.data, self.ehdr
-        shoff, shnum, shentsize, shstrndx = (hdr["e_shoff"], hdr["e_shnum"],
-                                             hdr["e_shentsize"], hdr["e_shstrndx"])
+        shoff, shnum, shstrndx = hdr["e_shoff"], hdr["e_shnum"], hdr["e_shstrndx"]
         if shoff == 0:
             raise FormatError("no section header table")
         # e_shentsize is not checked: libelf (so libbpf's open and linker) reads

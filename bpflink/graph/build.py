@@ -383,7 +383,7 @@ def _add_data_nodes(graph: DiGraph, uses: list[TagUse],
 
 
 def _add_uses_edges(graph: DiGraph, linked: LinkedObject,
-                    starts: dict[int, dict[int, FuncId]], code: dict[FuncId, "_Code"],
+                    starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code],
                     data_types: dict[DataId, set[int]]) -> None:
     """``uses`` edges: which functions use each tagged type or variable.
 
@@ -479,7 +479,7 @@ def _data_symbols(linked: LinkedObject) -> dict[tuple[int, int], list[str]]:
     return out
 
 
-def _variables_used(fcode: "_Code", linked: LinkedObject,
+def _variables_used(fcode: _Code, linked: LinkedObject,
                     data_syms: dict[tuple[int, int], list[str]]) -> list[str]:
     """Names of the variables ``ld_imm64`` instructions of a function are relocated against."""
     relocs = {r.offset: r for r in fcode.section.relocs}
