@@ -125,6 +125,13 @@ def libbpf_skips(name: str) -> bool:
     return name.startswith(".debug")
 
 
+def libbpf_skips_type(sh_type: int) -> bool:
+    """Section types libbpf's open and linker skip whatever the section's name
+    (``ignore_elf_section``, ``is_ignored_sec``): a 'license' retyped as a string
+    table is no license to libbpf, and the symbols and DATASEC in it are dropped."""
+    return sh_type in (SHT_STRTAB, SHT_LLVM_ADDRSIG)
+
+
 def ignores_symbols_in(name: str) -> bool:
     """Symbols in these sections are ignored, as libbpf's linker ignores them."""
     return libbpf_skips(name) or name in (".BTF", ".BTF.ext")
@@ -294,12 +301,14 @@ class _Reader:
                 raise FormatError("section is compressed (SHF_COMPRESSED); only debug "
                                   "sections may be, since code and data are linked as is",
                                   section=sname)
-            if sname in ("license", "version") and sh_type != SHT_PROGBITS:
-                raise FormatError(f"'{sname}' must hold its contents (SHT_PROGBITS); "
-                                  "libbpf reads them", section=sname)
-            if sname == "version" and size != 4:
-                raise FormatError(f"'version' is {size} bytes; it holds one 32-bit "
-                                  "kernel version", section=sname)
+            # a 'license' of a type libbpf skips is none to libbpf: dropped, not checked
+            if sname in ("license", "version") and not libbpf_skips_type(sh_type):
+                if sh_type != SHT_PROGBITS:
+                    raise FormatError(f"'{sname}' must hold its contents (SHT_PROGBITS); "
+                                      "libbpf reads them", section=sname)
+                if sname == "version" and size != 4:
+                    raise FormatError(f"'version' is {size} bytes; it holds one 32-bit "
+                                      "kernel version", section=sname)
             body: bytes | memoryview
             if sh_type in (SHT_NOBITS, SHT_NULL):
                 body = b""
@@ -435,7 +444,7 @@ class _Reader:
             if rel.name != ".rel" + target.name:
                 raise FormatError(f"relocation section name does not match its target "
                                   f"section '{target.name}'", section=rel.name)
-            if ignores_symbols_in(target.name) or target.type in (SHT_STRTAB, SHT_LLVM_ADDRSIG):
+            if ignores_symbols_in(target.name) or libbpf_skips_type(target.type):
                 continue        # dropped with their target, as libbpf's linker drops them
             if target.type not in (SHT_PROGBITS, SHT_NOBITS):
                 raise FormatError(f"relocations apply to '{target.name}', which holds neither "
@@ -450,12 +459,17 @@ class _Reader:
                 if not 0 < sym < nsym:
                     raise FormatError(f"relocation #{j} refers to symbol #{sym}, but there are "
                                       f"only {nsym} symbols", section=rel.name)
-                width = RELOC_WIDTH[rtype]
                 if in_code:
                     if r_offset % BPF_INSN_SIZE:
                         raise FormatError(f"relocation #{j} at offset {r_offset} is not on an "
                                           "instruction boundary", section=rel.name)
                     width = 16 if rtype == R_BPF_64_64 else 8
+                else:
+                    # In data only R_BPF_64_ABS32 patches 4 bytes.  R_BPF_64_64 and
+                    # R_BPF_64_32 are instruction relocations: libbpf's linker copies
+                    # them in data unchecked, and its open reads a data relocation only
+                    # in .maps, as a 64-bit slot whatever its type.
+                    width = 4 if rtype == R_BPF_64_ABS32 else 8
                 if r_offset + width > target.size:
                     raise FormatError(f"relocation #{j} at offset {r_offset} lies outside "
                                       f"'{target.name}' ({target.size} bytes)", section=rel.name)
@@ -544,6 +558,8 @@ class _Reader:
             if t.kind is not btf_mod.DATASEC:
                 continue
             sec = by_name.get(t.name)
+            if sec is not None and libbpf_skips_type(sec.type):
+                continue        # libbpf's linker drops it with its section
             if not t.data and t.name not in (".ksyms", ".kconfig") and (
                     sec is None or sec.type not in (SHT_PROGBITS, SHT_NOBITS)):
                 raise FormatError(f"BTF DATASEC '{t.name}' names no data section of this "
@@ -623,7 +639,9 @@ class _Reader:
                 raise FormatError(f"{where} lies in no map defined in BTF",
                                   section=".rel.maps")
             slot = r.offset - holder.value - (d.values_offset or 0)
-            if d.values_offset is None or slot < 0 or slot % 8 or r.type != R_BPF_64_ABS64:
+            # The type is not checked: libbpf's open reads every .maps relocation as
+            # a 64-bit slot (bpf_object__collect_map_relos) and its linker copies it.
+            if d.values_offset is None or slot < 0 or slot % 8:
                 raise FormatError(f"{where} is not a 64-bit initialiser of a 'values' slot of "
                                   f"map '{holder.name}'", section=".rel.maps")
             target = symbols[r.sym]

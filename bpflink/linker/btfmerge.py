@@ -134,9 +134,12 @@ def _rebuild_datasecs(inputs: list[InputObject], layout: Layout,
         for tid, t in enumerate(types):
             if t.kind is not DATASEC or t.name == ".extern":
                 continue
-            datasec_ids.append((m, tid, t.name))
             src = obj.section(t.name)
             piece = layout.piece(obj, src.index) if src is not None else None
+            if src is not None and piece is None:
+                continue        # its section is dropped (one libbpf skips): so is it,
+                                # as libbpf's linker drops the DATASEC of a skipped section
+            datasec_ids.append((m, tid, t.name))
             aliased = src is not None and (id(obj), src.index) in layout.aliases
             lst = entries.setdefault(t.name, [])
             for vtid, off, size in t.data:

@@ -30,7 +30,7 @@ from ..btf.mapdef import parse_map_def
 from ..btf.types import DATASEC, FUNC, FUNC_STATIC, VAR, VAR_STATIC
 from ..elf.constants import (SHN_ABS, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STB_WEAK,
                              STT_NOTYPE, STT_SECTION, STV_HIDDEN, STV_DEFAULT)
-from ..elf.reader import InputObject, Symbol, ignores_symbols_in
+from ..elf.reader import InputObject, Symbol, ignores_symbols_in, libbpf_skips_type
 from ..errors import Diagnostics, FormatError
 from .compat import btf_mismatch, map_mismatch
 from .layout import Layout
@@ -144,8 +144,11 @@ def resolve(inputs: list[InputObject], layout: Layout, diags: Diagnostics) -> di
                 if key in layout.aliases:
                     continue        # a deduplicated license/version: its twin defines it
                 piece = layout.placement.get(key)
-                if piece is None and ignores_symbols_in(obj.sections[sym.shndx].name):
-                    continue        # in DWARF or BTF: libbpf's linker ignores it too
+                sec = obj.sections[sym.shndx]
+                if piece is None and (ignores_symbols_in(sec.name) or
+                                      libbpf_skips_type(sec.type)):
+                    continue        # in DWARF, BTF or a string table: libbpf's linker
+                                    # ignores it too
                 if piece is None:
                     diags.error(f"global symbol lives in section "
                                 f"'{obj.sections[sym.shndx].name}', which is not linked",
