@@ -385,7 +385,6 @@ def differential_main(args) -> int:
     counts: collections.Counter = collections.Counter()
     per_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     claims: collections.Counter = collections.Counter()
-    pending: collections.Counter = collections.Counter()
     violations: list[tuple[str, str]] = []
     claim_groups: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     stuck: list[str] = []           # libbpf's open never returned on the input
@@ -408,9 +407,6 @@ def differential_main(args) -> int:
                 if claim:
                     claims[rule] += 1
                     claim_groups[rule][group] += 1
-                p = differential.pending(rule, detail)
-                if p:
-                    pending[p] += 1
             elif kind == differential.VIOLATION:
                 violations.append((where, detail))
 
@@ -449,7 +445,6 @@ def differential_main(args) -> int:
         "bpflink_linked": counts["linked"], "refused_documented": counts["refused"],
         "violations": len(violations), "libbpf_stuck": stuck,
         "refused_by_rule": {r: sum(c.values()) for r, c in sorted(per_rule.items())},
-        "pending": dict(pending),
         "bpftool_links_refused": dict(claims) if args.bpftool else None,
         "elapsed_seconds": round(time.monotonic() - t0, 1), "seed": args.seed,
         "start": args.start, "workers": args.workers,
@@ -472,8 +467,6 @@ def differential_main(args) -> int:
                 print(f"      {n:5} x {group}")
             for group, n in claim_groups[rule].most_common(6):
                 print(f"      {n:5} x {group}  <- bpftool links these")
-        for name, n in pending.items():
-            print(f"  of which pending ({name}): {n}")
         print(f"libbpf stuck    {len(stuck)} (its open of the input hangs or crashes; "
               "not judged)")
         for where in stuck[:10]:

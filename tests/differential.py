@@ -41,13 +41,6 @@ DOCUMENTED = ("elf", "elf-kept-section", "elf-name", "elf-symbol", "btf", "btf-e
               "resolve", "graph")
 # Rules whose stated reason is "libbpf's static linker refuses these too".
 LINKER_REFUSES_TOO = ("elf",)
-# Work in progress elsewhere (see docs/guarantees.md): refusals by these messages are
-# counted apart, as known pending fixes, not as settled rules.
-PENDING = {
-    "map field __ulong": ("load", "is not a pointer to an array (__uint)"),
-    "program-level call-graph defect": ("graph", ""),
-}
-
 assert set(DOCUMENTED) <= set(RULES)
 
 
@@ -61,17 +54,6 @@ class Verdict:
 
 def _first_line(e: bpflink.LinkError) -> str:
     return e.errors[0].render().splitlines()[0] if e.errors else str(e)
-
-
-def pending(rule: str | None, detail: str) -> str | None:
-    """The pending-fix class a refusal belongs to, if any.
-
-    Of the call-graph checks only the ambiguity refusal is a link-level rule; the
-    others are program-level and are becoming warnings.
-    """
-    if rule == "graph" and " is ambiguous" in detail:
-        return None
-    return next((k for k, (r, text) in PENDING.items() if r == rule and text in detail), None)
 
 
 def judge(name: str, data: bytes, with_bpftool: bool = False) -> Verdict:
