@@ -36,7 +36,9 @@ links.
 The five slowest input sets are linked again at the end in the parent,
 warm, best of three ("re-timed"), since a worker's observed time includes
 scheduling noise.  ``--replay I`` runs input set I in this process, prints what happened and,
-with ``--save DIR``, writes its objects there so the CLI can be run on them.
+with ``--save DIR``, writes its objects there so the CLI can be run on them (with
+``--differential``: judges its mutated objects and writes those).  Input set I depends
+on the corpus: a set number names the same input only over the same corpus objects.
 Exit status: 0 when nothing crashed, 1 otherwise.
 """
 
@@ -380,8 +382,31 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if counts["crashed"] else 0
 
 
+def differential_replay(args) -> int:
+    """--differential --replay I: judge the mutated objects of input set I here."""
+    case = mutators.make_case(mutators.load_seeds(), args.replay, args.seed)
+    print(case.description)
+    verdicts = 0
+    for name, data in differential.mutated_objects(case):
+        if args.save:
+            os.makedirs(args.save, exist_ok=True)
+            path = os.path.join(args.save, name.split(":")[-1])
+            with open(path, "wb") as fh:
+                fh.write(data)
+            print("wrote", path)
+        v = differential.judge(name, data, with_bpftool=args.bpftool)
+        extra = "  (bpftool links it)" if v.bpftool_linked else ""
+        print(f"{name}: {v.kind}{f' [{v.rule}]' if v.rule else ''}{extra}")
+        if v.detail:
+            print(f"    {v.detail}")
+        verdicts += v.kind == differential.VIOLATION
+    return 1 if verdicts else 0
+
+
 def differential_main(args) -> int:
     """The --differential soak: corpus objects, then mutated objects, judged alone."""
+    if args.replay is not None:
+        return differential_replay(args)
     counts: collections.Counter = collections.Counter()
     per_rule: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     claims: collections.Counter = collections.Counter()
