@@ -301,3 +301,30 @@ def test_libbpf_linker_links_the_slot_and_license_cases_too(bpftool):
     v, d = _weak_strong()
     _shdr(v, d, "license", "sh_type", 0x6FFF4C03)
     assert differential.bpftool_links(bytes(d), bpftool)
+
+
+def _data_pointer_retyped(rtype: int) -> bytes:
+    """corpus/data_pointers/b.o with its .data pointer to a string (R_BPF_64_ABS64
+    against the section symbol of .rodata.str1.1) retyped."""
+    data = (ROOT / "corpus/data_pointers/b.o").read_bytes()
+    v, d = ElfView(data), bytearray(data)
+    r = v.relocs(".rel.data")[1]
+    assert r["type"] == 2 and v.symbols()[r["sym"]]["type"] == 3
+    put(d, r["off"] + 8, "Q", (r["sym"] << 32) | rtype, v.bo)
+    return bytes(d)
+
+
+def test_instruction_relocation_against_a_section_in_data_is_refused_by_the_reader():
+    """Soak seed 0 (122 corpus objects), input set 1363: that pointer retyped
+    R_BPF_64_64.  Once R_BPF_64_64 in data counted 8 bytes, not 16, the reader let it
+    through and the relocation phase refused it, by no documented rule.  Only a
+    pointer carries a section symbol's target in data; libbpf's linker refuses every
+    relocation against a section symbol in data.  Now the reader does, under 'elf'."""
+    verdict = differential.judge("b.o", _data_pointer_retyped(1))
+    assert verdict.kind == differential.REFUSED and verdict.rule == "elf", verdict
+    assert "(R_BPF_64_64) against section '.rodata.str1.1' in a data section" in \
+        verdict.detail
+
+
+def test_libbpf_linker_refuses_it_too(bpftool):
+    assert not differential.bpftool_links(_data_pointer_retyped(1), bpftool)

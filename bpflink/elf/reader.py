@@ -486,6 +486,14 @@ class _Reader:
                 elif 0 < s.shndx < len(sections) and ignores_symbols_in(sections[s.shndx].name):
                     raise FormatError(f"relocation #{j} refers to '{sections[s.shndx].name}', "
                                       "which is not linked (DWARF or BTF)", section=rel.name)
+                elif s.type == STT_SECTION and rtype not in (R_BPF_64_ABS64, R_BPF_64_ABS32):
+                    # A section symbol's target is held in the data itself, which only a
+                    # pointer (ABS64/ABS32) has; libbpf's linker refuses every relocation
+                    # against a section symbol in data ("not supported").
+                    raise FormatError(f"relocation #{j} ({RELOC_NAMES[rtype]}) against section "
+                                      f"'{sections[s.shndx].name}' in a data section; only "
+                                      "pointers (R_BPF_64_ABS64, R_BPF_64_ABS32) may be",
+                                      section=rel.name)
                 relocs.append(Relocation(r_offset, sym, rtype))
         return out
 
