@@ -59,8 +59,6 @@ RELOC_NAMES = {
     R_BPF_64_ABS32: "R_BPF_64_ABS32",
     R_BPF_64_32: "R_BPF_64_32",
 }
-# Bytes a relocation of each type patches at r_offset (ld_imm64 spans two insns).
-RELOC_WIDTH = {R_BPF_64_64: 16, R_BPF_64_ABS64: 8, R_BPF_64_ABS32: 4, R_BPF_64_32: 8}
 
 # A data section becomes one array-map value, which the kernel caps at INT_MAX
 # bytes (kernel/bpf/arraymap.c); it also keeps every BTF DATASEC size and

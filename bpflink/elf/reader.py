@@ -453,7 +453,7 @@ class _Reader:
             in_code = target.is_exec
             for j, (r_offset, r_info) in enumerate(struct.iter_unpack(bo + "QQ", rel.data)):
                 sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
-                if rtype not in RELOC_WIDTH:
+                if rtype not in RELOC_NAMES:
                     raise FormatError(f"relocation #{j} has unsupported type {rtype}",
                                       section=rel.name)
                 if not 0 < sym < nsym:
