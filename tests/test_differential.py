@@ -328,3 +328,37 @@ def test_instruction_relocation_against_a_section_in_data_is_refused_by_the_read
 
 def test_libbpf_linker_refuses_it_too(bpftool):
     assert not differential.bpftool_links(_data_pointer_retyped(1), bpftool)
+
+
+def _rename_as_btf(sec: str) -> bytes:
+    """weak_strong/a.o with section ``sec`` given the name of its .BTF (and the
+    relocation section of ``sec``, if any, that of .rel.BTF)."""
+    v, d = _weak_strong()
+    off, code = SHDR_FIELDS["sh_name"]
+    for old, new in ((sec, ".BTF"), (".rel" + sec, ".rel.BTF")):
+        if v.by_name(old) is not None:
+            name = struct.unpack_from(v.bo + code, d, v.by_name(new).hdr_off + off)[0]
+            put(d, v.by_name(old).hdr_off + off, code, name, v.bo)
+    return bytes(d)
+
+
+def test_of_two_btf_sections_the_last_is_read():
+    """Soak seed 1, input set 17816: a flipped byte in the string '.rel.BTF.ext'
+    renamed .BTF.ext (which shares it) '.BTF', after the real one.  libbpf's open and
+    linker read the *last* .BTF of an object; bpflink read the first, so it linked an
+    output with BTF (its data maps mmapable) of an input libbpf had opened without
+    (its BTF unparseable).  Now bpflink reads the last too: refused under 'btf', as
+    libbpf's linker refuses it.  And a section before the real .BTF named '.BTF' no
+    longer hides it: that object links."""
+    last = _rename_as_btf(".BTF.ext")
+    assert oracle.libbpf().describe_mem(last)[0] is not None, "libbpf must open the input"
+    verdict = differential.judge("a.o", last)
+    assert verdict.kind == differential.REFUSED and verdict.rule == "btf", verdict
+    assert "broken BTF" in verdict.detail
+    first = _rename_as_btf(".debug_abbrev")
+    verdict = differential.judge("a.o", first)
+    assert verdict.kind == differential.LINKED, verdict.detail
+
+
+def test_libbpf_linker_refuses_a_last_btf_it_cannot_parse(bpftool):
+    assert not differential.bpftool_links(_rename_as_btf(".BTF.ext"), bpftool)

@@ -188,6 +188,8 @@ class _Reader:
         by_name: dict[str, Section] = {}
         for s in sections[1:]:
             by_name.setdefault(s.name, s)
+            if s.name in (".BTF", ".BTF.ext"):
+                by_name[s.name] = s     # of two, libbpf's open and linker read the last
         symtab = self._find_symtab(sections)
         symbols = self._symbols(bo, sections, symtab)
         relocations = self._relocations(bo, sections, symtab, symbols)
