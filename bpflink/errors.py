@@ -96,7 +96,9 @@ RULES = {
             "(relocations in code, DATASECs, map definitions, kconfig types)",
     "resolve": "symbol resolution: duplicate strong definitions, type conflicts, BTF that "
                "describes one global twice",
-    "graph": "call-graph checks (exception callbacks, recursion, depth, ambiguity)",
+    "graph": "link-level call-graph checks (a name whose meaning depends on input order, "
+             "a tag libbpf refuses for the whole object or ignores); program-level defects "
+             "are warnings, errors only under --fatal-warnings",
     "relocate": "a relocation that cannot be applied to its resolved target",
     "output": "the output cannot be represented or written",
 }
