@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..btf.types import Kind
+from ..btf.types import BtfType, Kind
 from ..elf.constants import (
     BPF_INSN_SIZE,
     BPF_JMP_CALL,
@@ -83,9 +83,13 @@ class DataId(NamedTuple):
         return f"{self.kind}:{self.name}"
 
 
-def is_function(graph: GraphLike, n) -> bool:
+# A node of the call graph: a function, or a tagged type or variable.
+Node = FuncId | DataId
+
+
+def is_function(graph: GraphLike, n: Node) -> bool:
     """Whether node ``n`` is a function (not a tagged type or variable)."""
-    return graph.nodes[n].get("kind", "function") == "function"
+    return bool(graph.nodes[n].get("kind", "function") == "function")
 
 
 @dataclass
@@ -207,7 +211,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
 
 # -- edges from instructions ---------------------------------------------------------------
 
-def _add_edge(graph: DiGraph, src: FuncId, dst: FuncId, kind: str) -> None:
+def _add_edge(graph: DiGraph, src: Node, dst: Node, kind: str) -> None:
     """Add ``kind`` to the edge src -> dst; ``kinds`` keeps every kind, in table order."""
     if graph.has_edge(src, dst):
         data = graph.edges[src, dst]
@@ -314,7 +318,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
     tag_files = _tag_origins(linked)
     uses: list[TagUse] = []
     data_types: dict[DataId, set[int]] = {}
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     for t in btf.types[1:]:
         if t.kind is not Kind.DECL_TAG:
             continue
@@ -326,11 +330,13 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
                      on.name if on is not None else "", on.kind.name if on is not None else "?",
                      t.data if isinstance(t.data, int) else -1)
         carrier = _CARRIER_KINDS.get(on.kind) if on is not None and use.component == -1 else None
-        if carrier == ON_FUNCTION:
+        if on is None or carrier is None:
+            pass
+        elif carrier == ON_FUNCTION:
             if by_func_info is None:
                 by_func_info = _func_info_sites(graph, linked, starts)
             use.sites = _tag_sites(graph, on.name, by_func_info.get(t.ref, []))
-        elif carrier is not None:
+        else:
             use.node = DataId(carrier, on.name or f"(anonymous {on.kind.name.lower()} "
                               f"#{t.ref})")
             data_types.setdefault(use.node, set()).add(t.ref)
@@ -353,7 +359,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
     return data_types or None
 
 
-def _placed(graph: DiGraph, use: TagUse) -> list:
+def _placed(graph: DiGraph, use: TagUse) -> list[Node]:
     """Where ``use`` sits, if that is where its rule says it belongs: the edge sources."""
     on = use.rule.sits_on
     if on == ON_PROGRAM:
@@ -414,7 +420,7 @@ def _add_uses_edges(graph: DiGraph, linked: LinkedObject,
     func_type = {fid: tid for tid, fids in _func_info_sites(graph, linked, starts).items()
                  for fid in fids}
     data_syms = _data_symbols(linked)
-    via: dict = graph.graph["uses_via"]
+    via: dict[tuple[Node, Node], str] = graph.graph["uses_via"]
 
     def types_in(type_id_list: list[int]) -> list[DataId]:
         return [tn for tn, ids in contains.items() if any(i in ids for i in type_id_list)]
@@ -426,9 +432,9 @@ def _add_uses_edges(graph: DiGraph, linked: LinkedObject,
         for tn in types_in([func_type[fid]] if fid in func_type else []):
             _add_edge(graph, fid, tn, USES)
         for name in _variables_used(code[fid], linked, data_syms):
-            node = var_nodes.get(name)
-            if node is not None:
-                _add_edge(graph, fid, node, USES)
+            var_node = var_nodes.get(name)
+            if var_node is not None:
+                _add_edge(graph, fid, var_node, USES)
                 continue
             for tn in types_in(var_type_ids.get(name, [])):
                 if not graph.has_edge(fid, tn):
@@ -441,7 +447,7 @@ _CONTAINER_KINDS = {Kind.PTR, Kind.TYPEDEF, Kind.CONST, Kind.VOLATILE, Kind.REST
                     Kind.FUNC, Kind.VAR}
 
 
-def _containers(types: list, type_nodes: dict[DataId, set[int]]) -> dict[DataId, set[int]]:
+def _containers(types: list[BtfType], type_nodes: dict[DataId, set[int]]) -> dict[DataId, set[int]]:
     """Per tagged type: every BTF type ID that contains it (itself included).
 
     One reverse walk per tagged type over the type graph; nothing is built
