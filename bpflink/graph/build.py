@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..btf.types import BtfType, Kind
 from ..elf.constants import (
     BPF_INSN_SIZE,
-    BPF_JMP_CALL,
     BPF_LD_IMM64,
     R_BPF_64_32,
     R_BPF_64_64,
@@ -129,7 +128,7 @@ class _Code:
 
     section: OutputSection
     piece_offset: int                   # where its input section landed in the output
-    insns: list[RawInsn]           # insn.decode() tuples
+    insns: list[RawInsn]           # its calls and ld_imm64s, as insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
@@ -189,7 +188,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             if piece is None:
                 continue
             fid = FuncId(display[id(piece.obj)], sec.name, off - piece.offset)
-            insns = list(bpf_insn.decode(sec.data, off, end, linked.big_endian))
+            stack, insns = bpf_insn.scan(sec.data, off, end, linked.big_endian)
             graph.add_node(
                 fid,
                 kind="function",
@@ -201,7 +200,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
                 bind=BIND_NAMES.get(sym.bind, str(sym.bind)),
                 visibility=VISIBILITY_NAMES.get(sym.visibility, str(sym.visibility)),
                 entry=sec.name != ".text",      # libbpf: every other exec section holds programs
-                stack=bpf_insn.stack_estimate(insns),
+                stack=stack,
                 order=(sec_order[id(sec)], off),     # output position: the stable order
             )
             starts[id(sec)][off] = fid
@@ -230,9 +229,7 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
     for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
         sec = code[fid].section
         relocs = relocs_by_section.get(id(sec), {})
-        for raw in code[fid].insns:
-            if raw[1] != BPF_JMP_CALL and raw[1] != BPF_LD_IMM64:
-                continue
+        for raw in code[fid].insns:            # calls and ld_imm64s only
             ins = bpf_insn.Insn(*raw)
             kind = CALL if ins.is_call else FUNC_REF
             reloc = relocs.get(ins.offset)
