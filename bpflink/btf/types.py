@@ -293,7 +293,10 @@ class Btf:
             elif k is DECL_TAG:
                 put(i32.pack(d))
         out = b"".join(parts)
-        for s in extra_strings:
+        # BTF.ext lists a string per record (tens of thousands of line_info
+        # file names and source lines, few of them distinct): drop the repeats
+        # in C first, keeping first-seen order, then add what is new.
+        for s in dict.fromkeys(extra_strings):
             if s not in known:
                 add(s)
         str_bytes = strings.data()
@@ -521,27 +524,31 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     """A type on a cycle of the graph ``refs`` (type ID -> referenced IDs), else None.
 
     One iterative DFS, linear in types plus references; 0 (void) ends paths.
+    Types that reference nothing, and void, are done before it starts, and
+    the inner ``for`` passes over references to done types without leaving
+    the loop: most references lead to an int, a pointer or a type already
+    walked.
     """
-    state = bytearray(len(refs))            # 0 unseen, 1 on the DFS stack, 2 done
+    state = bytearray([0 if r else 2 for r in refs])    # 0 unseen, 1 on the stack, 2 done
+    state[0] = 2
     for root in range(1, len(refs)):
-        if state[root] or not refs[root]:
-            state[root] = 2
+        if state[root]:
             continue
         state[root] = 1
         stack = [(root, iter(refs[root]))]
         while stack:
             tid, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
+            for nxt in it:
+                s = state[nxt]
+                if s == 0:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(refs[nxt])))
+                    break
+                if s == 1:
+                    return nxt
+            else:
                 state[tid] = 2
                 stack.pop()
-            elif not nxt:
-                continue
-            elif state[nxt] == 1:
-                return nxt
-            elif state[nxt] == 0:
-                state[nxt] = 1
-                stack.append((nxt, iter(refs[nxt])))
     return None
 
 
