@@ -430,7 +430,8 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     strings = _Strings(sdata, section)
     sget = strings.get
     # Formatting the "what" of a lookup costs more than the lookup: try the
-    # pre-split cache first and build the message only on a miss.
+    # pre-split cache first and build the message only on a miss (for member
+    # lists: one try around the list, as nearly every name is a hit).
     cache = strings.cache
     types: list[BtfType] = [BtfType(UNKN)]
     hdr = struct.Struct(bo + "III")
@@ -464,22 +465,34 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"), ty, off]
-                      for n, ty, off in three.iter_unpack(tdata[pos:pos + size])]
+            chunk = tdata[pos:pos + size]
+            try:
+                t.data = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
+            except KeyError:        # a name the pre-split missed: look each one up
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
+                           ty, off] for n, ty, off in three.iter_unpack(chunk)]
             pos += size
         elif kind is FUNC_PROTO:
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"), ty]
-                      for n, ty in two.iter_unpack(tdata[pos:pos + size])]
+            chunk = tdata[pos:pos + size]
+            try:
+                t.data = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
+            except KeyError:
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
+                           ty] for n, ty in two.iter_unpack(chunk)]
             pos += size
         elif kind is ENUM:
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"), v]
-                      for n, v in two.iter_unpack(tdata[pos:pos + size])]
+            chunk = tdata[pos:pos + size]
+            try:
+                t.data = [[cache[n], v] for n, v in two.iter_unpack(chunk)]
+            except KeyError:
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"),
+                           v] for n, v in two.iter_unpack(chunk)]
             pos += size
         elif kind is ENUM64:
             size = 12 * vlen
