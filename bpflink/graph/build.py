@@ -35,7 +35,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..btf.types import BtfType, Kind
 from ..elf.constants import (
     BPF_INSN_SIZE,
+    BPF_JMP_CALL,
     BPF_LD_IMM64,
+    BPF_PSEUDO_CALL,
+    BPF_PSEUDO_FUNC,
     R_BPF_64_32,
     R_BPF_64_64,
     STB_GLOBAL,
@@ -226,39 +229,45 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
                     starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
     relocs_by_section: dict[int, dict[int, OutputReloc]] = {
         id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
+    no_starts: dict[int, FuncId] = {}
     for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
-        sec = code[fid].section
+        fcode = code[fid]
+        sec = fcode.section
         relocs = relocs_by_section.get(id(sec), {})
-        for raw in code[fid].insns:            # calls and ld_imm64s only
-            ins = bpf_insn.Insn(*raw)
-            kind = CALL if ins.is_call else FUNC_REF
-            reloc = relocs.get(ins.offset)
+        # Calls and ld_imm64s only, as plain decode() tuples: an Insn per
+        # instruction cost more than the edges.
+        for offset, opcode, _dst, src, _off, imm in fcode.insns:
+            is_call = opcode == BPF_JMP_CALL
+            reloc = relocs.get(offset)
             if reloc is not None:
-                target = _relocated_target(ins, reloc)
+                target = _relocated_target(is_call, imm, reloc)
                 if target is None:
                     continue            # a helper/kfunc call, a map or a variable
                 tsec, toff = target
-            elif ins.is_function_call or ins.is_load_of_function_pointer:
-                tsec, toff = sec, ins.offset + (ins.imm + 1) * BPF_INSN_SIZE
+            elif src == (BPF_PSEUDO_CALL if is_call else BPF_PSEUDO_FUNC):
+                # a BPF-to-BPF call, or an ld_imm64 already marked as a function's address
+                tsec, toff = sec, offset + (imm + 1) * BPF_INSN_SIZE
             else:
                 continue                # helper call, or ld_imm64 of a plain constant
-            dst = starts.get(id(tsec), {}).get(toff)
+            dst = starts.get(id(tsec), no_starts).get(toff)
+            kind = CALL if is_call else FUNC_REF
             if dst is None:
                 graph.graph["dangling"].append(Dangling(
-                    fid, ins.offset - code[fid].piece_offset, kind, tsec.name, toff))
+                    fid, offset - fcode.piece_offset, kind, tsec.name, toff))
                 continue
             _add_edge(graph, fid, dst, kind)
 
 
-def _relocated_target(ins: bpf_insn.Insn, reloc: OutputReloc) -> tuple[OutputSection, int] | None:
-    """(section, byte offset) a relocated call or ld_imm64 points at, if it is code."""
+def _relocated_target(is_call: bool, imm: int,
+                      reloc: OutputReloc) -> tuple[OutputSection, int] | None:
+    """(section, byte offset) a relocated call (else ld_imm64) points at, if it is code."""
     sym = reloc.symbol
     if sym.section is None or not sym.section.is_exec:
         return None
-    if ins.is_call and reloc.type == R_BPF_64_32:
-        return sym.section, sym.value + (ins.imm + 1) * BPF_INSN_SIZE
-    if ins.is_ld_imm64 and reloc.type == R_BPF_64_64:
-        return sym.section, sym.value + ins.imm
+    if is_call and reloc.type == R_BPF_64_32:
+        return sym.section, sym.value + (imm + 1) * BPF_INSN_SIZE
+    if not is_call and reloc.type == R_BPF_64_64:
+        return sym.section, sym.value + imm
     return None
 
 
