@@ -124,7 +124,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import json
 
 from .build import Node
 from .reach import adjacency, reachable, unreachable, unused
@@ -321,6 +320,8 @@ def render_dot(graph: GraphLike, verbose: bool = False) -> str:
 
 def render_json(graph: GraphLike, verbose: bool = False) -> str:
     """JSON with one function or edge per line, so diffs stay readable."""
+    import json             # here, not at the top: every link imports this module
+
     nodes = display_order(graph, graph.nodes)
     dead = unreachable(graph)
     dead_set = set(dead)
