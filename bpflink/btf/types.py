@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from enum import IntEnum
 from typing import Any
 
@@ -295,10 +296,8 @@ class Btf:
         out = b"".join(parts)
         # BTF.ext lists a string per record (tens of thousands of line_info
         # file names and source lines, few of them distinct): drop the repeats
-        # in C first, keeping first-seen order, then add what is new.
-        for s in dict.fromkeys(extra_strings):
-            if s not in known:
-                add(s)
+        # in C first, keeping first-seen order, then add what is new at once.
+        strings.add_new([s for s in dict.fromkeys(extra_strings) if s not in known])
         str_bytes = strings.data()
         hdr = struct.pack(bo + "HBBIIIII", BTF_MAGIC, BTF_VERSION, 0, HDR_SIZE,
                           0, len(out), len(out), len(str_bytes))
@@ -322,6 +321,14 @@ class StringTable:
             self._size += len(b)
             self._offsets[s] = off
         return off
+
+    def add_new(self, new: list[str]) -> None:
+        """Add distinct strings not in the table yet, in order: ``add`` of each, in C."""
+        parts = [s.encode() + b"\0" for s in new]
+        offsets = list(accumulate(map(len, parts), initial=self._size))
+        self._offsets.update(zip(new, offsets))
+        self._parts += parts
+        self._size = offsets[-1]
 
     def offset(self, s: str) -> int:
         return self._offsets[s]
