@@ -165,6 +165,11 @@ _ALWAYS = bytes(1 if c & BPF_MODE_MASK == BPF_ATOMIC or c in (BPF_JMP_CALL, BPF_
                 else 0 for c in range(256))
 
 
+# st and stx to memory (mode BPF_MEM): all they do here is reach below dst.
+_STORES = frozenset(c for c in range(256) if c & BPF_CLASS_MASK in (BPF_ST, BPF_STX)
+                    and c & BPF_MODE_MASK == BPF_MEM)
+
+
 def _naming(regs: frozenset[int], big_endian: bool) -> bytes:
     """Per ``regs`` byte of an instruction: 1 if it names one of ``regs`` as dst or src."""
     out = bytearray(256)
@@ -210,6 +215,14 @@ def scan(data: bytes | bytearray | memoryview, start: int, end: int,
             found.append((start + i * BPF_INSN_SIZE, code, dst, src, off, imm))
             if code == BPF_LD_IMM64:
                 next(insns, None)           # its second half
+            elif len(fp_regs) == 1 and BPF_REG_FP in fp_regs:
+                continue                    # a call with only r10 tracked changes nothing
+        elif code in _STORES:               # the spills: the common case, in short
+            if dst in fp_regs:
+                reach = -(fp_regs[dst] + off)
+                if reach > depth:
+                    depth = reach
+            continue
         if dst not in fp_regs and src not in fp_regs and code != BPF_JMP_CALL and \
                 code & BPF_MODE_MASK != BPF_ATOMIC:
             continue
