@@ -168,6 +168,9 @@ _ALWAYS = bytes(1 if c & BPF_MODE_MASK == BPF_ATOMIC or c in (BPF_JMP_CALL, BPF_
 # st and stx to memory (mode BPF_MEM): all they do here is reach below dst.
 _STORES = frozenset(c for c in range(256) if c & BPF_CLASS_MASK in (BPF_ST, BPF_STX)
                     and c & BPF_MODE_MASK == BPF_MEM)
+# ldx from memory: reach below src, overwrite dst.
+_LOADS = frozenset(c for c in range(256) if c & BPF_CLASS_MASK == BPF_LDX
+                   and c & BPF_MODE_MASK in (BPF_MEM, BPF_MEMSX))
 
 
 def _naming(regs: frozenset[int], big_endian: bool) -> bytes:
@@ -217,11 +220,21 @@ def scan(data: bytes | bytearray | memoryview, start: int, end: int,
                 next(insns, None)           # its second half
             elif len(fp_regs) == 1 and BPF_REG_FP in fp_regs:
                 continue                    # a call with only r10 tracked changes nothing
-        elif code in _STORES:               # the spills: the common case, in short
+        elif code in _STORES:               # spills and fills, the common cases, in short
             if dst in fp_regs:
                 reach = -(fp_regs[dst] + off)
                 if reach > depth:
                     depth = reach
+            continue
+        elif code in _LOADS:
+            if src in fp_regs:
+                reach = -(fp_regs[src] + off)
+                if reach > depth:
+                    depth = reach
+            if dst in fp_regs and dst != BPF_REG_FP:
+                del fp_regs[dst]            # the load overwrites it
+                key = (frozenset(fp_regs), big_endian)
+                naming = _NAMING.get(key) or _NAMING.setdefault(key, _naming(key[0], big_endian))
             continue
         if dst not in fp_regs and src not in fp_regs and code != BPF_JMP_CALL and \
                 code & BPF_MODE_MASK != BPF_ATOMIC:
