@@ -25,13 +25,13 @@ directory, not to the response file.
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import os
 import stat
 import sys
 from collections.abc import Iterable
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from . import Linker, LinkResult
@@ -42,7 +42,30 @@ PROG = "bpflink"
 ERROR_LIMIT = 20                # lld's default
 
 
+def _help_width() -> int:
+    """argparse's help width (``shutil.get_terminal_size``'s columns, less 2), without shutil.
+
+    argparse makes a formatter for every ``add_argument`` and, left to size it,
+    imports shutil (and with it zlib, bz2 and lzma) on every run.
+    """
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns - 2
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter,
+                                                               width=_help_width()))
+        super().__init__(**kwargs)
+
     def error(self, message: str) -> NoReturn:      # usage errors: exit 2, one line
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{PROG}: error: {message}\n")
@@ -367,6 +390,8 @@ class _Reporter:
 
     def _write(self, d: Diagnostic) -> None:
         if self.json:
+            import json     # only for this format: a link without it does not pay the import
+
             line = json.dumps({"severity": d.severity.value, "file": d.file,
                                "section": d.section, "symbol": d.symbol,
                                "message": d.message, "related": list(d.notes),

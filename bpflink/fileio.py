@@ -8,7 +8,7 @@ full disk, SIGINT, SIGTERM) leaves no partial file and an existing output
 untouched; the temporary file is removed on every failure path.
 
 Temporary names are ``.<output>.bpflink-<pid>-<random>.tmp``: created with
-``O_EXCL`` (``tempfile.mkstemp``), unique per process and per call, so
+``O_EXCL`` (as ``tempfile.mkstemp`` does), unique per process and per call, so
 parallel links into one directory (``make -j``), even of the same output,
 never write the same file.  A link killed by SIGKILL cannot clean up; what
 it leaves is a hidden ``.tmp`` file that no ``*.o`` glob or make pattern
@@ -29,7 +29,6 @@ import errno
 import os
 import re
 import stat
-import tempfile
 
 TMP_MARK = ".bpflink-"
 _TMP_NAME = re.compile(r"^\..*\.bpflink-\d+-[^.]+\.tmp$")
@@ -70,8 +69,7 @@ def write_atomic(path: str, data: bytes | list[bytes | bytearray | memoryview]) 
     directory = os.path.dirname(os.path.abspath(path))
     # NAME_MAX is 255 bytes: a long output name is shortened in the temporary one
     base = os.path.basename(path)[:100]
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}{TMP_MARK}{os.getpid()}-", suffix=".tmp",
-                               dir=directory)
+    fd, tmp = _make_temporary(directory, f".{base}{TMP_MARK}{os.getpid()}-", ".tmp")
     try:
         try:
             for part in parts:
@@ -93,6 +91,24 @@ def write_atomic(path: str, data: bytes | list[bytes | bytearray | memoryview]) 
             pass
         raise
     fsync_directory(directory)
+
+
+def _make_temporary(directory: str, prefix: str, suffix: str) -> tuple[int, str]:
+    """Create ``directory/prefix<random>suffix`` as ``tempfile.mkstemp`` does: O_EXCL,
+    mode 0600, a fresh random part on a clash; (fd, path).
+
+    Not tempfile itself: importing it (with shutil and random) cost every
+    link more than a small link's own work.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    for _ in range(os.TMP_MAX):
+        path = os.path.join(directory, prefix + os.urandom(6).hex() + suffix)
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", directory)
 
 
 def fsync_directory(directory: str) -> None:

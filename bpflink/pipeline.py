@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
@@ -27,13 +27,16 @@ from .linker.model import LinkedObject
 from .linker.relocate import relocate
 from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 
+if TYPE_CHECKING:        # the graph package is imported only when a link builds a graph
+    from .graph.rules import TagRule
+
 
 @dataclass
 class LinkOptions:
     dedup: bool = True                  # deduplicate the merged BTF (libbpf does, always)
     graph_checks: bool = True           # build and check the call graph
     fatal_warnings: bool = False        # every warning is an error: the link fails
-    tag_rules: tuple = ()               # declared decl-tag rules (bpflink.TagRule), over the table
+    tag_rules: tuple[TagRule, ...] = ()  # declared decl-tag rules (bpflink.TagRule), over the table
 
 
 @dataclass

@@ -376,7 +376,8 @@ def check_object(path: Path, out_dir: Path, *, loads: bool = True, bpftool: str 
     try:
         before = kernel.open_info(path)
     except kernel.LoadError as e:
-        result.open_error = _first_line(e.message)
+        # libbpf's errno alone misleads (an unresolved extern is ENOENT): add its own words
+        result.open_error = f"{_first_line(e.message)}; {_load_reason_text(e.log)}"
         return result
     result.opened = True
     # The same file name keeps libbpf's object name, hence its internal map

@@ -168,7 +168,7 @@ def test_selftest_object_links_with_load_parity(name: str, selftests_results):
     if not r.opened:
         # Not a missing package: libbpf refuses the input itself, so there
         # is nothing for bpflink to match.
-        pytest.skip(f"libbpf 1.6 does not open {name}: {r.open_error}")
+        pytest.skip(f"libbpf 1.6 refuses to open {name}: {r.open_error}")
     assert r.linked, f"libbpf opens {name} but bpflink does not link it:\n{r.link_error}"
     assert r.open_diffs == [], "libbpf (or bpftool's skeleton) sees the output differently"
     assert r.load_diffs == [], "a program loads in one of input/output only"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from enum import IntEnum
 from typing import Any
 
@@ -293,9 +294,10 @@ class Btf:
             elif k is DECL_TAG:
                 put(i32.pack(d))
         out = b"".join(parts)
-        for s in extra_strings:
-            if s not in known:
-                add(s)
+        # BTF.ext lists a string per record (tens of thousands of line_info
+        # file names and source lines, few of them distinct): drop the repeats
+        # in C first, keeping first-seen order, then add what is new at once.
+        strings.add_new([s for s in dict.fromkeys(extra_strings) if s not in known])
         str_bytes = strings.data()
         hdr = struct.pack(bo + "HBBIIIII", BTF_MAGIC, BTF_VERSION, 0, HDR_SIZE,
                           0, len(out), len(out), len(str_bytes))
@@ -319,6 +321,14 @@ class StringTable:
             self._size += len(b)
             self._offsets[s] = off
         return off
+
+    def add_new(self, new: list[str]) -> None:
+        """Add distinct strings not in the table yet, in order: ``add`` of each, in C."""
+        parts = [s.encode() + b"\0" for s in new]
+        offsets = list(accumulate(map(len, parts), initial=self._size))
+        self._offsets.update(zip(new, offsets))
+        self._parts += parts
+        self._size = offsets[-1]
 
     def offset(self, s: str) -> int:
         return self._offsets[s]
@@ -427,7 +437,8 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     strings = _Strings(sdata, section)
     sget = strings.get
     # Formatting the "what" of a lookup costs more than the lookup: try the
-    # pre-split cache first and build the message only on a miss.
+    # pre-split cache first and build the message only on a miss (for member
+    # lists: one try around the list, as nearly every name is a hit).
     cache = strings.cache
     types: list[BtfType] = [BtfType(UNKN)]
     hdr = struct.Struct(bo + "III")
@@ -461,22 +472,34 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"), ty, off]
-                      for n, ty, off in three.iter_unpack(tdata[pos:pos + size])]
+            chunk = tdata[pos:pos + size]
+            try:
+                t.data = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
+            except KeyError:        # a name the pre-split missed: look each one up
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
+                           ty, off] for n, ty, off in three.iter_unpack(chunk)]
             pos += size
         elif kind is FUNC_PROTO:
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"), ty]
-                      for n, ty in two.iter_unpack(tdata[pos:pos + size])]
+            chunk = tdata[pos:pos + size]
+            try:
+                t.data = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
+            except KeyError:
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
+                           ty] for n, ty in two.iter_unpack(chunk)]
             pos += size
         elif kind is ENUM:
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"), v]
-                      for n, v in two.iter_unpack(tdata[pos:pos + size])]
+            chunk = tdata[pos:pos + size]
+            try:
+                t.data = [[cache[n], v] for n, v in two.iter_unpack(chunk)]
+            except KeyError:
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"),
+                           v] for n, v in two.iter_unpack(chunk)]
             pos += size
         elif kind is ENUM64:
             size = 12 * vlen
@@ -521,27 +544,31 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     """A type on a cycle of the graph ``refs`` (type ID -> referenced IDs), else None.
 
     One iterative DFS, linear in types plus references; 0 (void) ends paths.
+    Types that reference nothing, and void, are done before it starts, and
+    the inner ``for`` passes over references to done types without leaving
+    the loop: most references lead to an int, a pointer or a type already
+    walked.
     """
-    state = bytearray(len(refs))            # 0 unseen, 1 on the DFS stack, 2 done
+    state = bytearray([0 if r else 2 for r in refs])    # 0 unseen, 1 on the stack, 2 done
+    state[0] = 2
     for root in range(1, len(refs)):
-        if state[root] or not refs[root]:
-            state[root] = 2
+        if state[root]:
             continue
         state[root] = 1
         stack = [(root, iter(refs[root]))]
         while stack:
             tid, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
+            for nxt in it:
+                s = state[nxt]
+                if s == 0:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(refs[nxt])))
+                    break
+                if s == 1:
+                    return nxt
+            else:
                 state[tid] = 2
                 stack.pop()
-            elif not nxt:
-                continue
-            elif state[nxt] == 1:
-                return nxt
-            elif state[nxt] == 0:
-                state[nxt] = 1
-                stack.append((nxt, iter(refs[nxt])))
     return None
 
 

@@ -32,11 +32,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..btf.types import Kind
+from ..btf.types import BtfType, Kind
 from ..elf.constants import (
     BPF_INSN_SIZE,
     BPF_JMP_CALL,
     BPF_LD_IMM64,
+    BPF_PSEUDO_CALL,
+    BPF_PSEUDO_FUNC,
     R_BPF_64_32,
     R_BPF_64_64,
     STB_GLOBAL,
@@ -83,9 +85,13 @@ class DataId(NamedTuple):
         return f"{self.kind}:{self.name}"
 
 
-def is_function(graph: GraphLike, n) -> bool:
+# A node of the call graph: a function, or a tagged type or variable.
+Node = FuncId | DataId
+
+
+def is_function(graph: GraphLike, n: Node) -> bool:
     """Whether node ``n`` is a function (not a tagged type or variable)."""
-    return graph.nodes[n].get("kind", "function") == "function"
+    return bool(graph.nodes[n].get("kind", "function") == "function")
 
 
 @dataclass
@@ -125,7 +131,7 @@ class _Code:
 
     section: OutputSection
     piece_offset: int                   # where its input section landed in the output
-    insns: list[RawInsn]           # insn.decode() tuples
+    insns: list[RawInsn]           # its calls and ld_imm64s, as insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
@@ -185,7 +191,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             if piece is None:
                 continue
             fid = FuncId(display[id(piece.obj)], sec.name, off - piece.offset)
-            insns = list(bpf_insn.decode(sec.data, off, end, linked.big_endian))
+            stack, insns = bpf_insn.scan(sec.data, off, end, linked.big_endian)
             graph.add_node(
                 fid,
                 kind="function",
@@ -197,7 +203,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
                 bind=BIND_NAMES.get(sym.bind, str(sym.bind)),
                 visibility=VISIBILITY_NAMES.get(sym.visibility, str(sym.visibility)),
                 entry=sec.name != ".text",      # libbpf: every other exec section holds programs
-                stack=bpf_insn.stack_estimate(insns),
+                stack=stack,
                 order=(sec_order[id(sec)], off),     # output position: the stable order
             )
             starts[id(sec)][off] = fid
@@ -207,7 +213,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
 
 # -- edges from instructions ---------------------------------------------------------------
 
-def _add_edge(graph: DiGraph, src: FuncId, dst: FuncId, kind: str) -> None:
+def _add_edge(graph: DiGraph, src: Node, dst: Node, kind: str) -> None:
     """Add ``kind`` to the edge src -> dst; ``kinds`` keeps every kind, in table order."""
     if graph.has_edge(src, dst):
         data = graph.edges[src, dst]
@@ -223,41 +229,45 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
                     starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
     relocs_by_section: dict[int, dict[int, OutputReloc]] = {
         id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
+    no_starts: dict[int, FuncId] = {}
     for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
-        sec = code[fid].section
+        fcode = code[fid]
+        sec = fcode.section
         relocs = relocs_by_section.get(id(sec), {})
-        for raw in code[fid].insns:
-            if raw[1] != BPF_JMP_CALL and raw[1] != BPF_LD_IMM64:
-                continue
-            ins = bpf_insn.Insn(*raw)
-            kind = CALL if ins.is_call else FUNC_REF
-            reloc = relocs.get(ins.offset)
+        # Calls and ld_imm64s only, as plain decode() tuples: an Insn per
+        # instruction cost more than the edges.
+        for offset, opcode, _dst, src, _off, imm in fcode.insns:
+            is_call = opcode == BPF_JMP_CALL
+            reloc = relocs.get(offset)
             if reloc is not None:
-                target = _relocated_target(ins, reloc)
+                target = _relocated_target(is_call, imm, reloc)
                 if target is None:
                     continue            # a helper/kfunc call, a map or a variable
                 tsec, toff = target
-            elif ins.is_function_call or ins.is_load_of_function_pointer:
-                tsec, toff = sec, ins.offset + (ins.imm + 1) * BPF_INSN_SIZE
+            elif src == (BPF_PSEUDO_CALL if is_call else BPF_PSEUDO_FUNC):
+                # a BPF-to-BPF call, or an ld_imm64 already marked as a function's address
+                tsec, toff = sec, offset + (imm + 1) * BPF_INSN_SIZE
             else:
                 continue                # helper call, or ld_imm64 of a plain constant
-            dst = starts.get(id(tsec), {}).get(toff)
+            dst = starts.get(id(tsec), no_starts).get(toff)
+            kind = CALL if is_call else FUNC_REF
             if dst is None:
                 graph.graph["dangling"].append(Dangling(
-                    fid, ins.offset - code[fid].piece_offset, kind, tsec.name, toff))
+                    fid, offset - fcode.piece_offset, kind, tsec.name, toff))
                 continue
             _add_edge(graph, fid, dst, kind)
 
 
-def _relocated_target(ins: bpf_insn.Insn, reloc: OutputReloc) -> tuple[OutputSection, int] | None:
-    """(section, byte offset) a relocated call or ld_imm64 points at, if it is code."""
+def _relocated_target(is_call: bool, imm: int,
+                      reloc: OutputReloc) -> tuple[OutputSection, int] | None:
+    """(section, byte offset) a relocated call (else ld_imm64) points at, if it is code."""
     sym = reloc.symbol
     if sym.section is None or not sym.section.is_exec:
         return None
-    if ins.is_call and reloc.type == R_BPF_64_32:
-        return sym.section, sym.value + (ins.imm + 1) * BPF_INSN_SIZE
-    if ins.is_ld_imm64 and reloc.type == R_BPF_64_64:
-        return sym.section, sym.value + ins.imm
+    if is_call and reloc.type == R_BPF_64_32:
+        return sym.section, sym.value + (imm + 1) * BPF_INSN_SIZE
+    if not is_call and reloc.type == R_BPF_64_64:
+        return sym.section, sym.value + imm
     return None
 
 
@@ -314,7 +324,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
     tag_files = _tag_origins(linked)
     uses: list[TagUse] = []
     data_types: dict[DataId, set[int]] = {}
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     for t in btf.types[1:]:
         if t.kind is not Kind.DECL_TAG:
             continue
@@ -326,11 +336,13 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
                      on.name if on is not None else "", on.kind.name if on is not None else "?",
                      t.data if isinstance(t.data, int) else -1)
         carrier = _CARRIER_KINDS.get(on.kind) if on is not None and use.component == -1 else None
-        if carrier == ON_FUNCTION:
+        if on is None or carrier is None:
+            pass
+        elif carrier == ON_FUNCTION:
             if by_func_info is None:
                 by_func_info = _func_info_sites(graph, linked, starts)
             use.sites = _tag_sites(graph, on.name, by_func_info.get(t.ref, []))
-        elif carrier is not None:
+        else:
             use.node = DataId(carrier, on.name or f"(anonymous {on.kind.name.lower()} "
                               f"#{t.ref})")
             data_types.setdefault(use.node, set()).add(t.ref)
@@ -353,7 +365,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
     return data_types or None
 
 
-def _placed(graph: DiGraph, use: TagUse) -> list:
+def _placed(graph: DiGraph, use: TagUse) -> list[Node]:
     """Where ``use`` sits, if that is where its rule says it belongs: the edge sources."""
     on = use.rule.sits_on
     if on == ON_PROGRAM:
@@ -414,7 +426,7 @@ def _add_uses_edges(graph: DiGraph, linked: LinkedObject,
     func_type = {fid: tid for tid, fids in _func_info_sites(graph, linked, starts).items()
                  for fid in fids}
     data_syms = _data_symbols(linked)
-    via: dict = graph.graph["uses_via"]
+    via: dict[tuple[Node, Node], str] = graph.graph["uses_via"]
 
     def types_in(type_id_list: list[int]) -> list[DataId]:
         return [tn for tn, ids in contains.items() if any(i in ids for i in type_id_list)]
@@ -426,9 +438,9 @@ def _add_uses_edges(graph: DiGraph, linked: LinkedObject,
         for tn in types_in([func_type[fid]] if fid in func_type else []):
             _add_edge(graph, fid, tn, USES)
         for name in _variables_used(code[fid], linked, data_syms):
-            node = var_nodes.get(name)
-            if node is not None:
-                _add_edge(graph, fid, node, USES)
+            var_node = var_nodes.get(name)
+            if var_node is not None:
+                _add_edge(graph, fid, var_node, USES)
                 continue
             for tn in types_in(var_type_ids.get(name, [])):
                 if not graph.has_edge(fid, tn):
@@ -441,7 +453,7 @@ _CONTAINER_KINDS = {Kind.PTR, Kind.TYPEDEF, Kind.CONST, Kind.VOLATILE, Kind.REST
                     Kind.FUNC, Kind.VAR}
 
 
-def _containers(types: list, type_nodes: dict[DataId, set[int]]) -> dict[DataId, set[int]]:
+def _containers(types: list[BtfType], type_nodes: dict[DataId, set[int]]) -> dict[DataId, set[int]]:
     """Per tagged type: every BTF type ID that contains it (itself included).
 
     One reverse walk per tagged type over the type graph; nothing is built

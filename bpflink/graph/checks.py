@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Set
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics
-from .build import FuncId, TagUse, is_function
+from .build import Node, TagUse, is_function
 from .digraph import DiGraph, shortest_path, strongly_connected_components
 from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
 from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
@@ -64,24 +64,24 @@ STACK_FRAME_ROUND = 16  # round_up_stack_depth() for JITed programs
 
 # -- naming things in messages -------------------------------------------------------------
 
-def name_key(graph: GraphLike, n: FuncId) -> tuple[Any, ...]:
+def name_key(graph: GraphLike, n: Node) -> tuple[Any, ...]:
     """A sort key independent of input order: name, then where it lives."""
     d = graph.nodes[n]
     return (d["name"], d["file"], d["section"], d["offset"])
 
 
-def binding(graph: GraphLike, n: FuncId) -> str:
+def binding(graph: GraphLike, n: Node) -> str:
     d = graph.nodes[n]
     return ("hidden " if d["visibility"] == "hidden" else "") + str(d["bind"])
 
 
-def describe(graph: GraphLike, n: FuncId) -> str:
+def describe(graph: GraphLike, n: Node) -> str:
     """``global cb in g1.o (section .text)``: one ``>>>`` line per candidate."""
     d = graph.nodes[n]
     return f"{binding(graph, n)} {d['name']} in {d['file']} (section {d['section']})"
 
 
-def _at(graph: GraphLike, n: FuncId) -> dict[str, Any]:
+def _at(graph: GraphLike, n: Node) -> dict[str, Any]:
     """Diagnostic location of a function: its file, section and name."""
     d = graph.nodes[n]
     return {"file": d["file"], "section": d["section"], "symbol": d["name"]}
@@ -97,7 +97,7 @@ def _btf_at(use: TagUse) -> dict[str, Any]:
 SHOWN_FRAMES = 12      # a chain longer than this is cut in messages: the cause shows early
 
 
-def _chain(graph: GraphLike, path: Iterable[FuncId]) -> str:
+def _chain(graph: GraphLike, path: Iterable[Node]) -> str:
     path = list(path)
     names = [graph.nodes[n]["name"] for n in path[:SHOWN_FRAMES]]
     if len(path) > SHOWN_FRAMES:
@@ -105,7 +105,7 @@ def _chain(graph: GraphLike, path: Iterable[FuncId]) -> str:
     return " -> ".join(names)
 
 
-def _chain_notes(graph: GraphLike, path: list[FuncId]) -> list[str]:
+def _chain_notes(graph: GraphLike, path: list[Node]) -> list[str]:
     notes = [describe(graph, n) for n in path[:SHOWN_FRAMES]]
     if len(path) > SHOWN_FRAMES:
         notes.append(f"... and {len(path) - SHOWN_FRAMES} more frames")
@@ -125,12 +125,13 @@ def check_callgraph(graph: GraphLike, linked: LinkedObject | None = None,
     return diags
 
 
-def _when_loaded(graph: GraphLike, prog: FuncId, consequence: str) -> str:
+def _when_loaded(graph: GraphLike, prog: Node, consequence: str) -> str:
     """The tail of a program-level warning: what loading ``prog`` will do."""
     return f"; when {graph.nodes[prog]['name']} is loaded, {consequence}"
 
 
-def _report(diags: Diagnostics, rule: TagRule, link_level: bool, message: str, **kw) -> None:
+def _report(diags: Diagnostics, rule: TagRule, link_level: bool, message: str,
+            **kw: Any) -> None:
     """Record a tag defect with the severity its rule row gives it.
 
     Warnings-only rows (``warn``) only warn.  On a ``program`` row a defect
@@ -141,7 +142,7 @@ def _report(diags: Diagnostics, rule: TagRule, link_level: bool, message: str, *
     (diags.error if error else diags.warning)(message, **kw)
 
 
-def _carrier_at(graph: GraphLike, use: TagUse) -> dict:
+def _carrier_at(graph: GraphLike, use: TagUse) -> dict[str, Any]:
     """Where a tag on a type or variable is reported: its (first) input's BTF."""
     node = use.node
     what = {"STRUCT": "struct", "UNION": "union", "VAR": "variable"}.get(use.on_kind,
@@ -151,16 +152,16 @@ def _carrier_at(graph: GraphLike, use: TagUse) -> dict:
             "symbol": f"{what} {node.name}" if node is not None else use.on_name or None}
 
 
-def _carrier_name(graph: GraphLike, carrier) -> str:
+def _carrier_name(graph: GraphLike, carrier: Node) -> str:
     d = graph.nodes[carrier]
     if d.get("kind", "function") == "function":
-        return d["name"]
+        return str(d["name"])
     return f"{d['kind']} {d['name']}"
 
 
 def check_tags(graph: GraphLike, diags: Diagnostics) -> None:
     uses: list[TagUse] = graph.graph["tags"]
-    per_carrier: dict[tuple[str, object], list[TagUse]] = {}
+    per_carrier: dict[tuple[str, Node], list[TagUse]] = {}
     for use in uses:
         carriers = _check_site(graph, use, diags)
         for c in carriers:
@@ -195,7 +196,7 @@ _ON_WHERE = {
 }
 
 
-def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> list:
+def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> list[Node]:
     """The carriers the tag sits on, if it sits where its rule says; report it if not.
 
     A misplaced tag is link-level: for ``exception_callback`` libbpf refuses
@@ -221,7 +222,7 @@ def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> list:
                     hint="move the tag to the program that should use it")
         if bad:
             return []
-        carriers: list = list(use.sites)
+        carriers: list[Node] = list(use.sites)
     elif use.node is not None and use.node.kind == rule.sits_on:
         carriers = [use.node]
     else:
@@ -243,11 +244,11 @@ def _check_site(graph: GraphLike, use: TagUse, diags: Diagnostics) -> list:
     return carriers
 
 
-def _where_is(graph: GraphLike, use: TagUse, carrier) -> dict:
+def _where_is(graph: GraphLike, use: TagUse, carrier: Node) -> dict[str, Any]:
     return _at(graph, carrier) if is_function(graph, carrier) else _carrier_at(graph, use)
 
 
-def _check_target(graph: GraphLike, use: TagUse, site, diags: Diagnostics) -> None:
+def _check_target(graph: GraphLike, use: TagUse, site: Node, diags: Diagnostics) -> None:
     """The tag's value names exactly one function, and that function is what the rule needs.
 
     Several candidates is a link-level error: which one the loader takes
@@ -316,7 +317,7 @@ def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
 
 # -- recursion, depth and stack ------------------------------------------------------------
 
-def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
+def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[Node]:
     """Warn, once per program, about each call cycle it loads; return every function on one."""
     adj = adjacency(graph)
     calls = DiGraph()
@@ -326,7 +327,7 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
         for v in succ:
             calls.add_edge(u, v)
     loaders = loaded_by(graph)
-    cyclic: set[FuncId] = set()
+    cyclic: set[Node] = set()
     sccs = [c for c in strongly_connected_components(calls)
             if len(c) > 1 or calls.has_edge(c[0], c[0])]
     for scc in sorted(sccs, key=lambda c: min(name_key(graph, n) for n in c)):
@@ -343,7 +344,7 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[FuncId]:
     return cyclic
 
 
-def _canonical_cycle(graph: GraphLike, scc: DiGraph) -> list[FuncId]:
+def _canonical_cycle(graph: GraphLike, scc: DiGraph) -> list[Node]:
     """The shortest cycle through the SCC's first function by name: the same in any order.
 
     Of equally short cycles, the first by name at each step: the search visits
@@ -353,7 +354,7 @@ def _canonical_cycle(graph: GraphLike, scc: DiGraph) -> list[FuncId]:
     start = min(scc.nodes, key=key)
     if scc.has_edge(start, start):
         return [start, start]
-    best: list[FuncId] | None = None
+    best: list[Node] | None = None
     for succ in sorted(scc.successors(start), key=key):
         path = [start, *shortest_path(scc, succ, start, key=key)]
         if best is None or len(path) < len(best):
@@ -367,7 +368,7 @@ def frame_size(stack: int) -> int:
     return -(-stack // STACK_FRAME_ROUND) * STACK_FRAME_ROUND
 
 
-def _roots(graph: GraphLike, adj: Adjacency) -> list[FuncId]:
+def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
     roots = set(adj.entries)
@@ -387,15 +388,15 @@ class _Chains:
     input order.  Functions on a cycle (already an error) are never entered.
     """
 
-    def __init__(self, graph: GraphLike, adj: Adjacency, weight: Callable[[FuncId], int],
-                 cyclic: set[FuncId]):
+    def __init__(self, graph: GraphLike, adj: Adjacency, weight: Callable[[Node], int],
+                 cyclic: set[Node]):
         self.graph, self.weight, self.cyclic = graph, weight, cyclic
         self.succ = {n: sorted(v, key=lambda x: name_key(graph, x))
                      for n, v in adj.calls.items()}
-        self.best: dict[FuncId, tuple[int, list[FuncId]]] = {}
-        self.touches_cycle: dict[FuncId, bool] = {}
+        self.best: dict[Node, tuple[int, list[Node]]] = {}
+        self.touches_cycle: dict[Node, bool] = {}
 
-    def _visit(self, root: FuncId) -> None:
+    def _visit(self, root: Node) -> None:
         stack = [(root, False)]
         while stack:
             n, done = stack.pop()
@@ -406,7 +407,7 @@ class _Chains:
                 stack.extend((m, False) for m in self.succ[n]
                              if m not in self.best and m not in self.cyclic)
                 continue
-            tail: tuple[int, list[FuncId]] = (0, [])
+            tail: tuple[int, list[Node]] = (0, [])
             bad = n in self.cyclic
             for m in self.succ[n]:
                 if m in self.cyclic:
@@ -418,7 +419,7 @@ class _Chains:
             self.best[n] = (self.weight(n) + tail[0], [n, *tail[1]])
             self.touches_cycle[n] = bad
 
-    def longest(self, root: FuncId) -> tuple[int, list[FuncId]] | None:
+    def longest(self, root: Node) -> tuple[int, list[Node]] | None:
         """The heaviest chain from ``root``, or None if it runs into a cycle."""
         if root in self.cyclic:
             return None
@@ -427,7 +428,7 @@ class _Chains:
 
 
 def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
-                          skip: Set[FuncId] = frozenset()) -> None:
+                          skip: Set[Node] = frozenset()) -> None:
     """Warn about each too deep or too heavy chain, once per program that loads its root."""
     adj = adjacency(graph)
     frames_of = _Chains(graph, adj, lambda n: 1, set(skip))

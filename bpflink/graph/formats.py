@@ -124,9 +124,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import json
 
-from .build import FuncId
+from .build import Node
 from .reach import adjacency, reachable, unreachable, unused
 from .rules import CALL, FUNC_REF, USES
 
@@ -150,37 +149,37 @@ def render(graph: GraphLike, fmt: str = "text", verbose: bool = False) -> str:
 
 # -- shared --------------------------------------------------------------------------------
 
-def _is_data(graph: GraphLike, n) -> bool:
+def _is_data(graph: GraphLike, n: Node) -> bool:
     """A tagged type or variable (``kind`` ``type``/``var``), not a function."""
-    return graph.nodes[n].get("kind", "function") != "function"
+    return bool(graph.nodes[n].get("kind", "function") != "function")
 
 
-def _where(graph: GraphLike, n: FuncId) -> str:
+def _where(graph: GraphLike, n: Node) -> str:
     d = graph.nodes[n]
     if _is_data(graph, n):
         return f"{','.join(d['files']) or '?'} .BTF"
     return f"{d['file']} {d['section']}+0x{d['offset']:x}"
 
 
-def _label(graph: GraphLike, n) -> str:
+def _label(graph: GraphLike, n: Node) -> str:
     """A function's name; ``type foo`` / ``var counter`` for the others."""
     d = graph.nodes[n]
-    return f"{d['kind']} {d['name']}" if _is_data(graph, n) else d["name"]
+    return f"{d['kind']} {d['name']}" if _is_data(graph, n) else str(d["name"])
 
 
-def _out_edges(graph: GraphLike, n: FuncId) -> list[tuple[str, FuncId]]:
+def _out_edges(graph: GraphLike, n: Node) -> list[tuple[str, Node]]:
     """(kind, target) of every edge from ``n``, by kind (table order), then target order."""
     kinds = graph.graph["kinds"]
     out = [(k, m) for m in graph.successors(n) for k in graph.edges[n, m]["kinds"]]
     return sorted(out, key=lambda e: (kinds.index(e[0]), graph.nodes[e[1]]["order"]))
 
 
-def display_order(graph: GraphLike, nodes: Iterable[FuncId]) -> list[FuncId]:
+def display_order(graph: GraphLike, nodes: Iterable[Node]) -> list[Node]:
     """Programs (the roots) first, then subprograms; each in output order."""
     return sorted(nodes, key=lambda n: (not graph.nodes[n]["entry"], graph.nodes[n]["order"]))
 
 
-def _shown(graph: GraphLike, verbose: bool) -> tuple[list[FuncId], list[FuncId]]:
+def _shown(graph: GraphLike, verbose: bool) -> tuple[list[Node], list[Node]]:
     """(nodes to show in display order, the unreachable or unused ones among them)."""
     dead = unreachable(graph) + unused(graph)
     if verbose:
@@ -189,7 +188,7 @@ def _shown(graph: GraphLike, verbose: bool) -> tuple[list[FuncId], list[FuncId]]
     return display_order(graph, (n for n in graph.nodes if n not in dead_set)), []
 
 
-def _edge_triples(graph: GraphLike, nodes: list[FuncId]) -> list[tuple[FuncId, str, FuncId]]:
+def _edge_triples(graph: GraphLike, nodes: list[Node]) -> list[tuple[Node, str, Node]]:
     shown = set(nodes)
     return [(n, k, m) for n in nodes for k, m in _out_edges(graph, n) if m in shown]
 
@@ -200,7 +199,7 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _text_line(graph: GraphLike, n: FuncId) -> str:
+def _text_line(graph: GraphLike, n: Node) -> str:
     d = graph.nodes[n]
     bind = ("hidden " if d["visibility"] == "hidden" else "") + d["bind"]
     what = "program" if d["entry"] else "subprogram"
@@ -208,7 +207,7 @@ def _text_line(graph: GraphLike, n: FuncId) -> str:
             f"stack {d['stack']}")
 
 
-def _why(graph: GraphLike, prog: FuncId, target) -> str:
+def _why(graph: GraphLike, prog: Node, target: Node) -> str:
     """``prog -call-> f -uses-> type foo -ctor-> init_foo``: how ``prog`` reaches ``target``."""
     path = adjacency(graph).why(prog)[target]
     via = graph.graph.get("uses_via", {})
@@ -234,7 +233,7 @@ def render_text(graph: GraphLike, verbose: bool = False) -> str:
             head += f"{_count(count, noun)}, "
     lines = [head + _count(len(_edge_triples(graph, live)), "edge")]
 
-    def node(n: FuncId) -> None:
+    def node(n: Node) -> None:
         if _is_data(graph, n):
             lines.append(f"{_label(graph, n)} [{_where(graph, n)}]")
         else:
@@ -277,9 +276,9 @@ _DOT_EDGE_STYLE = {CALL: "solid", FUNC_REF: "dotted", USES: "dotted, arrowhead=e
 _DOT_DATA_SHAPE = {"type": "shape=hexagon", "var": "shape=cylinder"}
 
 
-def _tag_texts(graph: GraphLike) -> dict[tuple[object, str, FuncId], str]:
+def _tag_texts(graph: GraphLike) -> dict[tuple[object, str, Node], str]:
     """(carrier, kind, target) -> the decl tag that made that edge, ``exception_callback:cb``."""
-    out: dict[tuple[object, str, FuncId], str] = {}
+    out: dict[tuple[object, str, Node], str] = {}
     for use in graph.graph.get("tags", ()):
         if len(use.candidates) == 1:
             node = getattr(use, "node", None)
@@ -321,6 +320,8 @@ def render_dot(graph: GraphLike, verbose: bool = False) -> str:
 
 def render_json(graph: GraphLike, verbose: bool = False) -> str:
     """JSON with one function or edge per line, so diffs stay readable."""
+    import json             # here, not at the top: every link imports this module
+
     nodes = display_order(graph, graph.nodes)
     dead = unreachable(graph)
     dead_set = set(dead)

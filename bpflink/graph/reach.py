@@ -28,10 +28,15 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Container, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from .build import FuncId
+from .build import DataId, Node
 from .rules import CALL, FUNC_REF, ON_PROGRAM
+
+# How a walk reached a node: ``[(node, kind of the edge it was reached by), ...]``,
+# from the start (reached by None).
+Path = list[tuple[Node, str | None]]
+N = TypeVar("N", Node, DataId, Node)
 
 if TYPE_CHECKING:
     from .digraph import GraphLike
@@ -50,11 +55,11 @@ class Adjacency:
         self.entries = sorted((n for n, d in graph.nodes(data=True) if d["entry"]),
                               key=order.__getitem__)
         program_kinds = {r.kind for r in graph.graph.get("rules", ()) if r.sits_on == ON_PROGRAM}
-        code: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
-        calls: dict[FuncId, list[FuncId]] = {n: [] for n in graph}
-        tags: dict[FuncId, list[FuncId]] = {n: [] for n in graph}      # program rows
-        follow: dict[FuncId, list[FuncId]] = {n: [] for n in graph}    # everything else
-        self.kind_of: dict[tuple, str] = {}     # (u, v) -> the kind a walk followed
+        code: dict[Node, list[Node]] = {n: [] for n in graph}
+        calls: dict[Node, list[Node]] = {n: [] for n in graph}
+        tags: dict[Node, list[Node]] = {n: [] for n in graph}      # program rows
+        follow: dict[Node, list[Node]] = {n: [] for n in graph}    # everything else
+        self.kind_of: dict[tuple[Node, Node], str] = {}     # (u, v) -> the kind a walk followed
         for u, v, kinds in graph.edges(data="kinds"):
             if any(k in CODE_KINDS for k in kinds):
                 code[u].append(v)
@@ -69,11 +74,11 @@ class Adjacency:
             for succ in table.values():
                 succ.sort(key=order.__getitem__)
         self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
-        self._reach: dict[FuncId, list[FuncId]] = {}
-        self._why: dict[FuncId, dict] = {}
-        self._loaded_by: dict[FuncId, list[FuncId]] | None = None
+        self._reach: dict[Node, list[Node]] = {}
+        self._why: dict[Node, dict[Node, Path]] = {}
+        self._loaded_by: dict[Node, list[Node]] | None = None
 
-    def walk(self, starts: list[FuncId]) -> set[FuncId]:
+    def walk(self, starts: list[Node]) -> set[Node]:
         """Every node reachable from ``starts`` through code edges and the tags of
         non-program rows (starts included)."""
         seen = set(starts)
@@ -91,9 +96,9 @@ class Adjacency:
                     stack.append(m)
         return seen
 
-    def _parents(self, starts: list[FuncId]) -> dict:
+    def _parents(self, starts: list[Node]) -> dict[Node, Node | None]:
         """Breadth-first walk: each node reached -> the node it was first reached from."""
-        parent: dict = {s: None for s in starts}
+        parent: dict[Node, Node | None] = {s: None for s in starts}
         queue = list(starts)
         code, follow = self.code, self.follow
         i = 0
@@ -106,7 +111,7 @@ class Adjacency:
                     queue.append(m)
         return parent
 
-    def reachable(self, entry: FuncId) -> list[FuncId]:
+    def reachable(self, entry: Node) -> list[Node]:
         found = self._reach.get(entry)
         if found is None:
             seen = self.walk([entry, *self.tags[entry]])
@@ -115,12 +120,12 @@ class Adjacency:
             self._reach[entry] = found
         return found
 
-    def used(self, entry: FuncId) -> list:
+    def used(self, entry: Node) -> list[Node]:
         """The tagged types and variables ``entry`` uses (directly or through what it loads)."""
         seen = self.walk([entry, *self.tags[entry]])
         return sorted((n for n in seen if n not in self.functions), key=self.order.__getitem__)
 
-    def why(self, entry: FuncId) -> dict:
+    def why(self, entry: Node) -> dict[Node, Path]:
         """Every node ``entry`` reaches -> the path from ``entry`` to it, as
         ``[(node, kind it was reached by), ...]`` starting with ``(entry, None)``."""
         found = self._why.get(entry)
@@ -133,8 +138,8 @@ class Adjacency:
                                    if k not in parent})
             found = {}
             for n in parent:
-                path = []
-                m = n
+                path: Path = []
+                m: Node | None = n
                 while m is not None:
                     p = parent[m]
                     path.append((m, None if p is None else self.kind_of[p, m]))
@@ -158,36 +163,36 @@ def adjacency(graph: GraphLike) -> Adjacency:
     return hit[1]
 
 
-def ordered(graph: GraphLike, nodes: Iterable[FuncId]) -> list[FuncId]:
+def ordered(graph: GraphLike, nodes: Iterable[N]) -> list[N]:
     """``nodes`` in output order (section order, then offset): the stable order."""
     return sorted(nodes, key=lambda n: graph.nodes[n]["order"])
 
 
-def entries(graph: GraphLike) -> list[FuncId]:
+def entries(graph: GraphLike) -> list[Node]:
     return list(adjacency(graph).entries)
 
 
-def successors(graph: GraphLike, node: FuncId,
-               kinds: Container[str] = CODE_KINDS) -> list[FuncId]:
+def successors(graph: GraphLike, node: Node,
+               kinds: Container[str] = CODE_KINDS) -> list[Node]:
     """Callees of ``node`` through edges having any of ``kinds``."""
     return ordered(graph, (m for m in graph.successors(node)
                            if any(k in kinds for k in graph.edges[node, m]["kinds"])))
 
 
-def reachable(graph: GraphLike, entry: FuncId) -> list[FuncId]:
+def reachable(graph: GraphLike, entry: Node) -> list[Node]:
     """The functions the loader appends to ``entry`` (not ``entry`` itself), in order."""
     return list(adjacency(graph).reachable(entry))
 
 
-def reachable_sets(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
+def reachable_sets(graph: GraphLike) -> dict[Node, list[Node]]:
     adj = adjacency(graph)
     return {e: list(adj.reachable(e)) for e in adj.entries}
 
 
-def reached_by(graph: GraphLike) -> dict[FuncId, FuncId]:
+def reached_by(graph: GraphLike) -> dict[Node, Node]:
     """Every function some program loads -> the first such program (output order)."""
     adj = adjacency(graph)
-    out: dict[FuncId, FuncId] = {}
+    out: dict[Node, Node] = {}
     for e in adj.entries:
         out.setdefault(e, e)
         for n in adj.reachable(e):
@@ -195,7 +200,7 @@ def reached_by(graph: GraphLike) -> dict[FuncId, FuncId]:
     return out
 
 
-def loaded_by(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
+def loaded_by(graph: GraphLike) -> dict[Node, list[Node]]:
     """Every function some program loads -> all such programs, in output order.
 
     A defect in a function stops each of these programs from loading, and
@@ -203,7 +208,7 @@ def loaded_by(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
     """
     adj = adjacency(graph)
     if adj._loaded_by is None:
-        out: dict[FuncId, list[FuncId]] = {}
+        out: dict[Node, list[Node]] = {}
         for e in adj.entries:
             out.setdefault(e, []).append(e)
             for n in adj.reachable(e):
@@ -212,14 +217,14 @@ def loaded_by(graph: GraphLike) -> dict[FuncId, list[FuncId]]:
     return adj._loaded_by
 
 
-def unreachable(graph: GraphLike) -> list[FuncId]:
+def unreachable(graph: GraphLike) -> list[Node]:
     """Subprograms no entry program reaches: the loader never loads them."""
     seen = reached_by(graph)
     functions = adjacency(graph).functions
     return ordered(graph, (n for n in graph.nodes if n not in seen and n in functions))
 
 
-def unused(graph: GraphLike) -> list:
+def unused(graph: GraphLike) -> list[Node]:
     """Tagged types and variables no program uses."""
     adj = adjacency(graph)
     used = {n for e in adj.entries for n in adj.used(e)}

@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 # What a tag may sit on.
 ON_PROGRAM = "program"          # the BTF FUNC of an entry program (DECL_TAG component_idx -1)
@@ -218,7 +219,7 @@ def parse_tag_rule(spec: str) -> TagRule:
     if not colon or not _KIND_RE.match(name):
         raise ValueError(f"tag rule {spec!r}: expected {SPEC_GRAMMAR} (PREFIX is a C "
                          "identifier followed by ':')")
-    fields: dict = {f: False for f in _FLAGS.values()}
+    fields: dict[str, Any] = {f: False for f in _FLAGS.values()}
     on = kind = None
     for item in rest.split(","):
         item = item.strip()
@@ -248,7 +249,7 @@ def parse_tag_rule(spec: str) -> TagRule:
                    what=f"{kind} function", **fields)
 
 
-def find_project_config(start: str | os.PathLike) -> str | None:
+def find_project_config(start: str | os.PathLike[str]) -> str | None:
     """The closest ``pyproject.toml`` with a ``[tool.bpflink]`` table, from ``start`` up.
 
     Raises ValueError for a file that mentions ``tool.bpflink`` but is not TOML.
@@ -278,7 +279,7 @@ def find_project_config(start: str | os.PathLike) -> str | None:
         here = parent
 
 
-def project_tag_rules(start: str | os.PathLike) -> tuple[str | None, list[TagRule]]:
+def project_tag_rules(start: str | os.PathLike[str]) -> tuple[str | None, list[TagRule]]:
     """(the pyproject.toml used or None, its ``[tool.bpflink] tag-rules``).  Raises
     ValueError naming the file for a malformed table or spec."""
     import tomllib
