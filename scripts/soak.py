@@ -268,6 +268,16 @@ def _group(detail: str) -> str:
     return re.sub(r"0x[0-9a-f]+|[0-9]+", "N", d)[:120]
 
 
+def _run_to_end(pool: Pool, ids: range, on_result) -> None:
+    """Run every input set of ``ids``; Ctrl-C stops early and keeps the figures so far."""
+    try:
+        pool.run(ids, on_result)
+    except KeyboardInterrupt:
+        print("interrupted; figures so far:", file=sys.stderr)
+    finally:
+        pool.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", "--count", type=int, default=10000, help="input sets to try")
@@ -332,12 +342,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({time.monotonic() - t0:.0f} s)", file=sys.stderr)
 
     pool = Pool(max(1, args.workers), args.seed, args.timeout, mem)
-    try:
-        pool.run(range(args.start, args.start + args.count), on_result)
-    except KeyboardInterrupt:
-        print("interrupted; figures so far:", file=sys.stderr)
-    finally:
-        pool.close()
+    _run_to_end(pool, range(args.start, args.start + args.count), on_result)
     elapsed = time.monotonic() - t0
     retimed = retime(sorted(slow, reverse=True), args.seed)
 
@@ -456,12 +461,7 @@ def differential_main(args) -> int:
                   f"({time.monotonic() - t0:.0f} s)", file=sys.stderr)
 
     pool = Pool(max(1, args.workers), args.seed, args.timeout, None, (True, args.bpftool))
-    try:
-        pool.run(range(args.start, args.start + args.count), on_result)
-    except KeyboardInterrupt:
-        print("interrupted; figures so far:", file=sys.stderr)
-    finally:
-        pool.close()
+    _run_to_end(pool, range(args.start, args.start + args.count), on_result)
     figures = {
         "input_sets": done, "corpus_objects": len(corpus),
         "corpus_opened": corpus_counts.get("opened", 0),
