@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
 from .graph.rules import TagRule
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .linkmap import LinkMap
     from .linker.archive import Extraction
     from .pipeline import Source
@@ -49,7 +49,7 @@ class _CallgraphField:
 
     def __get__(self, obj: object, objtype: type | None = None) -> Any:
         if obj is None:
-            raise AttributeError("callgraph")   # dataclasses: a field without a default
+            raise AttributeError("callgraph")
         cached = obj.__dict__.get(self.converted)
         if cached is None:
             from .graph import DiGraph, to_networkx
@@ -78,7 +78,7 @@ class _JoinedBytes:
 
     def __get__(self, obj: object, objtype: type | None = None) -> bytes:
         if obj is None:
-            raise AttributeError("data")    # dataclasses: a field without a default
+            raise AttributeError("data")
         value = obj.__dict__[self.name]
         if not isinstance(value, bytes):
             value = obj.__dict__[self.name] = b"".join(value)
@@ -90,22 +90,36 @@ class _JoinedBytes:
         obj.__dict__[self.name] = value if isinstance(value, (bytes, list)) else bytes(value)
 
 
-@dataclass
 class LinkResult:
     """What a successful link produced."""
 
-    data: _JoinedBytes = _JoinedBytes()     # the output object, bytes (joined on first read)
-    # no defaults, though mypy takes the descriptors' for defaults (see ``linked``)
-    output: str | None  # type: ignore[misc]  # where it was written, if anywhere
-    warnings: list[Diagnostic]  # type: ignore[misc]
-    callgraph: Any = _CallgraphField()   # networkx.DiGraph, converted on first access
-    # mypy takes the descriptor above for a default; dataclasses do not (its class-level
-    # __get__ raises AttributeError), so this field without a default is valid.
-    linked: object = field(repr=False)  # type: ignore[misc]  # linker.model.LinkedObject
-    timings: dict[str, float] = field(default_factory=dict)
-    inputs_used: list[str] = field(default_factory=list)   # "a.o", "libfoo.a(x.o)", link order
-    extractions: list[Extraction] = field(default_factory=list)  # why each member went in
-    symtab: Any = field(default=None, repr=False)          # bpflink.linker.symbols.SymbolTable
+    # A plain class, not a dataclass: ``import dataclasses`` and generating the
+    # methods cost every bpflink process milliseconds at start-up.
+    data = _JoinedBytes()           # the output object, bytes (joined on first read)
+    callgraph = _CallgraphField()   # networkx.DiGraph, converted on first access
+
+    def __init__(self, data: bytes | bytearray | memoryview | list[bytes | bytearray | memoryview],
+                 output: str | None, warnings: list[Diagnostic], callgraph: Any,
+                 linked: object, timings: dict[str, float] | None = None,
+                 inputs_used: list[str] | None = None,
+                 extractions: list[Extraction] | None = None, symtab: Any = None):
+        self.data = data
+        self.output = output            # where it was written, if anywhere
+        self.warnings = warnings
+        self.callgraph = callgraph
+        self.linked = linked            # linker.model.LinkedObject
+        self.timings: dict[str, float] = {} if timings is None else timings
+        # "a.o", "libfoo.a(x.o)", link order
+        self.inputs_used: list[str] = [] if inputs_used is None else inputs_used
+        # why each member went in
+        self.extractions: list[Extraction] = [] if extractions is None else extractions
+        self.symtab = symtab            # bpflink.linker.symbols.SymbolTable
+
+    def __repr__(self) -> str:
+        return (f"LinkResult(data={self.data!r}, output={self.output!r}, "
+                f"warnings={self.warnings!r}, callgraph={self.callgraph!r}, "
+                f"timings={self.timings!r}, inputs_used={self.inputs_used!r}, "
+                f"extractions={self.extractions!r})")
 
     @property
     def map(self) -> LinkMap:

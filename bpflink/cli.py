@@ -29,11 +29,13 @@ import functools
 import os
 import stat
 import sys
-from collections.abc import Iterable
-from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import FrameType
+    from typing import Any, NoReturn
+
     from . import Linker, LinkResult
     from .errors import Diagnostic
     from .graph.rules import TagRule

@@ -8,9 +8,11 @@ that phase, so the user sees all of them at once (mold's way).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Severity(Enum):
@@ -19,16 +21,51 @@ class Severity(Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True)
 class Diagnostic:
-    severity: Severity
-    message: str
-    file: str | None = None
-    section: str | None = None
-    symbol: str | None = None
-    notes: tuple[str, ...] = ()
-    hint: str | None = None
-    rule: str | None = None     # for errors: the refusal rule, a key of RULES (not rendered)
+    """A value: compared and hashed by its fields, like the frozen dataclass it was.
+
+    A plain class because ``import dataclasses`` (inspect, ast, dis, tokenize)
+    and generating its methods cost every bpflink process milliseconds at start-up.
+    """
+
+    __slots__ = ("severity", "message", "file", "section", "symbol", "notes", "hint", "rule")
+
+    def __init__(self, severity: Severity, message: str, file: str | None = None,
+                 section: str | None = None, symbol: str | None = None,
+                 notes: tuple[str, ...] = (), hint: str | None = None,
+                 rule: str | None = None):
+        self.severity = severity
+        self.message = message
+        self.file = file
+        self.section = section
+        self.symbol = symbol
+        self.notes = notes
+        self.hint = hint
+        self.rule = rule    # for errors: the refusal rule, a key of RULES (not rendered)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.severity, self.message, self.file, self.section, self.symbol,
+                self.notes, self.hint, self.rule)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Diagnostic)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Diagnostic(severity={self.severity!r}, message={self.message!r}, "
+                f"file={self.file!r}, section={self.section!r}, symbol={self.symbol!r}, "
+                f"notes={self.notes!r}, hint={self.hint!r}, rule={self.rule!r})")
+
+    def replace(self, **changes: Any) -> Diagnostic:
+        """A copy with ``changes`` (``dataclasses.replace``'s job)."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return Diagnostic(**fields)
 
     def render(self, prog: str = "bpflink", color: bool = False) -> str:
         """``bpflink: error: a.o: section tc: prog: message`` plus ``>>>`` notes.

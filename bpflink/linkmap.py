@@ -68,11 +68,14 @@ or a function it reaches, whatever their kind and whatever their ends are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from .elf.constants import STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT, STV_HIDDEN
 from .linker.model import LinkedObject
 from .linker.symbols import SymbolTable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 @dataclass(frozen=True)

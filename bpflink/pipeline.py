@@ -11,10 +11,7 @@ import gc
 import os
 import stat
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, NamedTuple
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
@@ -27,27 +24,45 @@ from .linker.model import LinkedObject
 from .linker.relocate import relocate
 from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 
-if TYPE_CHECKING:        # the graph package is imported only when a link builds a graph
-    from .graph.rules import TagRule
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import NamedTuple
+
+    from .graph.rules import TagRule    # the graph package: imported when a link builds one
+else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
+    from ._namedtuple import NamedTuple
 
 
-@dataclass
+# Plain classes, not dataclasses: ``import dataclasses`` and generating the
+# methods cost every bpflink process milliseconds at start-up.
+
 class LinkOptions:
-    dedup: bool = True                  # deduplicate the merged BTF (libbpf does, always)
-    graph_checks: bool = True           # build and check the call graph
-    fatal_warnings: bool = False        # every warning is an error: the link fails
-    tag_rules: tuple[TagRule, ...] = ()  # declared decl-tag rules (bpflink.TagRule), over the table
+    def __init__(self, dedup: bool = True, graph_checks: bool = True,
+                 fatal_warnings: bool = False, tag_rules: tuple[TagRule, ...] = ()):
+        self.dedup = dedup                  # deduplicate the merged BTF (libbpf does, always)
+        self.graph_checks = graph_checks    # build and check the call graph
+        self.fatal_warnings = fatal_warnings  # every warning is an error: the link fails
+        self.tag_rules = tag_rules  # declared decl-tag rules (bpflink.TagRule), over the table
+
+    def __repr__(self) -> str:
+        return (f"LinkOptions(dedup={self.dedup!r}, graph_checks={self.graph_checks!r}, "
+                f"fatal_warnings={self.fatal_warnings!r}, tag_rules={self.tag_rules!r})")
 
 
-@dataclass
 class LinkOutcome:
-    chunks: list[bytes | bytearray | memoryview]    # the output object, as elf_chunks gives it
-    linked: LinkedObject
-    symtab: SymbolTable
-    callgraph: object
-    diagnostics: list[Diagnostic]
-    timings: dict[str, float] = field(default_factory=dict)
-    extractions: list[Extraction] = field(default_factory=list)    # archive members taken
+    def __init__(self, chunks: list[bytes | bytearray | memoryview], linked: LinkedObject,
+                 symtab: SymbolTable, callgraph: object, diagnostics: list[Diagnostic],
+                 timings: dict[str, float] | None = None,
+                 extractions: list[Extraction] | None = None):
+        self.chunks = chunks        # the output object, as elf_chunks gives it
+        self.linked = linked
+        self.symtab = symtab
+        self.callgraph = callgraph
+        self.diagnostics = diagnostics
+        self.timings: dict[str, float] = {} if timings is None else timings
+        # archive members taken
+        self.extractions: list[Extraction] = [] if extractions is None else extractions
 
 
 MAX_INPUT = 1 << 30             # BPF objects are kilobytes to megabytes
@@ -131,7 +146,7 @@ def read_inputs(sources: list[Source], diags: Diagnostics) -> list[InputObject |
                     archive.members.append(read_object(member, member_name))
                 except InputError as e:
                     for d in e.errors:
-                        diags.add(replace(d, message=f"archive member is not a usable BPF "
+                        diags.add(d.replace(message=f"archive member is not a usable BPF "
                                           f"object: {d.message}", hint=d.hint or (
                                               "bpflink reads every member of an archive to "
                                               "learn what it defines; remove this one")))
@@ -176,7 +191,7 @@ class _Phases:
             yield
         except LinkError as e:
             rule = self.RULES.get(name)
-            e.diagnostics = [replace(d, rule=rule) if d.severity is Severity.ERROR
+            e.diagnostics = [d.replace(rule=rule) if d.severity is Severity.ERROR
                              and d.rule is None else d for d in e.diagnostics]
             raise
         finally:
@@ -185,7 +200,7 @@ class _Phases:
 
 def _warnings_as_errors(diags: Diagnostics) -> None:
     """--fatal-warnings: the same diagnostics, as errors (lld's way: nothing else changes)."""
-    diags.items = [replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d
+    diags.items = [d.replace(severity=Severity.ERROR) if d.severity is Severity.WARNING else d
                    for d in diags.items]
 
 

@@ -43,11 +43,14 @@ is not).  Where this differs from libbpf, and why: ``docs/btf-dedup.md``.
 from __future__ import annotations
 
 import gc
-from typing import Any
 
 from ..errors import FormatError
 from .ext import BtfExt
 from .types import Btf, BtfType, Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Kinds as plain ints in module constants: the hot loops compare ints.
 (_INT, _PTR, _ARRAY, _STRUCT, _UNION, _ENUM, _FWD, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT,

@@ -17,23 +17,41 @@ Record layouts (``include/uapi/linux/bpf.h``, libbpf ``libbpf_internal.h``)::
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from ..errors import FormatError
 from .types import BTF_MAGIC, StringTable, _Strings, parse_header
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 MIN_HDR = 24          # up to line_info_len
 CORE_HDR = 32         # adds core_relo_off/len
 FUNC_REC, LINE_REC, CORE_REC = 8, 16, 16
 
 
-@dataclass
 class BtfExt:
-    func_info: dict[str, list[list[Any]]] = field(default_factory=dict)
-    line_info: dict[str, list[list[Any]]] = field(default_factory=dict)
-    core_relo: dict[str, list[list[Any]]] = field(default_factory=dict)
+    __slots__ = ("func_info", "line_info", "core_relo")
+
+    def __init__(self, func_info: dict[str, list[list[Any]]] | None = None,
+                 line_info: dict[str, list[list[Any]]] | None = None,
+                 core_relo: dict[str, list[list[Any]]] | None = None):
+        self.func_info: dict[str, list[list[Any]]] = {} if func_info is None else func_info
+        self.line_info: dict[str, list[list[Any]]] = {} if line_info is None else line_info
+        self.core_relo: dict[str, list[list[Any]]] = {} if core_relo is None else core_relo
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BtfExt):
+            return NotImplemented
+        return (self.func_info, self.line_info, self.core_relo) == \
+            (other.func_info, other.line_info, other.core_relo)
+
+    __hash__ = None     # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return (f"BtfExt(func_info={self.func_info!r}, line_info={self.line_info!r}, "
+                f"core_relo={self.core_relo!r})")
 
     def sections(self) -> list[str]:
         seen: dict[str, None] = {}

@@ -45,11 +45,12 @@ reads ``a.o: section .maps: arena: field 'map_extra': ...``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from ..errors import FormatError
 from .types import Btf, BtfType, Kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BPF_MAP_TYPE_PROG_ARRAY = 3
 BPF_MAP_TYPE_ARRAY_OF_MAPS = 12
@@ -72,7 +73,6 @@ class MapDefError(FormatError):
         super().__init__(message, section=".maps", symbol=map_name)
 
 
-@dataclass(frozen=True)
 class MapDef:
     """One decoded map definition (libbpf's ``struct btf_map_def``).
 
@@ -84,19 +84,47 @@ class MapDef:
     for a map-in-map, "prog" for a prog array.
     """
 
-    type: int = 0
-    key_size: int = 0
-    value_size: int = 0
-    max_entries: int = 0
-    map_flags: int = 0
-    numa_node: int = 0
-    pinning: int = 0
-    map_extra: int = 0
-    key_type: int = 0
-    value_type: int = 0
-    inner: MapDef | None = None
-    values_offset: int | None = None
-    slots: str | None = None
+    # compared and hashed by value, like the frozen dataclass it was (a plain
+    # class: ``import dataclasses`` costs every process milliseconds at start-up)
+    __slots__ = ("type", "key_size", "value_size", "max_entries", "map_flags", "numa_node",
+                 "pinning", "map_extra", "key_type", "value_type", "inner", "values_offset",
+                 "slots")
+
+    def __init__(self, type: int = 0, key_size: int = 0, value_size: int = 0,
+                 max_entries: int = 0, map_flags: int = 0, numa_node: int = 0, pinning: int = 0,
+                 map_extra: int = 0, key_type: int = 0, value_type: int = 0,
+                 inner: MapDef | None = None, values_offset: int | None = None,
+                 slots: str | None = None):
+        self.type = type
+        self.key_size = key_size
+        self.value_size = value_size
+        self.max_entries = max_entries
+        self.map_flags = map_flags
+        self.numa_node = numa_node
+        self.pinning = pinning
+        self.map_extra = map_extra
+        self.key_type = key_type
+        self.value_type = value_type
+        self.inner = inner
+        self.values_offset = values_offset
+        self.slots = slots
+
+    def _key(self) -> tuple[int | MapDef | str | None, ...]:
+        return (self.type, self.key_size, self.value_size, self.max_entries, self.map_flags,
+                self.numa_node, self.pinning, self.map_extra, self.key_type, self.value_type,
+                self.inner, self.values_offset, self.slots)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, MapDef)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "MapDef(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__) + ")"
 
 
 def parse_map_def(btf: Btf, type_id: int, map_name: str) -> MapDef:

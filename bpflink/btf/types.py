@@ -13,9 +13,12 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from enum import IntEnum
-from typing import Any
 
 from ..errors import FormatError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 BTF_MAGIC = 0xEB9F
 BTF_VERSION = 1

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import bisect
 import struct
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from ..btf import ext as btf_ext_mod
 from ..btf import types as btf_mod
@@ -30,39 +28,70 @@ from ..btf.types import Btf
 from ..errors import FormatError, InputError, error
 from .constants import *  # noqa: F403 - the ELF vocabulary
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-@dataclass
+
+# Plain classes, not dataclasses: ``import dataclasses`` and generating the
+# methods cost every bpflink process milliseconds at start-up.  The records
+# compare by value, as the dataclasses did (and so are not hashable).
+
 class Section:
-    index: int
-    name: str
-    type: int
-    flags: int
-    offset: int
-    size: int
-    link: int
-    info: int
-    addralign: int
-    entsize: int
-    # empty for SHT_NOBITS (``size`` is the real size); a read-only view of the
-    # input for data sections (PROGBITS, not code, not BTF), bytes otherwise
-    data: bytes | memoryview = b""
+    __slots__ = ("index", "name", "type", "flags", "offset", "size", "link", "info",
+                 "addralign", "entsize", "data")
+
+    def __init__(self, index: int, name: str, type: int, flags: int, offset: int, size: int,
+                 link: int, info: int, addralign: int, entsize: int,
+                 data: bytes | memoryview = b""):
+        self.index = index
+        self.name = name
+        self.type = type
+        self.flags = flags
+        self.offset = offset
+        self.size = size
+        self.link = link
+        self.info = info
+        self.addralign = addralign
+        self.entsize = entsize
+        # empty for SHT_NOBITS (``size`` is the real size); a read-only view of the
+        # input for data sections (PROGBITS, not code, not BTF), bytes otherwise
+        self.data = data
 
     @property
     def is_exec(self) -> bool:
         return self.type == SHT_PROGBITS and bool(self.flags & SHF_EXECINSTR)
 
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.__slots__)
 
-@dataclass
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Section)
+        return self._key() == other._key()
+
+    __hash__ = None     # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+
 class Symbol:
-    index: int
-    name: str
-    value: int
-    size: int
-    bind: int
-    type: int
-    visibility: int
-    other: int
-    shndx: int
+    __slots__ = ("index", "name", "value", "size", "bind", "type", "visibility", "other",
+                 "shndx")
+
+    def __init__(self, index: int, name: str, value: int, size: int, bind: int, type: int,
+                 visibility: int, other: int, shndx: int):
+        self.index = index
+        self.name = name
+        self.value = value
+        self.size = size
+        self.bind = bind
+        self.type = type
+        self.visibility = visibility
+        self.other = other
+        self.shndx = shndx
 
     @property
     def is_undef(self) -> bool:
@@ -72,30 +101,70 @@ class Symbol:
     def is_local(self) -> bool:
         return self.bind == STB_LOCAL
 
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.__slots__)
 
-@dataclass
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Symbol)
+        return self._key() == other._key()
+
+    __hash__ = None     # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return _repr(self)
+
+
 class Relocation:
-    offset: int
-    sym: int
-    type: int
+    __slots__ = ("offset", "sym", "type")
+
+    def __init__(self, offset: int, sym: int, type: int):
+        self.offset = offset
+        self.sym = sym
+        self.type = type
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Relocation)
+        return (self.offset, self.sym, self.type) == (other.offset, other.sym, other.type)
+
+    __hash__ = None     # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return _repr(self)
 
 
-@dataclass
 class InputObject:
     """One input object, validated; the linker never looks at raw bytes again."""
 
-    name: str
-    big_endian: bool
-    sections: list[Section]
-    symbols: list[Symbol]
-    relocations: dict[int, list[Relocation]]       # target section index -> relocations
-    btf: Btf
-    btf_ext: BtfExt | None
-    btf_raw: bytes = b""
-    sections_by_name: dict[str, Section] = field(default_factory=dict)
+    def __init__(self, name: str, big_endian: bool, sections: list[Section],
+                 symbols: list[Symbol], relocations: dict[int, list[Relocation]], btf: Btf,
+                 btf_ext: BtfExt | None, btf_raw: bytes = b"",
+                 sections_by_name: dict[str, Section] | None = None):
+        self.name = name
+        self.big_endian = big_endian
+        self.sections = sections
+        self.symbols = symbols
+        self.relocations = relocations      # target section index -> relocations
+        self.btf = btf
+        self.btf_ext = btf_ext
+        self.btf_raw = btf_raw
+        self.sections_by_name: dict[str, Section] = \
+            {} if sections_by_name is None else sections_by_name
 
     def section(self, name: str) -> Section | None:
         return self.sections_by_name.get(name)
+
+    def __repr__(self) -> str:
+        return f"InputObject({self.name!r}, sections={len(self.sections)})"
+
+
+def _repr(obj: Section | Symbol | Relocation) -> str:
+    """``Name(field=value, ...)``, as a dataclass shows itself."""
+    fields = ", ".join(f"{f}={getattr(obj, f)!r}" for f in obj.__slots__)
+    return f"{type(obj).__name__}({fields})"
 
 
 KNOWN_SECTION_TYPES = {SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS, SHT_REL,
@@ -702,13 +771,14 @@ def _kconfig_type_ok(btf: Btf, tid: int, elem: bool = False) -> bool:
     return False
 
 
-class _SectionKind(Protocol):
-    """What is_data_section reads: an input Section or a linker OutputSection."""
+if TYPE_CHECKING:
+    class _SectionKind(Protocol):
+        """What is_data_section reads: an input Section or a linker OutputSection."""
 
-    @property
-    def name(self) -> str: ...
-    @property
-    def type(self) -> int: ...
+        @property
+        def name(self) -> str: ...
+        @property
+        def type(self) -> int: ...
 
 
 def is_data_section(sec: _SectionKind) -> bool:

@@ -12,8 +12,6 @@ encodes to the same bytes.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
-from typing import Any, Protocol
 
 from ..btf.ext import BtfExt
 from ..btf.types import Btf, StringTable
@@ -22,21 +20,25 @@ from .constants import (ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EHDR_SIZE, EM_BPF,
                         EV_CURRENT, MAX_SECTION_SIZE, REL_SIZE, SHDR_SIZE, SHN_LORESERVE, SHT_NOBITS,
                         SHT_PROGBITS, SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, SYM_SIZE)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Protocol
 
-class LinkedImage(Protocol):
-    """What the writer reads of the linker's ``LinkedObject``: spelled out here because
-    elf/ sits below linker/ and imports nothing from it (tests/test_structure.py)."""
+    class LinkedImage(Protocol):
+        """What the writer reads of the linker's ``LinkedObject``: spelled out here because
+        elf/ sits below linker/ and imports nothing from it (tests/test_structure.py)."""
 
-    @property
-    def big_endian(self) -> bool: ...
-    @property
-    def sections(self) -> Sequence[Any]: ...     # linker.model.OutputSection
-    @property
-    def symbols(self) -> Sequence[Any]: ...      # linker.model.OutputSymbol
-    @property
-    def btf(self) -> Btf: ...
-    @property
-    def btf_ext(self) -> BtfExt: ...
+        @property
+        def big_endian(self) -> bool: ...
+        @property
+        def sections(self) -> Sequence[Any]: ...     # linker.model.OutputSection
+        @property
+        def symbols(self) -> Sequence[Any]: ...      # linker.model.OutputSymbol
+        @property
+        def btf(self) -> Btf: ...
+        @property
+        def btf_ext(self) -> BtfExt: ...
 
 
 SHF_INFO_LINK = 0x40

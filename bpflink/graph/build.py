@@ -29,8 +29,6 @@ offsets and mapped back to the function that starts there.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
 
 from ..btf.types import BtfType, Kind
 from ..elf.constants import (
@@ -56,8 +54,13 @@ from .insn import RawInsn
 from .rules import (CALL, FUNC_REF, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TAG_RULES, USES,
                     TagRule, edge_kinds)
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from .digraph import GraphLike
+else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
+    from .._namedtuple import NamedTuple
 
 
 class FuncId(NamedTuple):
@@ -94,44 +97,80 @@ def is_function(graph: GraphLike, n: Node) -> bool:
     return bool(graph.nodes[n].get("kind", "function") == "function")
 
 
-@dataclass
+# Plain classes, not dataclasses: ``import dataclasses`` and generating the
+# methods cost every bpflink process milliseconds at start-up.
+
 class TagUse:
     """One decl tag that matched a rule, and what it resolved to."""
 
-    rule: TagRule
-    tag: str                            # the whole tag, "exception_callback:cb"
-    value: str                          # "cb"
-    on_name: str                        # name of the BTF type the tag sits on
-    on_kind: str                        # its BTF kind ("FUNC", "VAR"...)
-    component: int                      # DECL_TAG component_idx (-1: the type itself)
-    sites: list[FuncId] = field(default_factory=list)        # functions it sits on
-    node: DataId | None = None          # the tagged type or variable it sits on
-    candidates: list[FuncId] = field(default_factory=list)   # functions named `value`
-    files: list[str] = field(default_factory=list)           # inputs whose BTF has this tag
+    __slots__ = ("rule", "tag", "value", "on_name", "on_kind", "component", "sites", "node",
+                 "candidates", "files")
+
+    def __init__(self, rule: TagRule, tag: str, value: str, on_name: str, on_kind: str,
+                 component: int, sites: list[FuncId] | None = None, node: DataId | None = None,
+                 candidates: list[FuncId] | None = None, files: list[str] | None = None):
+        self.rule = rule
+        self.tag = tag                  # the whole tag, "exception_callback:cb"
+        self.value = value              # "cb"
+        self.on_name = on_name          # name of the BTF type the tag sits on
+        self.on_kind = on_kind          # its BTF kind ("FUNC", "VAR"...)
+        self.component = component      # DECL_TAG component_idx (-1: the type itself)
+        # functions it sits on
+        self.sites: list[FuncId] = [] if sites is None else sites
+        self.node = node                # the tagged type or variable it sits on
+        # functions named `value`
+        self.candidates: list[FuncId] = [] if candidates is None else candidates
+        # inputs whose BTF has this tag
+        self.files: list[str] = [] if files is None else files
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    __hash__ = None     # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return "TagUse(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__) + ")"
 
 
-@dataclass
 class Dangling:
     """A call or function reference whose target is not the start of a function."""
 
-    source: FuncId
-    insn_offset: int                    # byte offset of the instruction in its input section
-    kind: str
-    section: str
-    target_offset: int                  # byte offset in the output section
+    __slots__ = ("source", "insn_offset", "kind", "section", "target_offset")
+
+    def __init__(self, source: FuncId, insn_offset: int, kind: str, section: str,
+                 target_offset: int):
+        self.source = source
+        self.insn_offset = insn_offset      # byte offset of the instruction in its input section
+        self.kind = kind
+        self.section = section
+        self.target_offset = target_offset  # byte offset in the output section
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    __hash__ = None     # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return "Dangling(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__) + ")"
 
 
 BIND_NAMES = {STB_LOCAL: "static", STB_GLOBAL: "global", STB_WEAK: "weak"}
 VISIBILITY_NAMES = {STV_DEFAULT: "default", STV_HIDDEN: "hidden", 1: "internal", 3: "protected"}
 
 
-@dataclass
 class _Code:
     """What the edge pass needs about a function besides its node attributes."""
 
-    section: OutputSection
-    piece_offset: int                   # where its input section landed in the output
-    insns: list[RawInsn]           # its calls and ld_imm64s, as insn.decode() tuples
+    __slots__ = ("section", "piece_offset", "insns")
+
+    def __init__(self, section: OutputSection, piece_offset: int, insns: list[RawInsn]):
+        self.section = section
+        self.piece_offset = piece_offset    # where its input section landed in the output
+        self.insns = insns                  # its calls and ld_imm64s, as insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:

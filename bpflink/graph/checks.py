@@ -42,7 +42,6 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Set
-from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostics
 from .build import Node, TagUse, is_function
@@ -50,7 +49,10 @@ from .digraph import DiGraph, shortest_path, strongly_connected_components
 from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
 from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..linker.model import LinkedObject
     from .digraph import GraphLike
 

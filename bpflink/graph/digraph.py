@@ -26,16 +26,18 @@ recursion limit, and take any graph with ``__iter__`` and ``successors``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeAlias
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
     import networkx
 
     GraphLike: TypeAlias = "DiGraph | networkx.DiGraph[Any]"
 
-# A node: any hashable value.  Typed Any, not Hashable, so that a graph of FuncIds
-# hands FuncIds to its callers without a cast, as networkx's stubs do.
-Node: TypeAlias = Any
+    # A node: any hashable value.  Typed Any, not Hashable, so that a graph of FuncIds
+    # hands FuncIds to its callers without a cast, as networkx's stubs do.
+    Node: TypeAlias = Any
 
 _NO_DATA = object()
 

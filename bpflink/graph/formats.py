@@ -122,14 +122,16 @@ each labelled with its kind; unreachable subprograms get class
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 
 from .build import Node
 from .reach import adjacency, reachable, unreachable, unused
 from .rules import CALL, FUNC_REF, USES
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .digraph import GraphLike
 
 FORMATS = ("text", "dot", "json", "mermaid", "svg")

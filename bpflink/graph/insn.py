@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import NamedTuple, TypeAlias
 
 from ..elf.constants import (
     BPF_INSN_SIZE,
@@ -23,6 +22,12 @@ from ..elf.constants import (
     BPF_PSEUDO_CALL,
     BPF_PSEUDO_FUNC,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
+    from .._namedtuple import NamedTuple
 
 # instruction classes and memory modes (include/uapi/linux/bpf.h, bpf_common.h)
 BPF_CLASS_MASK = 0x07
@@ -82,7 +87,7 @@ class Insn(NamedTuple):
 
 
 # decode()'s plain form of an instruction: (offset, code, dst, src, off, imm)
-RawInsn: TypeAlias = tuple[int, int, int, int, int, int]
+RawInsn = tuple[int, int, int, int, int, int]
 
 _LAYOUT = {False: struct.Struct("<BBhi"), True: struct.Struct(">BBhi")}
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Container, Iterable
-from typing import TYPE_CHECKING, TypeVar
 
 from .build import DataId, Node
 from .rules import CALL, FUNC_REF, ON_PROGRAM
@@ -36,10 +35,14 @@ from .rules import CALL, FUNC_REF, ON_PROGRAM
 # How a walk reached a node: ``[(node, kind of the edge it was reached by), ...]``,
 # from the start (reached by None).
 Path = list[tuple[Node, str | None]]
-N = TypeVar("N", Node, DataId, Node)
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from .digraph import GraphLike
+
+    N = TypeVar("N", Node, DataId, Node)
 
 CODE_KINDS = (CALL, FUNC_REF)
 

@@ -37,8 +37,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # What a tag may sit on.
 ON_PROGRAM = "program"          # the BTF FUNC of an entry program (DECL_TAG component_idx -1)
@@ -60,43 +62,84 @@ RESERVED_KINDS = (CALL, FUNC_REF, USES)
 _KIND_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-@dataclass(frozen=True)
 class TagRule:
-    """One row of the decl-tag table."""
+    """One row of the decl-tag table.
+
+    Immutable, compared and hashed by value (the frozen dataclass it was; a
+    plain class because ``import dataclasses`` costs every process
+    milliseconds at start-up).
+    """
+
+    __slots__ = ("prefix", "kind", "sits_on", "names", "at_most_one", "global_target",
+                 "subprogram_target", "exclusive_target", "warn", "defined_by", "what", "why",
+                 "refusals")
 
     prefix: str                     # "exception_callback:"
-    kind: str = ""                  # edge kind; default: the prefix without its ':'
-    sits_on: str = ON_PROGRAM
-    names: str = NAMES_FUNCTION
-    at_most_one: bool = True        # a carrier has at most one tag of this rule
-    global_target: bool = True      # the named function must be global and not hidden
-    subprogram_target: bool = True  # ... must be a subprogram (.text), not an entry program
-    exclusive_target: bool = True   # ... must not also be called directly (a `call` edge)
-    warn: bool = False              # warnings-only: every defect is a warning
-    defined_by: str = ""            # which loader reads the tag; "" = none yet
-    what: str = "function"          # what the named function is, in messages
-    why: str = ""                   # who looks the name up, in messages
+    kind: str                       # edge kind; default: the prefix without its ':'
+    sits_on: str
+    names: str
+    at_most_one: bool               # a carrier has at most one tag of this rule
+    global_target: bool             # the named function must be global and not hidden
+    subprogram_target: bool         # ... must be a subprogram (.text), not an entry program
+    exclusive_target: bool          # ... must not also be called directly (a `call` edge)
+    warn: bool                      # warnings-only: every defect is a warning
+    defined_by: str                 # which loader reads the tag; "" = none yet
+    what: str                       # what the named function is, in messages
+    why: str                        # who looks the name up, in messages
     # What the loader does with a program carrying a defective tag, per check
     # ("missing", "static", "hidden", "entry", "called", "multiple", "empty"):
     # the consequence a warning states.  Pairs, so the row stays hashable.
-    refusals: tuple[tuple[str, str], ...] = ()
+    refusals: tuple[tuple[str, str], ...]
 
-    def __post_init__(self) -> None:
-        if not self.prefix.endswith(":") or len(self.prefix) < 2:
-            raise ValueError(f"tag prefix {self.prefix!r} must be a name followed by ':'")
-        if self.sits_on not in SITS_ON:
-            raise ValueError(f"tag rule {self.prefix!r}: sits_on must be one of "
-                             f"{', '.join(SITS_ON)}, not {self.sits_on!r}")
-        if self.names != NAMES_FUNCTION:
-            raise ValueError(f"tag rule {self.prefix!r}: only names={NAMES_FUNCTION!r} is "
+    def __init__(self, prefix: str, kind: str = "", sits_on: str = ON_PROGRAM,
+                 names: str = NAMES_FUNCTION, at_most_one: bool = True,
+                 global_target: bool = True, subprogram_target: bool = True,
+                 exclusive_target: bool = True, warn: bool = False, defined_by: str = "",
+                 what: str = "function", why: str = "",
+                 refusals: tuple[tuple[str, str], ...] = ()):
+        if not prefix.endswith(":") or len(prefix) < 2:
+            raise ValueError(f"tag prefix {prefix!r} must be a name followed by ':'")
+        if sits_on not in SITS_ON:
+            raise ValueError(f"tag rule {prefix!r}: sits_on must be one of "
+                             f"{', '.join(SITS_ON)}, not {sits_on!r}")
+        if names != NAMES_FUNCTION:
+            raise ValueError(f"tag rule {prefix!r}: only names={NAMES_FUNCTION!r} is "
                              "implemented")
-        if not self.kind:
-            object.__setattr__(self, "kind", self.prefix[:-1])
-        if self.kind in RESERVED_KINDS:
-            raise ValueError(f"edge kind {self.kind!r} is reserved")
-        if not self.why:
-            object.__setattr__(self, "why", f"a loader that reads {self.prefix} tags looks the "
-                               f"{self.what} up by name")
+        if not kind:
+            kind = prefix[:-1]
+        if kind in RESERVED_KINDS:
+            raise ValueError(f"edge kind {kind!r} is reserved")
+        if not why:
+            why = f"a loader that reads {prefix} tags looks the {what} up by name"
+        for name, value in (("prefix", prefix), ("kind", kind), ("sits_on", sits_on),
+                            ("names", names), ("at_most_one", at_most_one),
+                            ("global_target", global_target),
+                            ("subprogram_target", subprogram_target),
+                            ("exclusive_target", exclusive_target), ("warn", warn),
+                            ("defined_by", defined_by), ("what", what), ("why", why),
+                            ("refusals", refusals)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of a TagRule (immutable)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of a TagRule (immutable)")
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, TagRule)
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return "TagRule(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__) + ")"
 
     @property
     def carrier(self) -> str:

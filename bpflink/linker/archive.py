@@ -46,7 +46,6 @@ header, then one row per member; whole-archive members show the reference
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from ..btf.types import Kind
 from ..elf.constants import SHN_UNDEF, STB_LOCAL, STB_WEAK
@@ -108,30 +107,56 @@ def members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
         yield f"{name}({member})", body
 
 
-@dataclass
+# Plain classes, not dataclasses: ``import dataclasses`` and generating the
+# methods cost every bpflink process milliseconds at start-up.
+
 class Archive:
     """An archive input: its members, read and validated, in archive order."""
 
-    name: str
-    members: list[InputObject]
-    whole: bool = False                 # --whole-archive: take every member
+    def __init__(self, name: str, members: list[InputObject], whole: bool = False):
+        self.name = name
+        self.members = members
+        self.whole = whole              # --whole-archive: take every member
+
+    def __repr__(self) -> str:
+        return f"Archive(name={self.name!r}, members={self.members!r}, whole={self.whole!r})"
 
 
-@dataclass(frozen=True)
 class Extraction:
-    """Why a member went into the link: ``reference`` needed ``symbol``, ``member`` had it."""
+    """Why a member went into the link: ``reference`` needed ``symbol``, ``member`` had it.
 
-    reference: str                      # an input name, or "--whole-archive"
-    member: str                         # "libfoo.a(x.o)"
-    symbol: str                         # "" for --whole-archive
+    Immutable in spirit, compared and hashed by value (it was a frozen dataclass).
+    """
+
+    __slots__ = ("reference", "member", "symbol")
+
+    def __init__(self, reference: str, member: str, symbol: str):
+        self.reference = reference      # an input name, or "--whole-archive"
+        self.member = member            # "libfoo.a(x.o)"
+        self.symbol = symbol            # "" for --whole-archive
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Extraction)
+        return (self.reference, self.member, self.symbol) == \
+            (other.reference, other.member, other.symbol)
+
+    def __hash__(self) -> int:
+        return hash((self.reference, self.member, self.symbol))
+
+    def __repr__(self) -> str:
+        return (f"Extraction(reference={self.reference!r}, member={self.member!r}, "
+                f"symbol={self.symbol!r})")
 
 
-@dataclass
 class Selection:
     """The objects to link, in link order, and why each archive member is among them."""
 
-    objects: list[InputObject] = field(default_factory=list)
-    extractions: list[Extraction] = field(default_factory=list)
+    def __init__(self, objects: list[InputObject] | None = None,
+                 extractions: list[Extraction] | None = None):
+        self.objects: list[InputObject] = [] if objects is None else objects
+        self.extractions: list[Extraction] = [] if extractions is None else extractions
 
 
 def kernel_extern_names(obj: InputObject) -> set[str]:

@@ -8,7 +8,6 @@ BTF, BTF.ext, call-graph origins) translates an input offset.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 
 from ..btf.ext import BtfExt
 from ..btf.types import Btf
@@ -16,12 +15,22 @@ from ..elf.constants import SHF_EXECINSTR, SHT_NOBITS, SHT_PROGBITS
 from ..elf.reader import InputObject, Section
 
 
-@dataclass(eq=False)
+# Plain classes, not dataclasses: ``import dataclasses`` and generating the
+# methods cost every bpflink process milliseconds at start-up.  Pieces and
+# output symbols compare by identity (they were ``eq=False`` dataclasses).
+
 class Piece:
-    obj: InputObject
-    src: Section
-    offset: int                 # offset of the input section inside the output section
-    dst: OutputSection
+    __slots__ = ("obj", "src", "offset", "dst")
+
+    def __init__(self, obj: InputObject, src: Section, offset: int, dst: OutputSection):
+        self.obj = obj
+        self.src = src
+        self.offset = offset    # offset of the input section inside the output section
+        self.dst = dst
+
+    def __repr__(self) -> str:
+        return (f"Piece(obj={self.obj!r}, src={self.src!r}, offset={self.offset!r}, "
+                f"dst={self.dst!r})")
 
 
 class OutputSection:
@@ -107,37 +116,65 @@ class OutputSection:
         return None
 
 
-@dataclass(eq=False)
 class OutputSymbol:
-    name: str
-    value: int
-    size: int
-    bind: int
-    type: int
-    visibility: int
-    section: OutputSection | None       # None: undefined or absolute
-    shndx: int = 0                      # used when section is None (SHN_UNDEF / SHN_ABS)
-    origin: str | None = None           # the input file that defines it
-    index: int = 0
+    __slots__ = ("name", "value", "size", "bind", "type", "visibility", "section", "shndx",
+                 "origin", "index")
+
+    def __init__(self, name: str, value: int, size: int, bind: int, type: int, visibility: int,
+                 section: OutputSection | None, shndx: int = 0, origin: str | None = None,
+                 index: int = 0):
+        self.name = name
+        self.value = value
+        self.size = size
+        self.bind = bind
+        self.type = type
+        self.visibility = visibility
+        self.section = section          # None: undefined or absolute
+        self.shndx = shndx              # used when section is None (SHN_UNDEF / SHN_ABS)
+        self.origin = origin            # the input file that defines it
+        self.index = index
+
+    def __repr__(self) -> str:
+        return "OutputSymbol(" + ", ".join(f"{f}={getattr(self, f)!r}"
+                                           for f in self.__slots__) + ")"
 
 
-@dataclass
 class OutputReloc:
-    offset: int
-    symbol: OutputSymbol
-    type: int
+    __slots__ = ("offset", "symbol", "type")
+
+    def __init__(self, offset: int, symbol: OutputSymbol, type: int):
+        self.offset = offset
+        self.symbol = symbol
+        self.type = type
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, OutputReloc)
+        return (self.offset, self.symbol, self.type) == (other.offset, other.symbol, other.type)
+
+    __hash__ = None     # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        return f"OutputReloc(offset={self.offset!r}, symbol={self.symbol!r}, type={self.type!r})"
 
 
-@dataclass
 class LinkedObject:
     """Everything the output object holds, before encoding."""
 
-    big_endian: bool
-    sections: list[OutputSection]
-    symbols: list[OutputSymbol]         # [0] is the null symbol; locals first
-    btf: Btf
-    btf_ext: BtfExt
-    inputs: list[InputObject]
+    def __init__(self, big_endian: bool, sections: list[OutputSection],
+                 symbols: list[OutputSymbol], btf: Btf, btf_ext: BtfExt,
+                 inputs: list[InputObject]):
+        self.big_endian = big_endian
+        self.sections = sections
+        self.symbols = symbols          # [0] is the null symbol; locals first
+        self.btf = btf
+        self.btf_ext = btf_ext
+        self.inputs = inputs
+
+    def __repr__(self) -> str:
+        return (f"LinkedObject(sections={len(self.sections)}, symbols={len(self.symbols)}, "
+                f"inputs={[obj.name for obj in self.inputs]!r})")
 
     def section(self, name: str) -> OutputSection | None:
         for s in self.sections:

@@ -24,7 +24,6 @@ declaration) in BTF; declarations of a ``.maps`` global must agree as maps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from ..btf.mapdef import parse_map_def
 from ..btf.types import DATASEC, FUNC, FUNC_STATIC, VAR, VAR_STATIC
@@ -39,15 +38,25 @@ from .model import OutputSymbol, Piece
 KERNEL_EXTERN_SECTIONS = (".ksyms", ".kconfig")
 
 
-@dataclass
+# Plain classes, not dataclasses: ``import dataclasses`` and generating the
+# methods cost every bpflink process milliseconds at start-up.
+
 class Candidate:
     """One input's declaration or definition of a global name."""
 
-    obj: InputObject
-    sym: Symbol
-    piece: Piece | None             # where a definition's section landed
-    btf_id: int                     # its VAR/FUNC in obj.btf (0: none)
-    datasec: str | None             # the BTF DATASEC that lists it
+    __slots__ = ("obj", "sym", "piece", "btf_id", "datasec")
+
+    def __init__(self, obj: InputObject, sym: Symbol, piece: Piece | None, btf_id: int,
+                 datasec: str | None):
+        self.obj = obj
+        self.sym = sym
+        self.piece = piece          # where a definition's section landed
+        self.btf_id = btf_id        # its VAR/FUNC in obj.btf (0: none)
+        self.datasec = datasec      # the BTF DATASEC that lists it
+
+    def __repr__(self) -> str:
+        return (f"Candidate(obj={self.obj!r}, sym={self.sym!r}, piece={self.piece!r}, "
+                f"btf_id={self.btf_id!r}, datasec={self.datasec!r})")
 
     @property
     def is_definition(self) -> bool:
@@ -66,12 +75,19 @@ class Candidate:
         return f"{self.obj.name}: {what} in section {self.piece.src.name}"
 
 
-@dataclass
 class GlobalSymbol:
-    name: str
-    candidates: list[Candidate] = field(default_factory=list)
-    definition: Candidate | None = None
-    out: OutputSymbol | None = None
+    __slots__ = ("name", "candidates", "definition", "out")
+
+    def __init__(self, name: str, candidates: list[Candidate] | None = None,
+                 definition: Candidate | None = None, out: OutputSymbol | None = None):
+        self.name = name
+        self.candidates: list[Candidate] = [] if candidates is None else candidates
+        self.definition = definition
+        self.out = out
+
+    def __repr__(self) -> str:
+        return (f"GlobalSymbol(name={self.name!r}, candidates={self.candidates!r}, "
+                f"definition={self.definition!r}, out={self.out!r})")
 
     @property
     def representative(self) -> Candidate:
@@ -94,11 +110,15 @@ class GlobalSymbol:
         return STB_GLOBAL if any(not c.is_weak for c in self.candidates) else STB_WEAK
 
 
-@dataclass
 class SymbolTable:
-    globals: dict[str, GlobalSymbol]                    # first-appearance order
-    symbols: list[OutputSymbol]                         # the output .symtab, locals first
-    index_map: dict[int, list[OutputSymbol | None]]     # id(obj) -> input index -> output
+    def __init__(self, globals: dict[str, GlobalSymbol], symbols: list[OutputSymbol],
+                 index_map: dict[int, list[OutputSymbol | None]]):
+        self.globals = globals          # first-appearance order
+        self.symbols = symbols          # the output .symtab, locals first
+        self.index_map = index_map      # id(obj) -> input index -> output
+
+    def __repr__(self) -> str:
+        return (f"SymbolTable(globals={len(self.globals)}, symbols={len(self.symbols)})")
 
 
 def btf_globals(obj: InputObject, diags: Diagnostics) -> dict[str, tuple[int, str | None]]:
