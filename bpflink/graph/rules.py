@@ -292,13 +292,54 @@ def parse_tag_rule(spec: str) -> TagRule:
                    what=f"{kind} function", **fields)
 
 
+def _toml_naming_bpflink(raw: bytes) -> dict[str, Any]:
+    """``raw`` parsed as TOML if it may hold a ``[tool.bpflink]`` table, else ``{}``.
+
+    Every bpflink run looks for a pyproject.toml above the working directory,
+    and importing and running tomllib costs more than reading a small link's
+    inputs, so only a file that may name the table is parsed
+    (:func:`_may_name_tool_bpflink`).  Raises tomllib.TOMLDecodeError (a ValueError).
+    """
+    if not _may_name_tool_bpflink(raw):
+        return {}
+    import tomllib
+
+    return tomllib.loads(raw.decode("utf-8", "replace"))
+
+
+def _may_name_tool_bpflink(raw: bytes) -> bool:
+    """False only for TOML that surely has no ``tool.bpflink`` key.
+
+    In TOML (1.0: no key spans lines) the key is spelled one of three ways: a
+    header holding both words (``[tool.bpflink]``, ``[[ "tool" . 'bpflink' ]]``),
+    a line holding both (``tool.bpflink.x = 1``, ``tool = {bpflink = {}}``),
+    or a ``bpflink`` key under a ``[tool]`` header.  A quoted key may spell
+    letters as ``\\u`` escapes.  So a file is skipped when it has no such escape,
+    no line with both words and no ``[tool]`` header; text inside strings can
+    only make a file parsed that need not be, never the reverse.
+    """
+    if b"\\u" in raw or b"\\U" in raw:
+        return True
+    if b"bpflink" not in raw:
+        return False
+    for line in raw.splitlines():
+        if b"tool" not in line:
+            continue
+        if b"bpflink" in line:
+            return True
+        head = line.lstrip()
+        if head.startswith(b"["):       # [tool], [ "tool" ] # comment, [[tool]]
+            key = head.split(b"#", 1)[0].translate(None, b" \t[]\"'")
+            if key == b"tool":
+                return True
+    return False
+
+
 def find_project_config(start: str | os.PathLike[str]) -> str | None:
     """The closest ``pyproject.toml`` with a ``[tool.bpflink]`` table, from ``start`` up.
 
     Raises ValueError for a file that mentions ``tool.bpflink`` but is not TOML.
     """
-    import tomllib
-
     here = os.path.abspath(start)
     while True:
         path = os.path.join(here, "pyproject.toml")
@@ -306,10 +347,10 @@ def find_project_config(start: str | os.PathLike[str]) -> str | None:
             try:
                 with open(path, "rb") as fh:
                     raw = fh.read()
-                data = tomllib.loads(raw.decode("utf-8", "replace"))
+                data = _toml_naming_bpflink(raw)
             except OSError:
                 data = {}
-            except tomllib.TOMLDecodeError as e:
+            except ValueError as e:     # tomllib.TOMLDecodeError
                 # Someone else's broken file is not ours to judge; ours is.
                 if b"tool.bpflink" in raw:
                     raise ValueError(f"{path}: not valid TOML: {e}") from None
@@ -325,11 +366,11 @@ def find_project_config(start: str | os.PathLike[str]) -> str | None:
 def project_tag_rules(start: str | os.PathLike[str]) -> tuple[str | None, list[TagRule]]:
     """(the pyproject.toml used or None, its ``[tool.bpflink] tag-rules``).  Raises
     ValueError naming the file for a malformed table or spec."""
-    import tomllib
-
     path = find_project_config(start)
     if path is None:
         return None, []
+    import tomllib
+
     with open(path, "rb") as fh:
         table = tomllib.load(fh)["tool"]["bpflink"]
     if not isinstance(table, dict):
