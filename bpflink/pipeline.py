@@ -11,7 +11,6 @@ import gc
 import os
 import stat
 import time
-from contextlib import contextmanager
 
 from .btf import dedup as btf_dedup
 from .elf.reader import InputObject, read_object
@@ -26,7 +25,7 @@ from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from types import TracebackType
     from typing import NamedTuple
 
     from .graph.rules import TagRule    # the graph package: imported when a link builds one
@@ -175,27 +174,36 @@ def check_inputs(inputs: list[InputObject], diags: Diagnostics) -> None:
 
 
 class _Phases:
-    """``with phases("name"):`` times a phase; the totals land in ``timings``."""
+    """``with phases("name"):`` times a phase; the totals land in ``timings``.
+
+    A class with ``__enter__``/``__exit__``, not ``contextlib.contextmanager``:
+    the installed ``bpflink`` command would import contextlib for this alone.
+    """
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
+        self._name = ""
+        self._start = 0.0
 
     # The refusal rule (errors.RULES) of an error found in a phase, unless it has one.
     RULES = {"read": "elf", "layout+resolve": "resolve", "btf-merge": "resolve",
              "relocate": "relocate", "callgraph": "graph", "encode": "output"}
 
-    @contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        except LinkError as e:
+    def __call__(self, name: str) -> _Phases:
+        self._name = name
+        return self
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, kind: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        name = self._name
+        if isinstance(e, LinkError):
             rule = self.RULES.get(name)
             e.diagnostics = [d.replace(rule=rule) if d.severity is Severity.ERROR
                              and d.rule is None else d for d in e.diagnostics]
-            raise
-        finally:
-            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - self._start
 
 
 def _warnings_as_errors(diags: Diagnostics) -> None:

@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SMALL = [str(ROOT / "corpus" / "cross_call" / n) for n in ("a.o", "b.o")]
 
 # Never imported by a plain link (CLI or library) or by ``import bpflink, bpflink.cli``.
+# contextlib: ``python -m`` imports it (runpy), the installed ``bpflink`` command need not.
 HEAVY = ("dataclasses", "typing", "inspect", "ast", "dis", "tokenize", "tomllib", "lief",
-         "networkx", "elftools", "pathlib", "shutil")
+         "networkx", "elftools", "pathlib", "shutil", "contextlib")
 
 _CHILD = """
 import json, sys
