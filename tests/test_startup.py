@@ -82,6 +82,23 @@ def test_a_plain_link_imports_nothing_heavy(tmp_path, how):
     assert heavy(got["link"]) == []
 
 
+def test_the_command_imports_nothing_heavy(tmp_path):
+    # python -m bpflink, through main_entry (its signal handlers too), in a fresh
+    # interpreter without site; -X importtime lists every module it imported
+    out = tmp_path / "out.o"
+    proc = subprocess.run([sys.executable, "-S", "-X", "importtime", "-m", "bpflink", *SMALL,
+                           "-o", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"\x7fELF"
+    mods = [line.split("|")[-1].strip() for line in proc.stderr.splitlines()
+            if line.startswith("import time:")]
+    assert "bpflink.graph.checks" in mods
+    # runpy (python -m) imports contextlib; signal's IntEnums are not built
+    assert [m for m in heavy(mods) if m != "contextlib"] == []
+    assert "signal" not in mods
+
+
 def test_a_bpflink_table_is_still_read(tmp_path):
     # the same process with a [tool.bpflink] table: tomllib is imported, the rule applies
     (tmp_path / "pyproject.toml").write_text('[tool.bpflink]\ntag-rules = ["ctor:on=type"]\n')
