@@ -277,6 +277,83 @@ def test_input_is_a_directory(tmp_path, out):
     snap.assert_clean()
 
 
+# -- large inputs are mapped ------------------------------------------------------------------
+
+def big_copy(src: Path, tmp_path: Path) -> Path:
+    """``src`` followed by a mebibyte of zeros: still a valid object (nothing points
+    past its section headers), but large enough for fileio.read_whole to map."""
+    big = tmp_path / f"big_{src.name}"
+    big.write_bytes(src.read_bytes() + bytes(fileio.MAP_MIN))
+    return big
+
+
+def test_large_input_is_mapped_and_links_the_same(tmp_path):
+    from bpflink.pipeline import _read_input
+
+    big = big_copy(A, tmp_path)
+    assert isinstance(_read_input(str(A)), bytes)
+    assert not isinstance(_read_input(str(big)), bytes)        # an mmap
+    assert bpflink.link([big, B]).data == expected_output()
+    out = tmp_path / "out.o"
+    assert run_cli(big, B, "-o", out).returncode == 0
+    assert out.read_bytes() == expected_output()
+
+
+def test_mapped_archive_links_the_same(tmp_path):
+    from bpflink.pipeline import _read_input
+
+    lib = tmp_path / "libb.a"
+    subprocess.run(["ar", "rcs", lib, big_copy(B, tmp_path)], check=True)
+    assert not isinstance(_read_input(str(lib)), bytes)
+    assert bpflink.link([A, lib]).data == expected_output()
+
+
+def test_inputs_are_read_when_they_cannot_be_mapped(tmp_path, monkeypatch):
+    """Past the descriptor budget, or where mmap fails, an input is read instead."""
+    import mmap
+
+    from bpflink.pipeline import _read_input
+
+    big = big_copy(A, tmp_path)
+    monkeypatch.setattr(fileio, "_map_budget", lambda: 0)
+    assert isinstance(_read_input(str(big)), bytes)
+    assert bpflink.link([big, B]).data == expected_output()
+    monkeypatch.undo()
+
+    def no_mmap(*args, **kw):
+        raise OSError(errno.ENODEV, "No such device")
+
+    monkeypatch.setattr(mmap, "mmap", no_mmap)
+    assert isinstance(_read_input(str(big)), bytes)
+    assert bpflink.link([big, B]).data == expected_output()
+
+
+def test_mapped_input_truncated_during_the_write(tmp_path, out):
+    """The output is written from views of the mapped input; truncated under it, the
+    kernel's copy fails (EFAULT, not SIGBUS): one error, nothing partial left."""
+    big = big_copy(A, tmp_path)
+    real_write = os.write
+    truncated = []
+
+    def write(fd, data):
+        if not truncated:
+            truncated.append(True)
+            os.truncate(big, 0)
+        return real_write(fd, data)
+
+    snap = Snapshot(out)
+    linker = bpflink.Linker()
+    linker.add_file(big)
+    linker.add_file(B)
+    os.write = write
+    try:
+        with pytest.raises(bpflink.OutputError, match="cannot write output: Bad address"):
+            linker.link(out)
+    finally:
+        os.write = real_write
+    snap.assert_clean()
+
+
 # -- signals during the write -----------------------------------------------------------------
 
 SLOW_WRITE = """

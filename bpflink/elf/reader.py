@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..btf import ext as btf_ext_mod
 from ..btf import types as btf_mod
@@ -29,6 +29,9 @@ from ..btf.mapdef import MapDef, parse_map_def
 from ..btf.types import Btf
 from ..errors import FormatError, InputError, error
 from .constants import *  # noqa: F403 - the ELF vocabulary
+
+if TYPE_CHECKING:
+    from mmap import mmap       # a large input file is mapped (fileio.read_whole)
 
 
 @dataclass
@@ -102,7 +105,7 @@ KNOWN_SECTION_TYPES = {SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBIT
                        SHT_LLVM_ADDRSIG}
 
 
-def read_object(data: bytes, name: str) -> InputObject:
+def read_object(data: bytes | mmap, name: str) -> InputObject:
     """Parse ``data`` (the bytes of file ``name``); raise InputError on any defect."""
     reader = _Reader(data, name)
     try:
@@ -177,7 +180,7 @@ class _Names:
 
 
 class _Reader:
-    def __init__(self, data: bytes, name: str):
+    def __init__(self, data: bytes | mmap, name: str):
         self.data = data
         self.name = name
         self.rule = "elf"           # the errors.RULES entry of what is being checked
@@ -726,7 +729,7 @@ _EHDR_FIELDS = ("e_type", "e_machine", "e_version", "e_entry", "e_phoff", "e_sho
                 "e_ehsize", "e_phentsize", "e_phnum", "e_shentsize", "e_shnum", "e_shstrndx")
 
 
-def _parse_ehdr(data: bytes) -> dict[str, Any]:
+def _parse_ehdr(data: bytes | mmap) -> dict[str, Any]:
     """Decode the ELF header (after e_ident) with one ``struct`` call.
 
     e_type and e_machine are numbers here; only a header that is refused
