@@ -76,11 +76,9 @@ class Symbol:
         return self.bind == STB_LOCAL
 
 
-@dataclass
-class Relocation:
-    offset: int
-    sym: int
-    type: int
+# (r_offset, symbol index, type): a tuple, not an object each, since a large link
+# reads tens of thousands and only relocate.py looks at them again
+Relocation = tuple[int, int, int]
 
 
 @dataclass
@@ -283,7 +281,7 @@ class _Reader:
             if i == 0:
                 sections.append(Section(0, "", 0, 0, 0, 0, 0, 0, 0, 0))
                 continue
-            sname = names.get(sh_name, f"section #{i}")
+            sname = names.cache.get(sh_name) or names.get(sh_name, f"section #{i}")
             if not sname:
                 raise FormatError(f"section #{i} has an empty name")
             if sh_type not in KNOWN_SECTION_TYPES:
@@ -367,9 +365,15 @@ class _Reader:
             raise FormatError(f"symbol table's string table (section #{symtab.link}) is missing "
                               "or not a string table", section=sname)
         strtab = _Names(bytes(sections[symtab.link].data), sections[symtab.link].name)
+        names, name_of = strtab.cache, strtab.get
         nsec = len(sections)
+        ignored = [ignores_symbols_in(sec.name) for sec in sections]
         symbols: list[Symbol] = []
         seen: dict[str, int] = {}       # global name -> its first symbol
+
+        def what(name: str, i: int) -> str:     # formatted only for an error
+            return f"symbol '{name}'" if name else f"symbol #{i}"
+
         for i, (st_name, info, other, shndx, value, size) in enumerate(
                 struct.iter_unpack(bo + "IBBHQQ", symtab.data)):
             if i == 0:
@@ -377,54 +381,57 @@ class _Reader:
                     raise FormatError("symbol #0 is not the null symbol", section=sname)
                 symbols.append(Symbol(0, "", 0, 0, 0, 0, 0, 0, 0))
                 continue
-            name = strtab.get(st_name, f"symbol #{i}")
+            name = names.get(st_name)
+            if name is None:
+                name = name_of(st_name, f"symbol #{i}")
             bind, stype, vis = info >> 4, info & 0xF, other & 0x3
-            what = f"symbol '{name}'" if name else f"symbol #{i}"
             if bind not in (STB_LOCAL, STB_GLOBAL, STB_WEAK):
-                raise FormatError(f"{what} has unsupported binding {bind}", section=sname)
+                raise FormatError(f"{what(name, i)} has unsupported binding {bind}",
+                                  section=sname)
             if vis not in (STV_DEFAULT, STV_HIDDEN):
-                raise FormatError(f"{what} has unsupported visibility {vis}", section=sname)
+                raise FormatError(f"{what(name, i)} has unsupported visibility {vis}",
+                                  section=sname)
             if shndx == SHN_COMMON:
-                raise FormatError(f"{what} is a COMMON symbol; BPF globals must be defined or "
-                                  "extern (compile with -fno-common)", section=sname,
-                                  rule="elf-symbol")
+                raise FormatError(f"{what(name, i)} is a COMMON symbol; BPF globals must be "
+                                  "defined or extern (compile with -fno-common)",
+                                  section=sname, rule="elf-symbol")
             if shndx == SHN_UNDEF:
                 if bind == STB_LOCAL or value or size or stype != STT_NOTYPE:
-                    raise FormatError(f"{what} is an invalid extern (undefined symbols must be "
-                                      "global or weak, untyped, with zero value and size)",
-                                      section=sname)
+                    raise FormatError(f"{what(name, i)} is an invalid extern (undefined symbols "
+                                      "must be global or weak, untyped, with zero value and "
+                                      "size)", section=sname)
             elif shndx < SHN_LORESERVE:
                 if shndx >= nsec:
-                    raise FormatError(f"{what} points to section #{shndx}, but there are only "
-                                      f"{nsec} sections", section=sname)
+                    raise FormatError(f"{what(name, i)} points to section #{shndx}, but there "
+                                      f"are only {nsec} sections", section=sname)
                 target = sections[shndx]
                 if stype == STT_SECTION and value:
-                    raise FormatError(f"{what} is a section symbol with non-zero value",
+                    raise FormatError(f"{what(name, i)} is a section symbol with non-zero value",
                                       section=sname)
-                if ignores_symbols_in(target.name):
+                if ignored[shndx]:
                     pass        # libbpf's linker ignores symbols there; so does the layout
                 elif target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
-                    raise FormatError(f"{what} (offset {value}, size {size}) lies outside its "
-                                      f"section {target.name} ({target.size} bytes)",
-                                      section=sname, rule="elf-symbol")
+                    raise FormatError(f"{what(name, i)} (offset {value}, size {size}) lies "
+                                      f"outside its section {target.name} ({target.size} "
+                                      "bytes)", section=sname, rule="elf-symbol")
                 elif stype == STT_FUNC and target.is_exec:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
-                        raise FormatError(f"{what} (offset {value}, size {size}) does not "
-                                          f"cover whole {BPF_INSN_SIZE}-byte instructions",
+                        raise FormatError(f"{what(name, i)} (offset {value}, size {size}) does "
+                                          f"not cover whole {BPF_INSN_SIZE}-byte instructions",
                                           section=sname)
                     if bind == STB_LOCAL and target.name != ".text":
-                        raise FormatError(f"{what} is a static function in program section "
-                                          f"'{target.name}'; static functions must live in "
-                                          ".text (libbpf refuses static programs)",
+                        raise FormatError(f"{what(name, i)} is a static function in program "
+                                          f"section '{target.name}'; static functions must "
+                                          "live in .text (libbpf refuses static programs)",
                                           section=sname)
             elif shndx != SHN_ABS:
-                raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
+                raise FormatError(f"{what(name, i)} has unsupported section index 0x{shndx:x}",
                                   section=sname, rule="elf-symbol")
             if bind != STB_LOCAL and name:
                 first = seen.setdefault(name, i)
                 if first != i:      # libbpf's open would take them for two globals
-                    raise FormatError(f"{what} is in the symbol table twice (#{first} and "
-                                      f"#{i})", section=sname, rule="elf-symbol")
+                    raise FormatError(f"{what(name, i)} is in the symbol table twice "
+                                      f"(#{first} and #{i})", section=sname, rule="elf-symbol")
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
         return symbols
 
@@ -433,6 +440,8 @@ class _Reader:
                      symbols: list[Symbol]) -> dict[int, list[Relocation]]:
         out: dict[int, list[Relocation]] = {}
         nsym = len(symbols)
+        nsec = len(sections)
+        ignored = [ignores_symbols_in(sec.name) for sec in sections]
         for rel in sections:
             if rel.type != SHT_REL:
                 continue
@@ -456,6 +465,11 @@ class _Reader:
                                   "code nor data", section=rel.name)
             relocs = out.setdefault(target.index, [])
             in_code = target.is_exec
+            tsize = target.size
+            code = target.data
+            # (symbol, opcode) pairs whose target checks passed once: the same call
+            # or load of the same symbol needs only its own site checked again
+            passed: set[tuple[int, int]] = set()
             for j, (r_offset, r_info) in enumerate(struct.iter_unpack(bo + "QQ", rel.data)):
                 sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
                 if rtype not in RELOC_NAMES:
@@ -475,20 +489,31 @@ class _Reader:
                     # them in data unchecked, and its open reads a data relocation only
                     # in .maps, as a 64-bit slot whatever its type.
                     width = 4 if rtype == R_BPF_64_ABS32 else 8
-                if r_offset + width > target.size:
+                if r_offset + width > tsize:
                     raise FormatError(f"relocation #{j} at offset {r_offset} lies outside "
-                                      f"'{target.name}' ({target.size} bytes)", section=rel.name)
+                                      f"'{target.name}' ({tsize} bytes)", section=rel.name)
                 s = symbols[sym]
-                if s.type == STT_SECTION and not (0 < s.shndx < len(sections)):
+                if s.type == STT_SECTION and not (0 < s.shndx < nsec):
                     raise FormatError(f"relocation #{j} is against a section symbol of no "
                                       "section", section=rel.name)
                 if in_code:
-                    try:
-                        self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
-                    except FormatError as e:
-                        e.rule = e.rule or "load"
-                        raise
-                elif 0 < s.shndx < len(sections) and ignores_symbols_in(sections[s.shndx].name):
+                    op = code[r_offset]
+                    # the site's own checks (_check_code_reloc's, which gives the error)
+                    if (sym, op) in passed and (
+                            (op == BPF_JMP_CALL and (code[r_offset + 1] >> 4 if bo == "<"
+                                                     else code[r_offset + 1] & 0xF)
+                             == BPF_PSEUDO_CALL) or
+                            (op == BPF_LD_IMM64 and r_offset + 2 * BPF_INSN_SIZE <= tsize)):
+                        pass
+                    else:
+                        try:
+                            self._check_code_reloc(bo, j, r_offset, s, target, sections,
+                                                   rel.name)
+                        except FormatError as e:
+                            e.rule = e.rule or "load"
+                            raise
+                        passed.add((sym, op))
+                elif 0 < s.shndx < nsec and ignored[s.shndx]:
                     raise FormatError(f"relocation #{j} refers to '{sections[s.shndx].name}', "
                                       "which is not linked (DWARF or BTF)", section=rel.name)
                 elif s.type == STT_SECTION and rtype not in (R_BPF_64_ABS64, R_BPF_64_ABS32):
@@ -499,7 +524,7 @@ class _Reader:
                                       f"'{sections[s.shndx].name}' in a data section; only "
                                       "pointers (R_BPF_64_ABS64, R_BPF_64_ABS32) may be",
                                       section=rel.name)
-                relocs.append(Relocation(r_offset, sym, rtype))
+                relocs.append((r_offset, sym, rtype))
         return out
 
     def _check_code_reloc(self, bo: str, j: int, off: int, sym: Symbol, target: Section,
@@ -642,22 +667,22 @@ class _Reader:
                 raise FormatError(f"map '{h.name}' in .maps has no BTF variable in DATASEC "
                                   "'.maps'", section=".BTF")
         starts = [h.value for h in holders]
-        for j, r in enumerate(relocations.get(maps.index, ())):
-            where = f"relocation #{j} at offset {r.offset} of .maps"
-            k = bisect.bisect_right(starts, r.offset) - 1       # the map starting last before
-            holder = holders[k] if k >= 0 and r.offset < holders[k].value + holders[k].size \
+        for j, (r_offset, r_sym, _) in enumerate(relocations.get(maps.index, ())):
+            where = f"relocation #{j} at offset {r_offset} of .maps"
+            k = bisect.bisect_right(starts, r_offset) - 1       # the map starting last before
+            holder = holders[k] if k >= 0 and r_offset < holders[k].value + holders[k].size \
                 else None
             d = defs.get(holder.name) if holder is not None else None
             if holder is None or d is None:
                 raise FormatError(f"{where} lies in no map defined in BTF",
                                   section=".rel.maps")
-            slot = r.offset - holder.value - (d.values_offset or 0)
+            slot = r_offset - holder.value - (d.values_offset or 0)
             # The type is not checked: libbpf's open reads every .maps relocation as
             # a 64-bit slot (bpf_object__collect_map_relos) and its linker copies it.
             if d.values_offset is None or slot < 0 or slot % 8:
                 raise FormatError(f"{where} is not a 64-bit initialiser of a 'values' slot of "
                                   f"map '{holder.name}'", section=".rel.maps")
-            target = symbols[r.sym]
+            target = symbols[r_sym]
             if target.shndx == SHN_UNDEF:
                 continue            # an extern map or program, bound by the link
             if d.slots == "map":
