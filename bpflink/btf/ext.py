@@ -88,9 +88,20 @@ class BtfExt:
         # one comprehension per section's records: a call per record dominated
         funcs = block(self.func_info, FUNC_REC,
                       lambda recs: b"".join([two.pack(r[0], r[1]) for r in recs]))
-        lines = block(self.line_info, LINE_REC,
-                      lambda recs: b"".join([four.pack(o, known[f], known[ln], c)
-                                             for o, f, ln, c in recs]))
+        eight = struct.Struct(bo + "8I")
+
+        def pack_lines(recs: list[list[Any]]) -> bytes:
+            # two records per pack: line_info is the largest table, and half the
+            # calls and list items take a quarter off it
+            it = iter(recs)
+            body = b"".join([eight.pack(o, known[f], known[ln], c, o2, known[f2], known[ln2], c2)
+                             for (o, f, ln, c), (o2, f2, ln2, c2) in zip(it, it)])
+            if len(recs) % 2:
+                o, f, ln, c = recs[-1]
+                body += four.pack(o, known[f], known[ln], c)
+            return body
+
+        lines = block(self.line_info, LINE_REC, pack_lines)
         cores = block(self.core_relo, CORE_REC,
                       lambda recs: b"".join([four.pack(o, t, known[a], k)
                                              for o, t, a, k in recs]))
