@@ -111,12 +111,19 @@ class BtfExt:
         return hdr + funcs + lines + cores
 
 
+_ALIGNED = bytes(range(0, 256, 8))      # low bytes of multiples of 8
+
+
 def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
-          strings: _Strings | None = None) -> BtfExt:
+          strings: _Strings | None = None,
+          offsets: dict[tuple[str, str], tuple[int, bool]] | None = None) -> BtfExt:
     """Parse and validate ``.BTF.ext`` against its object's raw ``.BTF``.
 
     ``strings``: the BTF's string section as :func:`bpflink.btf.types.parse`
     decoded it (``Btf.raw_strings``), so it is not split and decoded twice.
+    ``offsets``, if given, gets per (kind, section name) the largest
+    ``insn_off`` and whether all are multiples of 8, found in C from the raw
+    records: the reader checks them against the code without a loop per record.
     """
     if strings is None:
         _, _, _, sdata = parse_header(btf_raw, ".BTF")
@@ -142,6 +149,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
         cr_off, cr_len = struct.unpack_from(bo + "II", raw, 24)
     body = raw[hdr_len:]
     ext = BtfExt()
+    low = 0 if bo == "<" else 3         # where an insn_off's lowest byte is
 
     cache = strings.cache
 
@@ -202,6 +210,15 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
                 recs = list(fmt.iter_unpack(chunk))
             else:       # newer producers may append fields: keep the ones we know
                 recs = [fmt.unpack_from(chunk, i * rec_size) for i in range(num)]
+            if offsets is not None and recs:
+                # max of the tuples is the one with the largest insn_off (field 0);
+                # the low byte of every insn_off, with the multiples of 8 deleted
+                hi = max(recs)[0]
+                aligned = not chunk[low::rec_size].translate(None, _ALIGNED)
+                prev = offsets.get((what, name))
+                if prev is not None:
+                    hi, aligned = max(hi, prev[0]), aligned and prev[1]
+                offsets[(what, name)] = (hi, aligned)
             table.setdefault(name, []).extend(convert(recs, name))
             pos += num * rec_size
         return table

@@ -213,12 +213,13 @@ class _Reader:
         self.rule = "btf-ext"
         ext_sec = by_name.get(".BTF.ext")
         if ext_sec is not None and ext_sec.type == SHT_PROGBITS:   # else libbpf ignores it
+            offsets: dict[tuple[str, str], tuple[int, bool]] = {}
             try:
                 ext = btf_ext_mod.parse(bytes(ext_sec.data), btf_raw, len(btf),
-                                        strings=btf.raw_strings)
+                                        strings=btf.raw_strings, offsets=offsets)
             except FormatError as e:
                 raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
-            self._check_ext(ext, by_name)
+            self._check_ext(ext, by_name, offsets)
         self.rule = "load"
         self._check_datasecs(btf, symbols, by_name)
         self._check_maps(btf, sections, symbols, relocations, by_name)
@@ -698,7 +699,14 @@ class _Reader:
                                   f"{'maps' if d.slots == 'map' else 'programs'}",
                                   section=".rel.maps")
 
-    def _check_ext(self, ext: BtfExt, by_name: dict[str, Section]) -> None:
+    def _check_ext(self, ext: BtfExt, by_name: dict[str, Section],
+                   offsets: dict[tuple[str, str], tuple[int, bool]]) -> None:
+        """Every record points at an instruction of a code section of this object.
+
+        ``offsets`` (from btf.ext.parse): per kind and section, the largest
+        offset and whether all are aligned; records are looked at one by one
+        only to name the first bad one.
+        """
         for kind, table in (("func_info", ext.func_info), ("line_info", ext.line_info),
                             ("CO-RE relocation", ext.core_relo)):
             for sec_name, recs in table.items():
@@ -706,6 +714,9 @@ class _Reader:
                 if sec is None or not sec.is_exec:
                     raise FormatError(f"{kind} records refer to section '{sec_name}', which is "
                                       "not a code section of this object", section=".BTF.ext")
+                hi, aligned = offsets.get((kind, sec_name), (0, True))
+                if aligned and hi < sec.size:
+                    continue
                 for r in recs:
                     if r[0] % BPF_INSN_SIZE or r[0] >= sec.size:
                         raise FormatError(f"{kind} record at instruction offset {r[0]} points "
