@@ -156,13 +156,16 @@ def resolve(inputs: list[InputObject], layout: Layout, diags: Diagnostics) -> di
                     continue
             btf_id, datasec = btf_names.get(sym.name, (0, None))
             cand = Candidate(obj, sym, piece, btf_id, datasec)
-            g = globals_.setdefault(sym.name, GlobalSymbol(sym.name))
+            g = globals_.get(sym.name)
+            if g is None:           # not setdefault: that would make one per candidate
+                g = globals_[sym.name] = GlobalSymbol(sym.name)
             g.candidates.append(cand)
             if cand.is_definition and (g.definition is None or
                                        (g.definition.is_weak and not cand.is_weak)):
                 g.definition = cand
     for g in globals_.values():
-        _check_global(g, diags)
+        if len(g.candidates) > 1:   # one declaration agrees with itself
+            _check_global(g, diags)
     return globals_
 
 
