@@ -169,3 +169,25 @@ def test_btf_ext_offset_summaries_match_the_records(path):
                                               all(r[0] % 8 == 0 for r in recs))
         assert offsets == expected
         assert all(aligned for _, aligned in offsets.values()) == (bump == 0)
+
+
+@pytest.mark.parametrize("blob", [b"\0.text\0.rel.text\0license\0", b"\0a\0bc\0unterminated",
+                                  "\0caf\u00e9\0x\0".encode(), b"\0ok\0\xff\xfe\0z\0",
+                                  b"\0" * 500])
+def test_string_table_decoded_whole_reads_as_one_by_one(blob):
+    """_Names decodes a table of about as many strings as names at once; every
+    offset must read (or fail) exactly as the one-by-one decoding does."""
+    from bpflink.elf.reader import _Names
+    from bpflink.errors import FormatError
+
+    def read(names, off):
+        try:
+            return names.get(off, "x")
+        except FormatError as e:
+            return e.message
+
+    whole, lazy = _Names(blob, "t", count=8), _Names(blob, "t")
+    assert [read(whole, o) for o in range(len(blob) + 2)] == \
+        [read(lazy, o) for o in range(len(blob) + 2)]
+    if blob.count(b"\0") <= 80 and blob.isascii():
+        assert whole.cache                      # it did decode the table whole

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -146,11 +147,26 @@ class _Names:
     offsets that point inside other strings the same way (btf.types._Strings).
     """
 
-    def __init__(self, blob: bytes, section: str):
+    def __init__(self, blob: bytes, section: str, count: int = 0):
         self.blob = blob
         self.section = section
         self.cache: dict[int, str] = {}
         self.budget = 4 * len(blob) + 4096
+        # A table of about ``count`` names (the symbols or sections naming it) is
+        # decoded whole, in C, and split at its NULs: the name at every string
+        # start is then a dict hit.  Not a table of far more strings than names
+        # (a dict entry per NUL would be memory out of proportion to the file),
+        # nor one that is not all ASCII (offsets count bytes); those, and names
+        # at other offsets, are decoded one by one as asked for.
+        if count and blob.count(b"\0") <= 2 * count + 64:
+            try:
+                text = blob.decode()
+            except UnicodeDecodeError:
+                return
+            if text.isascii():
+                strs = text.split("\0")[:-1]      # the last is not NUL-terminated
+                self.cache = dict(zip(accumulate([len(x) + 1 for x in strs], initial=0),
+                                      strs))
 
     def get(self, off: int, what: str) -> str:
         s = self.cache.get(off)
@@ -275,7 +291,7 @@ class _Reader:
         if names_hdr[1] != SHT_STRTAB:
             raise FormatError(f"section name table (section {shstrndx}) is not a string table")
         names = _Names(self._slice(names_hdr[4], names_hdr[5], f"section #{shstrndx}"),
-                       ".shstrtab")
+                       ".shstrtab", shnum)
         sections: list[Section] = []
         for i, (sh_name, sh_type, flags, _addr, off, size, link, info, align, entsize) in \
                 enumerate(raw):
@@ -365,7 +381,8 @@ class _Reader:
         if not 0 < symtab.link < len(sections) or sections[symtab.link].type != SHT_STRTAB:
             raise FormatError(f"symbol table's string table (section #{symtab.link}) is missing "
                               "or not a string table", section=sname)
-        strtab = _Names(bytes(sections[symtab.link].data), sections[symtab.link].name)
+        strtab = _Names(bytes(sections[symtab.link].data), sections[symtab.link].name,
+                        symtab.size // SYM_SIZE)
         names, name_of = strtab.cache, strtab.get
         nsec = len(sections)
         ignored = [ignores_symbols_in(sec.name) for sec in sections]
