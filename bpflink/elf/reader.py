@@ -283,7 +283,7 @@ class _Reader:
         if shoff + shnum * SHDR_SIZE > len(data):
             raise FormatError(f"truncated: {shnum} section headers at offset {shoff} run past "
                               f"the end of the file ({len(data)} bytes)")
-        raw = [shdr.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
+        raw = list(shdr.iter_unpack(data[shoff:shoff + shnum * SHDR_SIZE]))
         if not 0 < shstrndx < shnum:
             raise FormatError(f"section name table index {shstrndx} is out of range "
                               f"({shnum} sections)")
@@ -293,6 +293,7 @@ class _Reader:
         names = _Names(self._slice(names_hdr[4], names_hdr[5], f"section #{shstrndx}"),
                        ".shstrtab", shnum)
         sections: list[Section] = []
+        view: memoryview | None = None      # of the whole file, for data sections
         for i, (sh_name, sh_type, flags, _addr, off, size, link, info, align, entsize) in \
                 enumerate(raw):
             if i == 0:
@@ -332,12 +333,17 @@ class _Reader:
             body: bytes | memoryview
             if sh_type in (SHT_NOBITS, SHT_NULL):
                 body = b""
-            elif sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
-                    sname not in (".BTF", ".BTF.ext"):
-                # data the link only moves (megabytes, for an arena): a view, not a copy
-                body = self._view(off, size, sname)
             else:
-                body = self._slice(off, size, sname)
+                if size and off + size > len(data):     # _span's check, inline
+                    self._span(off, size, sname)
+                if sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
+                        sname not in (".BTF", ".BTF.ext"):
+                    # data the link only moves (megabytes, for an arena): a view, not a copy
+                    if view is None:
+                        view = memoryview(data).toreadonly()
+                    body = view[off:off + size]
+                else:
+                    body = data[off:off + size]
             if size > MAX_SECTION_SIZE and not skipped:     # only NOBITS: the others fit the file
                 raise FormatError(f"section size {size} is larger than {MAX_SECTION_SIZE}, "
                                   "the largest map value the kernel accepts", section=sname,
@@ -359,10 +365,6 @@ class _Reader:
     def _slice(self, off: int, size: int, what: str) -> bytes:
         self._span(off, size, what)
         return self.data[off:off + size]
-
-    def _view(self, off: int, size: int, what: str) -> memoryview:
-        self._span(off, size, what)
-        return memoryview(self.data)[off:off + size].toreadonly()
 
     def _find_symtab(self, sections: list[Section]) -> Section:
         tabs = [s for s in sections if s.type == SHT_SYMTAB]
