@@ -79,6 +79,7 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
         imm = struct.Struct(bo + "i")
         u64 = struct.Struct(bo + "Q")
         u32 = struct.Struct(bo + "I")
+        symbols = obj.symbols
         for target_index, relocs in obj.relocations.items():
             piece = layout.placement.get((id(obj), target_index))
             if piece is None:
@@ -94,12 +95,14 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
             # (output symbol, opcode) pairs whose target passed _bad_code_target once:
             # another call or load of it needs only its own src_reg checked
             passed: set[tuple[int, int]] = set()
+            base = piece.offset
+            emit = dst.relocs.append
             for j, (r_offset, r_sym, r_type) in enumerate(relocs):
                 if dead and any(lo <= r_offset < hi for lo, hi in dead):
                     continue            # initialises a losing weak definition
                 out_sym = imap[r_sym]
-                src_sym = obj.symbols[r_sym]
-                off = piece.offset + r_offset
+                src_sym = symbols[r_sym]
+                off = base + r_offset
                 if out_sym is None:
                     diags.error(f"relocation #{j} ({RELOC_NAMES[r_type]}) refers to "
                                 f"'{src_sym.name or obj.sections[src_sym.shndx].name}', which "
@@ -148,4 +151,4 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                                     "section is not supported", file=obj.name,
                                     section=sec_name)
                         continue
-                dst.relocs.append(OutputReloc(off, out_sym, r_type))
+                emit(OutputReloc(off, out_sym, r_type))

@@ -222,6 +222,7 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
         sec.sym_index = len(symbols)
         symbols.append(s)
     index_map: dict[int, list[OutputSymbol | None]] = {}
+    placement, aliases = layout.placement, layout.aliases
     for obj in inputs:
         imap: list[OutputSymbol | None] = [None] * len(obj.symbols)
         index_map[id(obj)] = imap
@@ -234,14 +235,15 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
                 symbols.append(out)
                 imap[sym.index] = out
                 continue
-            piece = layout.piece(obj, sym.shndx)
+            key = (id(obj), sym.shndx)
+            piece = placement.get(key) or aliases.get(key)      # layout.piece, inline
             if piece is None:
                 continue        # lives in a dropped section (DWARF, BTF...)
             dst = piece.dst
             if sym.type == STT_SECTION:
                 imap[sym.index] = symbols[dst.sym_index]
                 continue
-            if (id(obj), sym.shndx) in layout.aliases:
+            if key in aliases:
                 continue
             out = OutputSymbol(sym.name, piece.offset + sym.value, sym.size, sym.bind,
                                sym.type, sym.visibility, dst, 0, obj.name)
