@@ -32,10 +32,11 @@ import os
 import re
 import stat
 import weakref
-from typing import IO, TYPE_CHECKING
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     from mmap import mmap
+    from typing import IO
 
 TMP_MARK = ".bpflink-"
 _TMP_NAME = re.compile(r"^\..*\.bpflink-\d+-[^.]+\.tmp$")

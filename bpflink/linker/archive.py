@@ -47,13 +47,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..btf.types import Kind
 from ..elf.constants import SHN_UNDEF, STB_LOCAL, STB_WEAK
 from ..elf.reader import InputObject
 from ..errors import FormatError
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     from mmap import mmap
 
