@@ -67,7 +67,9 @@ def _read_input(path: str) -> bytes | mmap:
     # unbuffered: a buffered read() of the rest would join it to what the
     # buffer already holds, one more copy of the whole input
     with open(path, "rb", buffering=0) as fh:
-        head = fh.read(len(MAGIC))
+        head = b""
+        while len(head) < len(MAGIC) and (more := fh.read(len(MAGIC) - len(head))):
+            head += more        # a pipe may give the first bytes in pieces
         if head == b"!<thin>\n":
             raise FormatError("a thin archive (ar T), whose members live in other files: "
                               "not supported; make a normal one with 'ar rcs'")

@@ -254,6 +254,33 @@ def test_fifo_with_whole_object_links(tmp_path):
     t.join(10)
 
 
+def test_pipe_of_garbage_in_pieces_is_refused_without_waiting_for_its_end(tmp_path):
+    """The first 8 bytes decide (ELF or archive) even when a pipe gives them in
+    two writes: the input is not read to its end (the writer never closes it here
+    until the link is over)."""
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def writer():
+        with open(fifo, "wb", buffering=0) as fh:
+            fh.write(b"garb")
+            time.sleep(0.2)
+            fh.write(b"age!more")
+            done.wait(12)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(bpflink.InputError, match="not an ELF file"):
+            bpflink.link([fifo, B])
+        assert time.monotonic() - start < 10
+    finally:
+        done.set()
+        t.join(30)
+
+
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
 def test_endless_or_empty_device_as_input(device, tmp_path):
     """/dev/zero never ends: it was read into memory until MemoryError (a traceback)."""
