@@ -208,8 +208,10 @@ class _Reader:
             if s.name in (".BTF", ".BTF.ext"):
                 by_name[s.name] = s     # of two, libbpf's open and linker read the last
         symtab = self._find_symtab(sections)
-        symbols = self._symbols(bo, sections, symtab)
-        relocations = self._relocations(bo, sections, symtab, symbols)
+        # per section: are symbols in it ignored (ignores_symbols_in), asked per symbol
+        ignored = [ignores_symbols_in(sec.name) for sec in sections]
+        symbols = self._symbols(bo, sections, symtab, ignored)
+        relocations = self._relocations(bo, sections, symtab, symbols, ignored)
         self.rule = "btf"
         btf_sec = by_name.get(".BTF")
         if btf_sec is None:
@@ -375,7 +377,8 @@ class _Reader:
         return tabs[0]
 
     # -- symbols -----------------------------------------------------------------------
-    def _symbols(self, bo: str, sections: list[Section], symtab: Section) -> list[Symbol]:
+    def _symbols(self, bo: str, sections: list[Section], symtab: Section,
+                 ignored: list[bool]) -> list[Symbol]:
         sname = symtab.name
         if symtab.entsize != SYM_SIZE or symtab.size % SYM_SIZE:
             raise FormatError(f"symbol table entry size {symtab.entsize} / size {symtab.size} "
@@ -387,7 +390,6 @@ class _Reader:
                         symtab.size // SYM_SIZE)
         names, name_of = strtab.cache, strtab.get
         nsec = len(sections)
-        ignored = [ignores_symbols_in(sec.name) for sec in sections]
         symbols: list[Symbol] = []
         seen: dict[str, int] = {}       # global name -> its first symbol
 
@@ -457,11 +459,10 @@ class _Reader:
 
     # -- relocations -------------------------------------------------------------------
     def _relocations(self, bo: str, sections: list[Section], symtab: Section,
-                     symbols: list[Symbol]) -> dict[int, list[Relocation]]:
+                     symbols: list[Symbol], ignored: list[bool]) -> dict[int, list[Relocation]]:
         out: dict[int, list[Relocation]] = {}
         nsym = len(symbols)
         nsec = len(sections)
-        ignored = [ignores_symbols_in(sec.name) for sec in sections]
         for rel in sections:
             if rel.type != SHT_REL:
                 continue
@@ -478,7 +479,7 @@ class _Reader:
             if rel.name != ".rel" + target.name:
                 raise FormatError(f"relocation section name does not match its target "
                                   f"section '{target.name}'", section=rel.name)
-            if ignores_symbols_in(target.name) or libbpf_skips_type(target.type):
+            if ignored[target.index] or libbpf_skips_type(target.type):
                 continue        # dropped with their target, as libbpf's linker drops them
             if target.type not in (SHT_PROGBITS, SHT_NOBITS):
                 raise FormatError(f"relocations apply to '{target.name}', which holds neither "
