@@ -21,6 +21,8 @@ An output under ``/dev`` or ``/proc`` (``-o /dev/null``, ``--map
 neither a regular file nor a directory (a FIFO) is opened and written,
 never replaced.  Any other symlink is replaced by the output, as ld and lld
 do.
+
+Inputs of 64 KiB or more are mapped rather than read (:func:`read_whole`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ import errno
 import os
 import re
 import stat
+import weakref
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from mmap import mmap
+    from typing import IO
 
 TMP_MARK = ".bpflink-"
 _TMP_NAME = re.compile(r"^\..*\.bpflink-\d+-[^.]+\.tmp$")
@@ -55,6 +63,56 @@ def writes_in_place(path: str) -> bool:
     except OSError:
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+MAP_MIN = 64 << 10             # smaller inputs are read: mapping would gain little
+_mapped: weakref.WeakSet[mmap] = weakref.WeakSet()     # live mappings: each holds an fd
+
+
+def read_whole(fh: IO[bytes], size: int) -> bytes | mmap:
+    """The whole of regular file ``fh`` (``size`` bytes by ``fstat``): mapped, or read.
+
+    A larger input (kernel types, a BPF arena or a big .rodata: hundreds of
+    kilobytes to megabytes per object) is mapped read-only, as libbpf's
+    linker maps its inputs (``ELF_C_READ_MMAP``) and lld its: reading it
+    would copy it into fresh memory, whose page faults cost more than the link
+    moving its data sections does (16-20 ms for 22 MB here, 8 ms for 6 MB of
+    kernel types, against under 1 ms mapped).  The reader copies what it
+    parses out of the mapping (headers, tables, code, BTF); data sections stay
+    views of it until the output is written from them (by ``write``, so the
+    kernel copies straight from the input's page cache).
+
+    A mapping sees the file as it is, not as it was when opened: an input
+    rewritten in place during the link (not replaced by a rename, as
+    compilers and ``make`` do) may lend the output its new data, and one
+    truncated while the reader parses it ends the process with SIGBUS, as it
+    would libbpf's linker.  Python's mmap keeps a duplicate of the file
+    descriptor open per mapping, so at most a quarter of the process's
+    descriptor limit are mapped at a time; inputs beyond that, the small
+    ones, and any file the system will not map, are read.
+    """
+    if size >= MAP_MIN and len(_mapped) < _map_budget():
+        import mmap as mmap_mod
+
+        try:
+            m = mmap_mod.mmap(fh.fileno(), 0, flags=mmap_mod.MAP_PRIVATE |
+                              getattr(mmap_mod, "MAP_POPULATE", 0), prot=mmap_mod.PROT_READ)
+        except (OSError, ValueError):
+            pass                # EMFILE, ENOMEM, a file system without mmap: read it
+        else:
+            _mapped.add(m)
+            return m
+    fh.seek(0)
+    data = fh.read()
+    assert data is not None     # a regular file never would block
+    return data
+
+
+def _map_budget() -> int:
+    try:
+        return os.sysconf("SC_OPEN_MAX") // 4
+    except (OSError, ValueError):
+        return 64
 
 
 def write_atomic(path: str, data: bytes | list[bytes | bytearray | memoryview]) -> None:

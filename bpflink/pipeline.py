@@ -25,6 +25,7 @@ from .linker.symbols import SymbolTable, build_symtab, check_unresolved, resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from mmap import mmap
     from types import TracebackType
     from typing import NamedTuple
 
@@ -67,16 +68,21 @@ class LinkOutcome:
 MAX_INPUT = 1 << 30             # BPF objects are kilobytes to megabytes
 
 
-def _read_input(path: str) -> bytes:
+def _read_input(path: str) -> bytes | mmap:
     """Read an input, but not an endless one: /dev/zero, or a pipe that never ends.
 
     What is neither ELF nor an archive is refused after its first bytes, and
     nothing is read past MAX_INPUT; either would otherwise fill memory.
     """
+    from .fileio import read_whole
     from .linker.archive import MAGIC
 
-    with open(path, "rb") as fh:
-        head = fh.read(len(MAGIC))
+    # unbuffered: a buffered read() of the rest would join it to what the
+    # buffer already holds, one more copy of the whole input
+    with open(path, "rb", buffering=0) as fh:
+        head = b""
+        while len(head) < len(MAGIC) and (more := fh.read(len(MAGIC) - len(head))):
+            head += more        # a pipe may give the first bytes in pieces
         if head == b"!<thin>\n":
             raise FormatError("a thin archive (ar T), whose members live in other files: "
                               "not supported; make a normal one with 'ar rcs'")
@@ -84,11 +90,10 @@ def _read_input(path: str) -> bytes:
             raise FormatError("not an ELF file")
         st = os.fstat(fh.fileno())
         if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_INPUT:
-            # A regular file has a size: read it whole, into one buffer (joining
-            # chunks would hold the input twice; a 1 MiB data section per input
-            # makes that megabytes).
-            fh.seek(0)
-            data = fh.read()
+            # A regular file has a size: read (or map) it whole, into one buffer
+            # (joining chunks would hold the input twice; a 1 MiB data section
+            # per input makes that megabytes).
+            data = read_whole(fh, st.st_size)
             if len(data) > MAX_INPUT:           # it grew since fstat
                 raise FormatError(f"input is larger than {MAX_INPUT} bytes; not a BPF object")
             return data
@@ -120,6 +125,7 @@ def read_inputs(sources: list[Source], diags: Diagnostics) -> list[InputObject |
     from .linker.archive import is_archive, members
 
     items: list[InputObject | Archive] = []
+    data: bytes | mmap | None           # a large input file is mapped (fileio.read_whole)
     for name, data, path, whole in sources:
         if path is not None and is_temporary(path):
             diags.error("a temporary file of a bpflink link that never finished (it was "

@@ -49,7 +49,7 @@ def describe(data: bytes) -> dict:
         sections[s.name] = decode_insns(s.data, obj.big_endian) if s.is_exec else len(s.data)
     symbols = [(s.name, s.value, s.size, s.bind, s.type, obj.sections[s.shndx].name
                 if 0 < s.shndx < len(obj.sections) else s.shndx) for s in obj.symbols]
-    relocs = {obj.sections[t].name: [(r.offset, obj.symbols[r.sym].name, r.type) for r in rs]
+    relocs = {obj.sections[t].name: [(off, obj.symbols[sym].name, rtype) for off, sym, rtype in rs]
               for t, rs in obj.relocations.items()}
     ext = obj.btf_ext
     return {

@@ -254,6 +254,33 @@ def test_fifo_with_whole_object_links(tmp_path):
     t.join(10)
 
 
+def test_pipe_of_garbage_in_pieces_is_refused_without_waiting_for_its_end(tmp_path):
+    """The first 8 bytes decide (ELF or archive) even when a pipe gives them in
+    two writes: the input is not read to its end (the writer never closes it here
+    until the link is over)."""
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def writer():
+        with open(fifo, "wb", buffering=0) as fh:
+            fh.write(b"garb")
+            time.sleep(0.2)
+            fh.write(b"age!more")
+            done.wait(12)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(bpflink.InputError, match="not an ELF file"):
+            bpflink.link([fifo, B])
+        assert time.monotonic() - start < 10
+    finally:
+        done.set()
+        t.join(30)
+
+
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
 def test_endless_or_empty_device_as_input(device, tmp_path):
     """/dev/zero never ends: it was read into memory until MemoryError (a traceback)."""
@@ -274,6 +301,83 @@ def test_input_is_a_directory(tmp_path, out):
     proc = run_cli(tmp_path, B, "-o", out)
     assert proc.returncode == 1 and proc.stderr.startswith(
         f"bpflink: error: {tmp_path}: cannot read input: Is a directory"), proc.stderr
+    snap.assert_clean()
+
+
+# -- large inputs are mapped ------------------------------------------------------------------
+
+def big_copy(src: Path, tmp_path: Path) -> Path:
+    """``src`` followed by a mebibyte of zeros: still a valid object (nothing points
+    past its section headers), but large enough for fileio.read_whole to map."""
+    big = tmp_path / f"big_{src.name}"
+    big.write_bytes(src.read_bytes() + bytes(fileio.MAP_MIN))
+    return big
+
+
+def test_large_input_is_mapped_and_links_the_same(tmp_path):
+    from bpflink.pipeline import _read_input
+
+    big = big_copy(A, tmp_path)
+    assert isinstance(_read_input(str(A)), bytes)
+    assert not isinstance(_read_input(str(big)), bytes)        # an mmap
+    assert bpflink.link([big, B]).data == expected_output()
+    out = tmp_path / "out.o"
+    assert run_cli(big, B, "-o", out).returncode == 0
+    assert out.read_bytes() == expected_output()
+
+
+def test_mapped_archive_links_the_same(tmp_path):
+    from bpflink.pipeline import _read_input
+
+    lib = tmp_path / "libb.a"
+    subprocess.run(["ar", "rcs", lib, big_copy(B, tmp_path)], check=True)
+    assert not isinstance(_read_input(str(lib)), bytes)
+    assert bpflink.link([A, lib]).data == expected_output()
+
+
+def test_inputs_are_read_when_they_cannot_be_mapped(tmp_path, monkeypatch):
+    """Past the descriptor budget, or where mmap fails, an input is read instead."""
+    import mmap
+
+    from bpflink.pipeline import _read_input
+
+    big = big_copy(A, tmp_path)
+    monkeypatch.setattr(fileio, "_map_budget", lambda: 0)
+    assert isinstance(_read_input(str(big)), bytes)
+    assert bpflink.link([big, B]).data == expected_output()
+    monkeypatch.undo()
+
+    def no_mmap(*args, **kw):
+        raise OSError(errno.ENODEV, "No such device")
+
+    monkeypatch.setattr(mmap, "mmap", no_mmap)
+    assert isinstance(_read_input(str(big)), bytes)
+    assert bpflink.link([big, B]).data == expected_output()
+
+
+def test_mapped_input_truncated_during_the_write(tmp_path, out):
+    """The output is written from views of the mapped input; truncated under it, the
+    kernel's copy fails (EFAULT, not SIGBUS): one error, nothing partial left."""
+    big = big_copy(A, tmp_path)
+    real_write = os.write
+    truncated = []
+
+    def write(fd, data):
+        if not truncated:
+            truncated.append(True)
+            os.truncate(big, 0)
+        return real_write(fd, data)
+
+    snap = Snapshot(out)
+    linker = bpflink.Linker()
+    linker.add_file(big)
+    linker.add_file(B)
+    os.write = write
+    try:
+        with pytest.raises(bpflink.OutputError, match="cannot write output: Bad address"):
+            linker.link(out)
+    finally:
+        os.write = real_write
     snap.assert_clean()
 
 

@@ -177,6 +177,21 @@ def _call_without_pseudo_src(v, d):
     d[v.by_name("tc").offset + r["offset"] + 1] = 0x00             # src_reg 0: a helper call
 
 
+def _second_call_without_pseudo_src(v, d):
+    """The reader checks a call's target once per (symbol, opcode); each site's
+    src_reg must still be checked: the second call of one symbol is corrupted."""
+    tc = v.by_name("tc")
+    seen = set()
+    for r in v.relocs(".reltc"):
+        if v.data[tc.offset + r["offset"]] != 0x85:
+            continue
+        if r["sym"] in seen:
+            d[tc.offset + r["offset"] + 1] = 0x00
+            return
+        seen.add(r["sym"])
+    raise AssertionError("no symbol called twice in tc")
+
+
 def _ld_imm64_of_license(v, d):
     r = next(r for r in v.relocs(".reltc") if r["type"] == 1)
     _reloc_sym(v, d, ".reltc", r["index"], v.symbol("LICENSE")["index"])
@@ -246,6 +261,8 @@ REGRESSIONS = [
      lambda v, d: _reloc_sym(v, d, ".reltc", 0, v.symbol("cross_a")["index"]),
      "not a function in .text"),
     ("call-with-helper-src-reg", CROSS_A, _call_without_pseudo_src, "src_reg 0"),
+    ("second-call-with-helper-src-reg", CORPUS / "statics_everywhere" / "a.o",
+     _second_call_without_pseudo_src, "src_reg 0, not 1 (a BPF-to-BPF call)"),
     ("ld-imm64-of-license", DATA_A, _ld_imm64_of_license, "neither maps"),
     ("static-program", CROSS_A, lambda v, d: _sym(v, d, "cross_a", "st_info", 0x02),
      "static function in program section"),
@@ -289,6 +306,23 @@ def test_found_crash_is_now_one_clear_error(source, corrupt, fragment):
     assert len(errors) == 1, errors
     assert errors[0].startswith("bpflink: error: bad.o: "), errors
     assert fragment in errors[0], errors
+
+
+def test_relocate_checks_each_call_site_after_resolution(monkeypatch):
+    """relocate checks a call's resolved target once per (symbol, opcode), and each
+    site's src_reg every time: with the reader's own check switched off, the
+    corrupted second call of one symbol is still refused, by relocate."""
+    from bpflink.elf import reader
+
+    v = ElfView((CORPUS / "statics_everywhere" / "a.o").read_bytes())
+    d = bytearray(v.data)
+    _second_call_without_pseudo_src(v, d)
+    monkeypatch.setattr(reader._Reader, "_check_code_reloc", lambda *args: None)
+    with pytest.raises(bpflink.LinkError) as info:
+        oracle.link_datas(["bad.o"], [bytes(d)])
+    errors = [e.render() for e in info.value.errors]
+    assert len(errors) == 1 and "has src_reg 0, not 1" in errors[0], errors
+    assert "(a BPF-to-BPF call)" not in errors[0], errors      # relocate's, not the reader's
 
 
 def test_bss_halves_that_sum_past_int_max_are_refused():

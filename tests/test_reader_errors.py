@@ -109,6 +109,10 @@ CASES = [
      # first func_info record of the first section: 32-byte header, rec_size, sec hdr
      _set("<I", lambda e: e.body(".BTF.ext") + 32 + 4 + 8, 1 << 16), ".BTF.ext",
      "points past the code"),
+    ("btf-ext-misaligned",
+     # the same record, inside the code but not on an instruction (checked in C first)
+     _set("<I", lambda e: e.body(".BTF.ext") + 32 + 4 + 8, 4), ".BTF.ext",
+     "record at instruction offset 4 points past the code"),
 ]
 
 
@@ -128,3 +132,62 @@ def test_malformed_input_is_one_clear_error(mutate, section, fragment, tmp_path,
     assert fragment in lines[0], err
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.o"]
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*/*.o")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_btf_ext_offset_summaries_match_the_records(path):
+    """btf.ext.parse sums up each table's insn_offs (largest, all aligned) from the raw
+    records, little- or big-endian, so the reader loops over records only for an error."""
+    from bpflink.btf import ext as btf_ext
+    from bpflink.elf.reader import read_object
+
+    try:
+        obj = read_object(path.read_bytes(), path.name)
+    except Exception:
+        pytest.skip("not a valid input")
+    sec = obj.section(".BTF.ext")
+    if obj.btf_ext is None or sec is None:
+        pytest.skip("no BTF.ext")
+    raw = bytearray(sec.data)
+    bo = ">" if obj.big_endian else "<"
+    hdr_len, fi_off, fi_len = struct.unpack_from(bo + "I", raw, 4)[0], \
+        *struct.unpack_from(bo + "II", raw, 8)
+    for bump in (0, 4, 1):          # as compiled; then the first func_info record moved
+        if bump:
+            if not fi_len:
+                break
+            at = hdr_len + fi_off + 4 + 8
+            struct.pack_into(bo + "I", raw, at, struct.unpack_from(bo + "I", raw, at)[0] + bump)
+        offsets: dict = {}
+        ext = btf_ext.parse(bytes(raw), obj.btf_raw, len(obj.btf), offsets=offsets)
+        expected = {}
+        for kind, table in (("func_info", ext.func_info), ("line_info", ext.line_info),
+                            ("CO-RE relocation", ext.core_relo)):
+            for name, recs in table.items():
+                if recs:
+                    expected[(kind, name)] = (max(r[0] for r in recs),
+                                              all(r[0] % 8 == 0 for r in recs))
+        assert offsets == expected
+        assert all(aligned for _, aligned in offsets.values()) == (bump == 0)
+
+
+@pytest.mark.parametrize("blob", [b"\0.text\0.rel.text\0license\0", b"\0a\0bc\0unterminated",
+                                  "\0caf\u00e9\0x\0".encode(), b"\0ok\0\xff\xfe\0z\0",
+                                  b"\0" * 500])
+def test_string_table_decoded_whole_reads_as_one_by_one(blob):
+    """_Names decodes a table of about as many strings as names at once; every
+    offset must read (or fail) exactly as the one-by-one decoding does."""
+    from bpflink.elf.reader import _Names
+    from bpflink.errors import FormatError
+
+    def read(names, off):
+        try:
+            return names.get(off, "x")
+        except FormatError as e:
+            return e.message
+
+    whole, lazy = _Names(blob, "t", count=8), _Names(blob, "t")
+    assert [read(whole, o) for o in range(len(blob) + 2)] == \
+        [read(lazy, o) for o in range(len(blob) + 2)]
+    if blob.count(b"\0") <= 80 and blob.isascii():
+        assert whole.cache                      # it did decode the table whole

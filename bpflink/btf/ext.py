@@ -106,9 +106,20 @@ class BtfExt:
         # one comprehension per section's records: a call per record dominated
         funcs = block(self.func_info, FUNC_REC,
                       lambda recs: b"".join([two.pack(r[0], r[1]) for r in recs]))
-        lines = block(self.line_info, LINE_REC,
-                      lambda recs: b"".join([four.pack(o, known[f], known[ln], c)
-                                             for o, f, ln, c in recs]))
+        eight = struct.Struct(bo + "8I")
+
+        def pack_lines(recs: list[list[Any]]) -> bytes:
+            # two records per pack: line_info is the largest table, and half the
+            # calls and list items take a quarter off it
+            it = iter(recs)
+            body = b"".join([eight.pack(o, known[f], known[ln], c, o2, known[f2], known[ln2], c2)
+                             for (o, f, ln, c), (o2, f2, ln2, c2) in zip(it, it)])
+            if len(recs) % 2:
+                o, f, ln, c = recs[-1]
+                body += four.pack(o, known[f], known[ln], c)
+            return body
+
+        lines = block(self.line_info, LINE_REC, pack_lines)
         cores = block(self.core_relo, CORE_REC,
                       lambda recs: b"".join([four.pack(o, t, known[a], k)
                                              for o, t, a, k in recs]))
@@ -118,12 +129,19 @@ class BtfExt:
         return hdr + funcs + lines + cores
 
 
+_ALIGNED = bytes(range(0, 256, 8))      # low bytes of multiples of 8
+
+
 def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
-          strings: _Strings | None = None) -> BtfExt:
+          strings: _Strings | None = None,
+          offsets: dict[tuple[str, str], tuple[int, bool]] | None = None) -> BtfExt:
     """Parse and validate ``.BTF.ext`` against its object's raw ``.BTF``.
 
     ``strings``: the BTF's string section as :func:`bpflink.btf.types.parse`
     decoded it (``Btf.raw_strings``), so it is not split and decoded twice.
+    ``offsets``, if given, gets per (kind, section name) the largest
+    ``insn_off`` and whether all are multiples of 8, found in C from the raw
+    records: the reader checks them against the code without a loop per record.
     """
     if strings is None:
         _, _, _, sdata = parse_header(btf_raw, ".BTF")
@@ -149,6 +167,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
         cr_off, cr_len = struct.unpack_from(bo + "II", raw, 24)
     body = raw[hdr_len:]
     ext = BtfExt()
+    low = 0 if bo == "<" else 3         # where an insn_off's lowest byte is
 
     cache = strings.cache
 
@@ -209,6 +228,15 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
                 recs = list(fmt.iter_unpack(chunk))
             else:       # newer producers may append fields: keep the ones we know
                 recs = [fmt.unpack_from(chunk, i * rec_size) for i in range(num)]
+            if offsets is not None and recs:
+                # max of the tuples is the one with the largest insn_off (field 0);
+                # the low byte of every insn_off, with the multiples of 8 deleted
+                hi = max(recs)[0]
+                aligned = not chunk[low::rec_size].translate(None, _ALIGNED)
+                prev = offsets.get((what, name))
+                if prev is not None:
+                    hi, aligned = max(hi, prev[0]), aligned and prev[1]
+                offsets[(what, name)] = (hi, aligned)
             table.setdefault(name, []).extend(convert(recs, name))
             pos += num * rec_size
         return table

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+from itertools import accumulate
 
 from ..btf import ext as btf_ext_mod
 from ..btf import types as btf_mod
@@ -30,6 +31,7 @@ from .constants import *  # noqa: F403 - the ELF vocabulary
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from mmap import mmap       # a large input file is mapped (fileio.read_whole)
     from typing import Any, Protocol
 
 
@@ -116,24 +118,9 @@ class Symbol:
         return _repr(self)
 
 
-class Relocation:
-    __slots__ = ("offset", "sym", "type")
-
-    def __init__(self, offset: int, sym: int, type: int):
-        self.offset = offset
-        self.sym = sym
-        self.type = type
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, Relocation)
-        return (self.offset, self.sym, self.type) == (other.offset, other.sym, other.type)
-
-    __hash__ = None     # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return _repr(self)
+# (r_offset, symbol index, type): a tuple, not an object each, since a large link
+# reads tens of thousands and only relocate.py looks at them again
+Relocation = tuple[int, int, int]
 
 
 class InputObject:
@@ -161,7 +148,7 @@ class InputObject:
         return f"InputObject({self.name!r}, sections={len(self.sections)})"
 
 
-def _repr(obj: Section | Symbol | Relocation) -> str:
+def _repr(obj: Section | Symbol) -> str:
     """``Name(field=value, ...)``, as a dataclass shows itself."""
     fields = ", ".join(f"{f}={getattr(obj, f)!r}" for f in obj.__slots__)
     return f"{type(obj).__name__}({fields})"
@@ -171,7 +158,7 @@ KNOWN_SECTION_TYPES = {SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBIT
                        SHT_LLVM_ADDRSIG}
 
 
-def read_object(data: bytes, name: str) -> InputObject:
+def read_object(data: bytes | mmap, name: str) -> InputObject:
     """Parse ``data`` (the bytes of file ``name``); raise InputError on any defect."""
     reader = _Reader(data, name)
     try:
@@ -214,11 +201,26 @@ class _Names:
     offsets that point inside other strings the same way (btf.types._Strings).
     """
 
-    def __init__(self, blob: bytes, section: str):
+    def __init__(self, blob: bytes, section: str, count: int = 0):
         self.blob = blob
         self.section = section
         self.cache: dict[int, str] = {}
         self.budget = 4 * len(blob) + 4096
+        # A table of about ``count`` names (the symbols or sections naming it) is
+        # decoded whole, in C, and split at its NULs: the name at every string
+        # start is then a dict hit.  Not a table of far more strings than names
+        # (a dict entry per NUL would be memory out of proportion to the file),
+        # nor one that is not all ASCII (offsets count bytes); those, and names
+        # at other offsets, are decoded one by one as asked for.
+        if count and blob.count(b"\0") <= 2 * count + 64:
+            try:
+                text = blob.decode()
+            except UnicodeDecodeError:
+                return
+            if text.isascii():
+                strs = text.split("\0")[:-1]      # the last is not NUL-terminated
+                self.cache = dict(zip(accumulate([len(x) + 1 for x in strs], initial=0),
+                                      strs))
 
     def get(self, off: int, what: str) -> str:
         s = self.cache.get(off)
@@ -246,7 +248,7 @@ class _Names:
 
 
 class _Reader:
-    def __init__(self, data: bytes, name: str):
+    def __init__(self, data: bytes | mmap, name: str):
         self.data = data
         self.name = name
         self.rule = "elf"           # the errors.RULES entry of what is being checked
@@ -260,8 +262,10 @@ class _Reader:
             if s.name in (".BTF", ".BTF.ext"):
                 by_name[s.name] = s     # of two, libbpf's open and linker read the last
         symtab = self._find_symtab(sections)
-        symbols = self._symbols(bo, sections, symtab)
-        relocations = self._relocations(bo, sections, symtab, symbols)
+        # per section: are symbols in it ignored (ignores_symbols_in), asked per symbol
+        ignored = [ignores_symbols_in(sec.name) for sec in sections]
+        symbols = self._symbols(bo, sections, symtab, ignored)
+        relocations = self._relocations(bo, sections, symtab, symbols, ignored)
         self.rule = "btf"
         btf_sec = by_name.get(".BTF")
         if btf_sec is None:
@@ -281,12 +285,13 @@ class _Reader:
         self.rule = "btf-ext"
         ext_sec = by_name.get(".BTF.ext")
         if ext_sec is not None and ext_sec.type == SHT_PROGBITS:   # else libbpf ignores it
+            offsets: dict[tuple[str, str], tuple[int, bool]] = {}
             try:
                 ext = btf_ext_mod.parse(bytes(ext_sec.data), btf_raw, len(btf),
-                                        strings=btf.raw_strings)
+                                        strings=btf.raw_strings, offsets=offsets)
             except FormatError as e:
                 raise FormatError(f"broken BTF.ext: {e.message}", section=".BTF.ext") from None
-            self._check_ext(ext, by_name)
+            self._check_ext(ext, by_name, offsets)
         self.rule = "load"
         self._check_datasecs(btf, symbols, by_name)
         self._check_maps(btf, sections, symbols, relocations, by_name)
@@ -334,7 +339,7 @@ class _Reader:
         if shoff + shnum * SHDR_SIZE > len(data):
             raise FormatError(f"truncated: {shnum} section headers at offset {shoff} run past "
                               f"the end of the file ({len(data)} bytes)")
-        raw = [shdr.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
+        raw = list(shdr.iter_unpack(data[shoff:shoff + shnum * SHDR_SIZE]))
         if not 0 < shstrndx < shnum:
             raise FormatError(f"section name table index {shstrndx} is out of range "
                               f"({shnum} sections)")
@@ -342,14 +347,15 @@ class _Reader:
         if names_hdr[1] != SHT_STRTAB:
             raise FormatError(f"section name table (section {shstrndx}) is not a string table")
         names = _Names(self._slice(names_hdr[4], names_hdr[5], f"section #{shstrndx}"),
-                       ".shstrtab")
+                       ".shstrtab", shnum)
         sections: list[Section] = []
+        view: memoryview | None = None      # of the whole file, for data sections
         for i, (sh_name, sh_type, flags, _addr, off, size, link, info, align, entsize) in \
                 enumerate(raw):
             if i == 0:
                 sections.append(Section(0, "", 0, 0, 0, 0, 0, 0, 0, 0))
                 continue
-            sname = names.get(sh_name, f"section #{i}")
+            sname = names.cache.get(sh_name) or names.get(sh_name, f"section #{i}")
             if not sname:
                 raise FormatError(f"section #{i} has an empty name")
             if sh_type not in KNOWN_SECTION_TYPES:
@@ -383,12 +389,17 @@ class _Reader:
             body: bytes | memoryview
             if sh_type in (SHT_NOBITS, SHT_NULL):
                 body = b""
-            elif sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
-                    sname not in (".BTF", ".BTF.ext"):
-                # data the link only moves (megabytes, for an arena): a view, not a copy
-                body = self._view(off, size, sname)
             else:
-                body = self._slice(off, size, sname)
+                if size and off + size > len(data):     # _span's check, inline
+                    self._span(off, size, sname)
+                if sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
+                        sname not in (".BTF", ".BTF.ext"):
+                    # data the link only moves (megabytes, for an arena): a view, not a copy
+                    if view is None:
+                        view = memoryview(data).toreadonly()
+                    body = view[off:off + size]
+                else:
+                    body = data[off:off + size]
             if size > MAX_SECTION_SIZE and not skipped:     # only NOBITS: the others fit the file
                 raise FormatError(f"section size {size} is larger than {MAX_SECTION_SIZE}, "
                                   "the largest map value the kernel accepts", section=sname,
@@ -411,10 +422,6 @@ class _Reader:
         self._span(off, size, what)
         return self.data[off:off + size]
 
-    def _view(self, off: int, size: int, what: str) -> memoryview:
-        self._span(off, size, what)
-        return memoryview(self.data)[off:off + size].toreadonly()
-
     def _find_symtab(self, sections: list[Section]) -> Section:
         tabs = [s for s in sections if s.type == SHT_SYMTAB]
         if not tabs:
@@ -424,7 +431,8 @@ class _Reader:
         return tabs[0]
 
     # -- symbols -----------------------------------------------------------------------
-    def _symbols(self, bo: str, sections: list[Section], symtab: Section) -> list[Symbol]:
+    def _symbols(self, bo: str, sections: list[Section], symtab: Section,
+                 ignored: list[bool]) -> list[Symbol]:
         sname = symtab.name
         if symtab.entsize != SYM_SIZE or symtab.size % SYM_SIZE:
             raise FormatError(f"symbol table entry size {symtab.entsize} / size {symtab.size} "
@@ -432,10 +440,16 @@ class _Reader:
         if not 0 < symtab.link < len(sections) or sections[symtab.link].type != SHT_STRTAB:
             raise FormatError(f"symbol table's string table (section #{symtab.link}) is missing "
                               "or not a string table", section=sname)
-        strtab = _Names(bytes(sections[symtab.link].data), sections[symtab.link].name)
+        strtab = _Names(bytes(sections[symtab.link].data), sections[symtab.link].name,
+                        symtab.size // SYM_SIZE)
+        names, name_of = strtab.cache, strtab.get
         nsec = len(sections)
         symbols: list[Symbol] = []
         seen: dict[str, int] = {}       # global name -> its first symbol
+
+        def what(name: str, i: int) -> str:     # formatted only for an error
+            return f"symbol '{name}'" if name else f"symbol #{i}"
+
         for i, (st_name, info, other, shndx, value, size) in enumerate(
                 struct.iter_unpack(bo + "IBBHQQ", symtab.data)):
             if i == 0:
@@ -443,62 +457,66 @@ class _Reader:
                     raise FormatError("symbol #0 is not the null symbol", section=sname)
                 symbols.append(Symbol(0, "", 0, 0, 0, 0, 0, 0, 0))
                 continue
-            name = strtab.get(st_name, f"symbol #{i}")
+            name = names.get(st_name)
+            if name is None:
+                name = name_of(st_name, f"symbol #{i}")
             bind, stype, vis = info >> 4, info & 0xF, other & 0x3
-            what = f"symbol '{name}'" if name else f"symbol #{i}"
             if bind not in (STB_LOCAL, STB_GLOBAL, STB_WEAK):
-                raise FormatError(f"{what} has unsupported binding {bind}", section=sname)
+                raise FormatError(f"{what(name, i)} has unsupported binding {bind}",
+                                  section=sname)
             if vis not in (STV_DEFAULT, STV_HIDDEN):
-                raise FormatError(f"{what} has unsupported visibility {vis}", section=sname)
+                raise FormatError(f"{what(name, i)} has unsupported visibility {vis}",
+                                  section=sname)
             if shndx == SHN_COMMON:
-                raise FormatError(f"{what} is a COMMON symbol; BPF globals must be defined or "
-                                  "extern (compile with -fno-common)", section=sname,
-                                  rule="elf-symbol")
+                raise FormatError(f"{what(name, i)} is a COMMON symbol; BPF globals must be "
+                                  "defined or extern (compile with -fno-common)",
+                                  section=sname, rule="elf-symbol")
             if shndx == SHN_UNDEF:
                 if bind == STB_LOCAL or value or size or stype != STT_NOTYPE:
-                    raise FormatError(f"{what} is an invalid extern (undefined symbols must be "
-                                      "global or weak, untyped, with zero value and size)",
-                                      section=sname)
+                    raise FormatError(f"{what(name, i)} is an invalid extern (undefined symbols "
+                                      "must be global or weak, untyped, with zero value and "
+                                      "size)", section=sname)
             elif shndx < SHN_LORESERVE:
                 if shndx >= nsec:
-                    raise FormatError(f"{what} points to section #{shndx}, but there are only "
-                                      f"{nsec} sections", section=sname)
+                    raise FormatError(f"{what(name, i)} points to section #{shndx}, but there "
+                                      f"are only {nsec} sections", section=sname)
                 target = sections[shndx]
                 if stype == STT_SECTION and value:
-                    raise FormatError(f"{what} is a section symbol with non-zero value",
+                    raise FormatError(f"{what(name, i)} is a section symbol with non-zero value",
                                       section=sname)
-                if ignores_symbols_in(target.name):
+                if ignored[shndx]:
                     pass        # libbpf's linker ignores symbols there; so does the layout
                 elif target.type in (SHT_PROGBITS, SHT_NOBITS) and value + size > target.size:
-                    raise FormatError(f"{what} (offset {value}, size {size}) lies outside its "
-                                      f"section {target.name} ({target.size} bytes)",
-                                      section=sname, rule="elf-symbol")
+                    raise FormatError(f"{what(name, i)} (offset {value}, size {size}) lies "
+                                      f"outside its section {target.name} ({target.size} "
+                                      "bytes)", section=sname, rule="elf-symbol")
                 elif stype == STT_FUNC and target.is_exec:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
-                        raise FormatError(f"{what} (offset {value}, size {size}) does not "
-                                          f"cover whole {BPF_INSN_SIZE}-byte instructions",
+                        raise FormatError(f"{what(name, i)} (offset {value}, size {size}) does "
+                                          f"not cover whole {BPF_INSN_SIZE}-byte instructions",
                                           section=sname)
                     if bind == STB_LOCAL and target.name != ".text":
-                        raise FormatError(f"{what} is a static function in program section "
-                                          f"'{target.name}'; static functions must live in "
-                                          ".text (libbpf refuses static programs)",
+                        raise FormatError(f"{what(name, i)} is a static function in program "
+                                          f"section '{target.name}'; static functions must "
+                                          "live in .text (libbpf refuses static programs)",
                                           section=sname)
             elif shndx != SHN_ABS:
-                raise FormatError(f"{what} has unsupported section index 0x{shndx:x}",
+                raise FormatError(f"{what(name, i)} has unsupported section index 0x{shndx:x}",
                                   section=sname, rule="elf-symbol")
             if bind != STB_LOCAL and name:
                 first = seen.setdefault(name, i)
                 if first != i:      # libbpf's open would take them for two globals
-                    raise FormatError(f"{what} is in the symbol table twice (#{first} and "
-                                      f"#{i})", section=sname, rule="elf-symbol")
+                    raise FormatError(f"{what(name, i)} is in the symbol table twice "
+                                      f"(#{first} and #{i})", section=sname, rule="elf-symbol")
             symbols.append(Symbol(i, name, value, size, bind, stype, vis, other, shndx))
         return symbols
 
     # -- relocations -------------------------------------------------------------------
     def _relocations(self, bo: str, sections: list[Section], symtab: Section,
-                     symbols: list[Symbol]) -> dict[int, list[Relocation]]:
+                     symbols: list[Symbol], ignored: list[bool]) -> dict[int, list[Relocation]]:
         out: dict[int, list[Relocation]] = {}
         nsym = len(symbols)
+        nsec = len(sections)
         for rel in sections:
             if rel.type != SHT_REL:
                 continue
@@ -515,13 +533,18 @@ class _Reader:
             if rel.name != ".rel" + target.name:
                 raise FormatError(f"relocation section name does not match its target "
                                   f"section '{target.name}'", section=rel.name)
-            if ignores_symbols_in(target.name) or libbpf_skips_type(target.type):
+            if ignored[target.index] or libbpf_skips_type(target.type):
                 continue        # dropped with their target, as libbpf's linker drops them
             if target.type not in (SHT_PROGBITS, SHT_NOBITS):
                 raise FormatError(f"relocations apply to '{target.name}', which holds neither "
                                   "code nor data", section=rel.name)
             relocs = out.setdefault(target.index, [])
             in_code = target.is_exec
+            tsize = target.size
+            code = target.data
+            # (symbol, opcode) pairs whose target checks passed once: the same call
+            # or load of the same symbol needs only its own site checked again
+            passed: set[tuple[int, int]] = set()
             for j, (r_offset, r_info) in enumerate(struct.iter_unpack(bo + "QQ", rel.data)):
                 sym, rtype = r_info >> 32, r_info & 0xFFFFFFFF
                 if rtype not in RELOC_NAMES:
@@ -541,20 +564,31 @@ class _Reader:
                     # them in data unchecked, and its open reads a data relocation only
                     # in .maps, as a 64-bit slot whatever its type.
                     width = 4 if rtype == R_BPF_64_ABS32 else 8
-                if r_offset + width > target.size:
+                if r_offset + width > tsize:
                     raise FormatError(f"relocation #{j} at offset {r_offset} lies outside "
-                                      f"'{target.name}' ({target.size} bytes)", section=rel.name)
+                                      f"'{target.name}' ({tsize} bytes)", section=rel.name)
                 s = symbols[sym]
-                if s.type == STT_SECTION and not (0 < s.shndx < len(sections)):
+                if s.type == STT_SECTION and not (0 < s.shndx < nsec):
                     raise FormatError(f"relocation #{j} is against a section symbol of no "
                                       "section", section=rel.name)
                 if in_code:
-                    try:
-                        self._check_code_reloc(bo, j, r_offset, s, target, sections, rel.name)
-                    except FormatError as e:
-                        e.rule = e.rule or "load"
-                        raise
-                elif 0 < s.shndx < len(sections) and ignores_symbols_in(sections[s.shndx].name):
+                    op = code[r_offset]
+                    # the site's own checks (_check_code_reloc's, which gives the error)
+                    if (sym, op) in passed and (
+                            (op == BPF_JMP_CALL and (code[r_offset + 1] >> 4 if bo == "<"
+                                                     else code[r_offset + 1] & 0xF)
+                             == BPF_PSEUDO_CALL) or
+                            (op == BPF_LD_IMM64 and r_offset + 2 * BPF_INSN_SIZE <= tsize)):
+                        pass
+                    else:
+                        try:
+                            self._check_code_reloc(bo, j, r_offset, s, target, sections,
+                                                   rel.name)
+                        except FormatError as e:
+                            e.rule = e.rule or "load"
+                            raise
+                        passed.add((sym, op))
+                elif 0 < s.shndx < nsec and ignored[s.shndx]:
                     raise FormatError(f"relocation #{j} refers to '{sections[s.shndx].name}', "
                                       "which is not linked (DWARF or BTF)", section=rel.name)
                 elif s.type == STT_SECTION and rtype not in (R_BPF_64_ABS64, R_BPF_64_ABS32):
@@ -565,7 +599,7 @@ class _Reader:
                                       f"'{sections[s.shndx].name}' in a data section; only "
                                       "pointers (R_BPF_64_ABS64, R_BPF_64_ABS32) may be",
                                       section=rel.name)
-                relocs.append(Relocation(r_offset, sym, rtype))
+                relocs.append((r_offset, sym, rtype))
         return out
 
     def _check_code_reloc(self, bo: str, j: int, off: int, sym: Symbol, target: Section,
@@ -708,22 +742,22 @@ class _Reader:
                 raise FormatError(f"map '{h.name}' in .maps has no BTF variable in DATASEC "
                                   "'.maps'", section=".BTF")
         starts = [h.value for h in holders]
-        for j, r in enumerate(relocations.get(maps.index, ())):
-            where = f"relocation #{j} at offset {r.offset} of .maps"
-            k = bisect.bisect_right(starts, r.offset) - 1       # the map starting last before
-            holder = holders[k] if k >= 0 and r.offset < holders[k].value + holders[k].size \
+        for j, (r_offset, r_sym, _) in enumerate(relocations.get(maps.index, ())):
+            where = f"relocation #{j} at offset {r_offset} of .maps"
+            k = bisect.bisect_right(starts, r_offset) - 1       # the map starting last before
+            holder = holders[k] if k >= 0 and r_offset < holders[k].value + holders[k].size \
                 else None
             d = defs.get(holder.name) if holder is not None else None
             if holder is None or d is None:
                 raise FormatError(f"{where} lies in no map defined in BTF",
                                   section=".rel.maps")
-            slot = r.offset - holder.value - (d.values_offset or 0)
+            slot = r_offset - holder.value - (d.values_offset or 0)
             # The type is not checked: libbpf's open reads every .maps relocation as
             # a 64-bit slot (bpf_object__collect_map_relos) and its linker copies it.
             if d.values_offset is None or slot < 0 or slot % 8:
                 raise FormatError(f"{where} is not a 64-bit initialiser of a 'values' slot of "
                                   f"map '{holder.name}'", section=".rel.maps")
-            target = symbols[r.sym]
+            target = symbols[r_sym]
             if target.shndx == SHN_UNDEF:
                 continue            # an extern map or program, bound by the link
             if d.slots == "map":
@@ -739,7 +773,14 @@ class _Reader:
                                   f"{'maps' if d.slots == 'map' else 'programs'}",
                                   section=".rel.maps")
 
-    def _check_ext(self, ext: BtfExt, by_name: dict[str, Section]) -> None:
+    def _check_ext(self, ext: BtfExt, by_name: dict[str, Section],
+                   offsets: dict[tuple[str, str], tuple[int, bool]]) -> None:
+        """Every record points at an instruction of a code section of this object.
+
+        ``offsets`` (from btf.ext.parse): per kind and section, the largest
+        offset and whether all are aligned; records are looked at one by one
+        only to name the first bad one.
+        """
         for kind, table in (("func_info", ext.func_info), ("line_info", ext.line_info),
                             ("CO-RE relocation", ext.core_relo)):
             for sec_name, recs in table.items():
@@ -747,6 +788,9 @@ class _Reader:
                 if sec is None or not sec.is_exec:
                     raise FormatError(f"{kind} records refer to section '{sec_name}', which is "
                                       "not a code section of this object", section=".BTF.ext")
+                hi, aligned = offsets.get((kind, sec_name), (0, True))
+                if aligned and hi < sec.size:
+                    continue
                 for r in recs:
                     if r[0] % BPF_INSN_SIZE or r[0] >= sec.size:
                         raise FormatError(f"{kind} record at instruction offset {r[0]} points "
@@ -796,7 +840,7 @@ _EHDR_FIELDS = ("e_type", "e_machine", "e_version", "e_entry", "e_phoff", "e_sho
                 "e_ehsize", "e_phentsize", "e_phnum", "e_shentsize", "e_shnum", "e_shstrndx")
 
 
-def _parse_ehdr(data: bytes) -> dict[str, Any]:
+def _parse_ehdr(data: bytes | mmap) -> dict[str, Any]:
     """Decode the ELF header (after e_ident) with one ``struct`` call.
 
     e_type and e_machine are numbers here; only a header that is refused

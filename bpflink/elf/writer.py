@@ -91,8 +91,8 @@ def elf_chunks(linked: LinkedImage) -> list[Buffer]:
     for sec in linked.sections:
         if not sec.relocs:
             continue
-        rel_body = b"".join(rel.pack(r.offset, (r.symbol.index << 32) | r.type)
-                           for r in sec.relocs)
+        rel_body = b"".join([rel.pack(r.offset, (r.symbol.index << 32) | r.type)
+                            for r in sec.relocs])
         o = _Out(".rel" + sec.name, SHT_REL, SHF_INFO_LINK, 8, rel_body, entsize=REL_SIZE,
                  info=sec.index)
         outs.append(o)
@@ -111,15 +111,16 @@ def elf_chunks(linked: LinkedImage) -> list[Buffer]:
     for o in rel_outs:
         o.link = symtab_index
     sym = struct.Struct(bo + "IBBHQQ")
-    syms = bytearray()
-    first_global = len(linked.symbols)
-    for i, s in enumerate(linked.symbols):
-        if i and s.bind != STB_LOCAL and first_global == len(linked.symbols):
-            first_global = i
-        shndx = s.section.index if s.section is not None else s.shndx
-        syms += sym.pack(strtab.add(s.name) if s.name else 0, (s.bind << 4) | s.type,
-                         s.visibility, shndx, s.value, s.size)
-    outs.append(_Out(".symtab", SHT_SYMTAB, 0, 8, bytes(syms), entsize=SYM_SIZE,
+    symbols = linked.symbols
+    first_global = next((i for i, s in enumerate(symbols) if i and s.bind != STB_LOCAL),
+                        len(symbols))
+    # the names in symbol order, each once, in one step: what strtab.add per symbol did
+    known = strtab._offsets
+    strtab.add_new([n for n in dict.fromkeys([s.name for s in symbols]) if n not in known])
+    syms = b"".join([sym.pack(known[s.name], (s.bind << 4) | s.type, s.visibility,
+                              s.section.index if s.section is not None else s.shndx,
+                              s.value, s.size) for s in symbols])
+    outs.append(_Out(".symtab", SHT_SYMTAB, 0, 8, syms, entsize=SYM_SIZE,
                      link=strtab_index, info=first_global))
     for o in outs:
         o.name_off = strtab.add(o.name)

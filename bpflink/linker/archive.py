@@ -52,16 +52,20 @@ from ..elf.constants import SHN_UNDEF, STB_LOCAL, STB_WEAK
 from ..elf.reader import InputObject
 from ..errors import FormatError
 
+TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from mmap import mmap
+
 MAGIC = b"!<arch>\n"
 KERNEL_EXTERN_SECTIONS = (".ksyms", ".kconfig")
 WHOLE_ARCHIVE = "--whole-archive"
 
 
-def is_archive(data: bytes) -> bool:
-    return data.startswith(MAGIC)
+def is_archive(data: bytes | mmap) -> bool:
+    return data[:len(MAGIC)] == MAGIC        # data may be a mapped file: no startswith
 
 
-def members(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+def members(name: str, data: bytes | mmap) -> Iterator[tuple[str, bytes]]:
     """Yield (``archive(member)`` display name, bytes) for every member, in archive order."""
     pos = len(MAGIC)
     longnames = b""

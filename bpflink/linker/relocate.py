@@ -79,6 +79,7 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
         imm = struct.Struct(bo + "i")
         u64 = struct.Struct(bo + "Q")
         u32 = struct.Struct(bo + "I")
+        symbols = obj.symbols
         for target_index, relocs in obj.relocations.items():
             piece = layout.placement.get((id(obj), target_index))
             if piece is None:
@@ -90,52 +91,64 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                             section=sec_name)
                 continue
             dead = overridden.get((id(obj), target_index), ())
-            for j, r in enumerate(relocs):
-                if dead and any(lo <= r.offset < hi for lo, hi in dead):
+            code = dst.data if dst.is_exec else None
+            # (output symbol, opcode) pairs whose target passed _bad_code_target once:
+            # another call or load of it needs only its own src_reg checked
+            passed: set[tuple[int, int]] = set()
+            base = piece.offset
+            emit = dst.relocs.append
+            for j, (r_offset, r_sym, r_type) in enumerate(relocs):
+                if dead and any(lo <= r_offset < hi for lo, hi in dead):
                     continue            # initialises a losing weak definition
-                out_sym = imap[r.sym]
-                src_sym = obj.symbols[r.sym]
-                off = piece.offset + r.offset
+                out_sym = imap[r_sym]
+                src_sym = symbols[r_sym]
+                off = base + r_offset
                 if out_sym is None:
-                    diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) refers to "
+                    diags.error(f"relocation #{j} ({RELOC_NAMES[r_type]}) refers to "
                                 f"'{src_sym.name or obj.sections[src_sym.shndx].name}', which "
                                 "lives in a section that is not linked",
                                 file=obj.name, section=sec_name)
                     continue
-                if dst.is_exec and out_sym.section is not None:
-                    why = _bad_code_target(dst.data, off, out_sym, bo)
-                    if why:
-                        diags.error(f"relocation #{j}: {why}", file=obj.name, section=sec_name)
-                        continue
+                if code is not None and out_sym.section is not None:
+                    op = code[off]
+                    if (id(out_sym), op) not in passed or op == BPF_JMP_CALL and (
+                            code[off + 1] & 0xF if bo == ">" else code[off + 1] >> 4) \
+                            != BPF_PSEUDO_CALL:
+                        why = _bad_code_target(code, off, out_sym, bo)
+                        if why:
+                            diags.error(f"relocation #{j}: {why}", file=obj.name,
+                                        section=sec_name)
+                            continue
+                        passed.add((id(out_sym), op))
                 if src_sym.type == STT_SECTION:
                     target = layout.piece(obj, src_sym.shndx)
                     delta = target.offset if target is not None else 0
-                    if dst.is_exec:
+                    if code is not None:
                         if delta:
                             pos = off + 4
-                            step = delta // 8 if dst.data[off] == BPF_JMP_CALL else delta
-                            value = imm.unpack_from(dst.data, pos)[0] + step
+                            step = delta // 8 if code[off] == BPF_JMP_CALL else delta
+                            value = imm.unpack_from(code, pos)[0] + step
                             if not -2**31 <= value < 2**31:
                                 diags.error(f"relocation #{j}: immediate overflows after "
                                             "layout", file=obj.name, section=sec_name)
                                 continue
-                            imm.pack_into(dst.data, pos, value)
-                    elif r.type in (R_BPF_64_ABS64, R_BPF_64_ABS32):
+                            imm.pack_into(code, pos, value)
+                    elif r_type in (R_BPF_64_ABS64, R_BPF_64_ABS32):
                         # A pointer in data to a static function, variable or string,
                         # held in place as its offset in its section.  Whether its
                         # input came first (delta 0) or not must not decide whether
                         # the link succeeds: adjust it, whatever it points into.
-                        word = u64 if r.type == R_BPF_64_ABS64 else u32
+                        word = u64 if r_type == R_BPF_64_ABS64 else u32
                         value = word.unpack_from(dst.data, off)[0] + delta
                         if value >= 1 << (8 * word.size):
-                            diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) overflows "
+                            diags.error(f"relocation #{j} ({RELOC_NAMES[r_type]}) overflows "
                                         "after layout", file=obj.name, section=sec_name)
                             continue
                         word.pack_into(dst.data, off, value)
                     else:
-                        diags.error(f"relocation #{j} ({RELOC_NAMES[r.type]}) against "
+                        diags.error(f"relocation #{j} ({RELOC_NAMES[r_type]}) against "
                                     f"section '{obj.sections[src_sym.shndx].name}' in a data "
                                     "section is not supported", file=obj.name,
                                     section=sec_name)
                         continue
-                dst.relocs.append(OutputReloc(off, out_sym, r.type))
+                emit(OutputReloc(off, out_sym, r_type))

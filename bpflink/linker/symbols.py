@@ -176,13 +176,16 @@ def resolve(inputs: list[InputObject], layout: Layout, diags: Diagnostics) -> di
                     continue
             btf_id, datasec = btf_names.get(sym.name, (0, None))
             cand = Candidate(obj, sym, piece, btf_id, datasec)
-            g = globals_.setdefault(sym.name, GlobalSymbol(sym.name))
+            g = globals_.get(sym.name)
+            if g is None:           # not setdefault: that would make one per candidate
+                g = globals_[sym.name] = GlobalSymbol(sym.name)
             g.candidates.append(cand)
             if cand.is_definition and (g.definition is None or
                                        (g.definition.is_weak and not cand.is_weak)):
                 g.definition = cand
     for g in globals_.values():
-        _check_global(g, diags)
+        if len(g.candidates) > 1:   # one declaration agrees with itself
+            _check_global(g, diags)
     return globals_
 
 
@@ -239,6 +242,7 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
         sec.sym_index = len(symbols)
         symbols.append(s)
     index_map: dict[int, list[OutputSymbol | None]] = {}
+    placement, aliases = layout.placement, layout.aliases
     for obj in inputs:
         imap: list[OutputSymbol | None] = [None] * len(obj.symbols)
         index_map[id(obj)] = imap
@@ -251,14 +255,15 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
                 symbols.append(out)
                 imap[sym.index] = out
                 continue
-            piece = layout.piece(obj, sym.shndx)
+            key = (id(obj), sym.shndx)
+            piece = placement.get(key) or aliases.get(key)      # layout.piece, inline
             if piece is None:
                 continue        # lives in a dropped section (DWARF, BTF...)
             dst = piece.dst
             if sym.type == STT_SECTION:
                 imap[sym.index] = symbols[dst.sym_index]
                 continue
-            if (id(obj), sym.shndx) in layout.aliases:
+            if key in aliases:
                 continue
             out = OutputSymbol(sym.name, piece.offset + sym.value, sym.size, sym.bind,
                                sym.type, sym.visibility, dst, 0, obj.name)
