@@ -183,6 +183,9 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
                 chosen[sym.value] = sym
         offsets = sorted(chosen)
         starts[id(sec)] = {}
+        if not offsets:
+            continue            # (sec.data would join a data section's pieces: not needed)
+        scanner = bpf_insn.CodeScanner(sec.data, linked.big_endian)
         for i, off in enumerate(offsets):
             sym = chosen[off]
             end = off + sym.size if sym.size else (
@@ -191,7 +194,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             if piece is None:
                 continue
             fid = FuncId(display[id(piece.obj)], sec.name, off - piece.offset)
-            stack, insns = bpf_insn.scan(sec.data, off, end, linked.big_endian)
+            stack, insns = scanner.scan(off, end)
             graph.add_node(
                 fid,
                 kind="function",
