@@ -166,14 +166,16 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
     starting there; and each function's decoded code.
     """
     display = _display_names(linked)
-    sec_order = {id(s): i for i, s in enumerate(linked.sections)}
+    big_endian = linked.big_endian
     by_section: dict[int, list[OutputSymbol]] = {}
     for sym in linked.symbols[1:]:
         if sym.type == STT_FUNC and sym.section is not None and sym.section.is_exec:
             by_section.setdefault(id(sym.section), []).append(sym)
     starts: dict[int, dict[int, FuncId]] = {}
     code: dict[FuncId, _Code] = {}
-    for sec in linked.sections:
+    new_id = tuple.__new__              # FuncId(...) without its Python-level __new__
+    nodes: list[tuple[FuncId, dict[str, object]]] = []       # in output order
+    for sec_index, sec in enumerate(linked.sections):
         syms = by_section.get(id(sec), [])
         # One function per start offset; a global name beats a local alias.
         chosen: dict[int, OutputSymbol] = {}
@@ -182,35 +184,37 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             if prev is None or (prev.bind == STB_LOCAL and sym.bind != STB_LOCAL):
                 chosen[sym.value] = sym
         offsets = sorted(chosen)
-        starts[id(sec)] = {}
+        at = starts[id(sec)] = {}
         if not offsets:
             continue            # (sec.data would join a data section's pieces: not needed)
-        scanner = bpf_insn.CodeScanner(sec.data, linked.big_endian)
+        sec_name = sec.name
+        entry = sec_name != ".text"     # libbpf: every other exec section holds programs
+        scan = bpf_insn.CodeScanner(sec.data, big_endian).scan
+        pieces = sec.pieces
+        p = 0                   # sec.origin(off), walking: offsets and pieces both ascend
+        last = len(offsets) - 1
         for i, off in enumerate(offsets):
             sym = chosen[off]
             end = off + sym.size if sym.size else (
-                offsets[i + 1] if i + 1 < len(offsets) else len(sec.data))
-            piece = sec.origin(off)
-            if piece is None:
+                offsets[i + 1] if i < last else len(sec.data))
+            while p + 1 < len(pieces) and pieces[p + 1].offset <= off:
+                p += 1
+            if not pieces or not pieces[p].offset <= off < pieces[p].offset + pieces[p].src.size:
                 continue
-            fid = FuncId(display[id(piece.obj)], sec.name, off - piece.offset)
-            stack, insns = scanner.scan(off, end)
-            graph.add_node(
-                fid,
-                kind="function",
-                name=sym.name,
-                file=fid.file,
-                section=sec.name,
-                offset=fid.offset,
-                size=(end - off) // BPF_INSN_SIZE,
-                bind=BIND_NAMES.get(sym.bind, str(sym.bind)),
-                visibility=VISIBILITY_NAMES.get(sym.visibility, str(sym.visibility)),
-                entry=sec.name != ".text",      # libbpf: every other exec section holds programs
-                stack=stack,
-                order=(sec_order[id(sec)], off),     # output position: the stable order
-            )
-            starts[id(sec)][off] = fid
+            piece = pieces[p]
+            fid = new_id(FuncId, (display[id(piece.obj)], sec_name, off - piece.offset))
+            stack, insns = scan(off, end)
+            nodes.append((fid, {
+                "kind": "function", "name": sym.name, "file": fid.file, "section": sec_name,
+                "offset": fid.offset, "size": (end - off) // BPF_INSN_SIZE,
+                "bind": BIND_NAMES.get(sym.bind) or str(sym.bind),
+                "visibility": VISIBILITY_NAMES.get(sym.visibility) or str(sym.visibility),
+                "entry": entry, "stack": stack,
+                "order": (sec_index, off),      # output position: the stable order
+            }))
+            at[off] = fid
             code[fid] = _Code(sec, piece.offset, insns)
+    graph.add_nodes_from(nodes)
     return starts, code
 
 

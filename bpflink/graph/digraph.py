@@ -7,6 +7,7 @@ shape as networkx's (``graph`` dict, node and edge attribute dicts,
 insertion-ordered adjacency) and exposes only this subset of its API::
 
     g.graph                     g.add_node(n, **attr)       g.add_edge(u, v, **attr)
+    g.add_nodes_from([(n, attr), ...])
     g.nodes  g.nodes[n]         g.nodes(data=True|"key")    n in g, iter(g), len(g)
     g.edges  g.edges[u, v]      g.edges(data=True|"key")    g.has_edge(u, v)
     g.successors(n)             g.predecessors(n)           g.subgraph(nodes)
@@ -138,11 +139,24 @@ class DiGraph:
     def add_node(self, n: Node, **attr: Any) -> None:
         d = self._node.get(n)
         if d is None:
-            self._node[n] = dict(attr)
+            self._node[n] = attr            # a new dict made by the call: no copy needed
             self._succ[n] = {}
             self._pred[n] = {}
         else:
             d.update(attr)
+
+    def add_nodes_from(self, nodes: Iterable[tuple[Node, dict[str, Any]]]) -> None:
+        """``add_node(n, **attr)`` for each ``(n, attr)``, without a call each; a new node's
+        attribute dict is ``attr`` itself (networkx would copy it)."""
+        node, succ, pred = self._node, self._succ, self._pred
+        for n, attr in nodes:
+            d = node.get(n)
+            if d is None:
+                node[n] = attr
+                succ[n] = {}
+                pred[n] = {}
+            else:
+                d.update(attr)
 
     def add_edge(self, u: Node, v: Node, **attr: Any) -> None:
         """Add u -> v (and either node if new); on an existing edge, update its attributes."""
