@@ -237,7 +237,12 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
     relocs_by_section: dict[int, dict[int, OutputReloc]] = {
         id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
     no_starts: dict[int, FuncId] = {}
-    for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
+    order = {n: d["order"] for n, d in graph.nodes(data=True)}
+    dangling = graph.graph["dangling"]
+    # The graph has no edges yet: gather each edge's kinds, first seen first, and add
+    # them at once as _add_edge() would have, one by one.
+    edges: dict[tuple[Node, Node], list[str]] = {}
+    for fid in sorted(code, key=order.__getitem__):
         fcode = code[fid]
         sec = fcode.section
         relocs = relocs_by_section.get(id(sec), {})
@@ -259,10 +264,19 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
             dst = starts.get(id(tsec), no_starts).get(toff)
             kind = CALL if is_call else FUNC_REF
             if dst is None:
-                graph.graph["dangling"].append(Dangling(
-                    fid, offset - fcode.piece_offset, kind, tsec.name, toff))
+                dangling.append(Dangling(fid, offset - fcode.piece_offset, kind, tsec.name, toff))
                 continue
-            _add_edge(graph, fid, dst, kind)
+            kinds = edges.get((fid, dst))
+            if kinds is None:
+                edges[fid, dst] = [kind]
+            elif kind not in kinds:
+                kinds.append(kind)
+    table = graph.graph["kinds"]
+    added = []
+    for (u, v), kinds in edges.items():
+        ordered = tuple(kinds) if len(kinds) == 1 else tuple(sorted(kinds, key=table.index))
+        added.append((u, v, {"kind": ordered[0], "kinds": ordered}))
+    graph.add_edges_from(added)
 
 
 def _relocated_target(is_call: bool, imm: int,
