@@ -49,7 +49,7 @@ from ..elf.constants import (
     STV_DEFAULT,
     STV_HIDDEN,
 )
-from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
+from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol, Piece
 from . import insn as bpf_insn
 from .digraph import DiGraph
 from .insn import RawInsn
@@ -189,21 +189,22 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             continue            # (sec.data would join a data section's pieces: not needed)
         sec_name = sec.name
         entry = sec_name != ".text"     # libbpf: every other exec section holds programs
-        scan = bpf_insn.CodeScanner(sec.data, big_endian).scan
         pieces = sec.pieces
         p = 0                   # sec.origin(off), walking: offsets and pieces both ascend
         last = len(offsets) - 1
+        funcs: list[tuple[int, int, OutputSymbol, Piece]] = []
         for i, off in enumerate(offsets):
             sym = chosen[off]
             end = off + sym.size if sym.size else (
                 offsets[i + 1] if i < last else len(sec.data))
             while p + 1 < len(pieces) and pieces[p + 1].offset <= off:
                 p += 1
-            if not pieces or not pieces[p].offset <= off < pieces[p].offset + pieces[p].src.size:
-                continue
-            piece = pieces[p]
+            if pieces and pieces[p].offset <= off < pieces[p].offset + pieces[p].src.size:
+                funcs.append((off, end, sym, pieces[p]))
+        scanned = bpf_insn.CodeScanner(sec.data, big_endian).scan_all(
+            [(off, end) for off, end, _sym, _piece in funcs])
+        for (off, end, sym, piece), (stack, insns) in zip(funcs, scanned):
             fid = new_id(FuncId, (display[id(piece.obj)], sec_name, off - piece.offset))
-            stack, insns = scan(off, end)
             nodes.append((fid, {
                 "kind": "function", "name": sym.name, "file": fid.file, "section": sec_name,
                 "offset": fid.offset, "size": (end - off) // BPF_INSN_SIZE,

@@ -198,6 +198,8 @@ _NAMING: dict[tuple[frozenset[int], bool], bytes] = {}
 _DST_FP = {be: _regs_table(be, lambda dst, src: dst == BPF_REG_FP) for be in (False, True)}
 _SRC_FP = {be: _regs_table(be, lambda dst, src: src == BPF_REG_FP) for be in (False, True)}
 _ALL_ONES = bytes(0xFF if b else 0 for b in range(256))
+_LOW = bytes(b & 0xF for b in range(256))      # a register byte's low nibble
+_HIGH = bytes(b >> 4 for b in range(256))
 _COPIES_FP = {be: _regs_table(be, lambda dst, src: src == BPF_REG_FP != dst)
               for be in (False, True)}
 
@@ -280,110 +282,125 @@ class CodeScanner:
         self._phases: dict[int, _Phase] = {}
 
     def scan(self, start: int, end: int) -> tuple[int, list[RawInsn]]:
+        """:func:`scan` of ``data[start:end]``."""
+        return self.scan_all([(start, end)])[0]
+
+    def scan_all(self, ranges: list[tuple[int, int]]) -> list[tuple[int, list[RawInsn]]]:
+        """:func:`scan` of each ``(start, end)``: one call for a section's functions."""
         data, big_endian = self.data, self.big_endian
-        if end > len(data) - len(data) % BPF_INSN_SIZE:
-            end = len(data) - len(data) % BPF_INSN_SIZE
-        found: list[RawInsn] = []
-        if end <= start:
-            return 0, found
-        if (end - start) % BPF_INSN_SIZE:
-            return _reference(data, start, end, big_endian)
-        phase = start % BPF_INSN_SIZE
-        cols = self._phases.get(phase)
-        if cols is None:
-            cols = self._phases[phase] = _Phase(data, phase, big_endian)
-        i = start // BPF_INSN_SIZE
-        stop = end // BPF_INSN_SIZE
-        access = cols.r10_access
-        least = min(cols.reach[i:stop])
-        depth = -least if least < 0 else 0
-        flags = first = cols.r10_flags
-        fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
+        limit = len(data) - len(data) % BPF_INSN_SIZE
         unpack = _LAYOUT[big_endian].unpack_from
-        while True:
-            i = flags.find(1, i, stop)
-            if i < 0:
-                break
-            pos = phase + i * BPF_INSN_SIZE
-            code, regs, off, imm = unpack(data, pos)
-            i += 1
-            if big_endian:
-                dst, src = regs >> 4, regs & 0xF
-            else:
-                dst, src = regs & 0xF, regs >> 4
-            if code == BPF_JMP_CALL:
-                found.append((pos, code, dst, src, off, imm))
-                if len(fp_regs) == 1:
-                    continue                # with only r10 tracked a call changes nothing
-                # All a call does to what is tracked: it clobbers r0-r5.
-                fp_regs = {r: o for r, o in fp_regs.items() if r > 5}
-                flags = (first if len(fp_regs) == 1
-                         else cols.naming(frozenset(fp_regs), big_endian))
+        dst_of, src_of = (_HIGH, _LOW) if big_endian else (_LOW, _HIGH)
+        phases = self._phases
+        out: list[tuple[int, list[RawInsn]]] = []
+        for start, end in ranges:
+            if end > limit:
+                end = limit
+            if end <= start:
+                out.append((0, []))
                 continue
-            elif code == BPF_LD_IMM64:
-                found.append((pos, code, dst, src, off, imm))
-                if i < stop and access[i]:
-                    return _reference(data, start, end, big_endian)
-                i += 1                      # its second half
-                if len(fp_regs) == 1:
-                    continue                # it overwrites dst, untracked or r10 (kept)
-            elif code in _STORES:           # spills and fills, the common cases, in short
-                if dst in fp_regs:
-                    reach = -(fp_regs[dst] + off)
-                    if reach > depth:
-                        depth = reach
+            if (end - start) % BPF_INSN_SIZE:
+                out.append(_reference(data, start, end, big_endian))
                 continue
-            elif code in _LOADS:
-                if src in fp_regs:
-                    reach = -(fp_regs[src] + off)
-                    if reach > depth:
-                        depth = reach
-                if dst in fp_regs and dst != BPF_REG_FP:
-                    del fp_regs[dst]            # the load overwrites it
+            phase = start % BPF_INSN_SIZE
+            cols = phases.get(phase)
+            if cols is None:
+                cols = phases[phase] = _Phase(data, phase, big_endian)
+            found: list[RawInsn] = []
+            i = start // BPF_INSN_SIZE
+            stop = end // BPF_INSN_SIZE
+            access = cols.r10_access
+            least = min(cols.reach[i:stop])
+            depth = -least if least < 0 else 0
+            flags = first = cols.r10_flags
+            fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
+            while True:
+                i = flags.find(1, i, stop)
+                if i < 0:
+                    break
+                pos = phase + i * BPF_INSN_SIZE
+                code, regs, off, imm = unpack(data, pos)
+                i += 1
+                dst = dst_of[regs]
+                src = src_of[regs]
+                if code == BPF_JMP_CALL:
+                    found.append((pos, code, dst, src, off, imm))
+                    if len(fp_regs) == 1:
+                        continue                # with only r10 tracked a call changes nothing
+                    # All a call does to what is tracked: it clobbers r0-r5.
+                    fp_regs = {r: o for r, o in fp_regs.items() if r > 5}
                     flags = (first if len(fp_regs) == 1
                              else cols.naming(frozenset(fp_regs), big_endian))
-                continue
-            if dst not in fp_regs and src not in fp_regs and code != BPF_JMP_CALL and \
-                    code & BPF_MODE_MASK != BPF_ATOMIC:
-                continue
-            # From here on, stack_estimate()'s loop body, step for step.
-            before = len(fp_regs)
-            cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
-            if cls == BPF_LDX:
-                base = src if mode in (BPF_MEM, BPF_MEMSX) else None
-            elif cls == BPF_ST:
-                base = dst if mode == BPF_MEM else None
-            elif cls == BPF_STX:
-                base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
-            else:
-                base = None
-            if base is not None and base in fp_regs:
-                reach = -(fp_regs[base] + off)
-                if reach > depth:
-                    depth = reach
-            if code == BPF_MOV64_X:
-                if src in fp_regs:
-                    if dst == BPF_REG_FP and fp_regs[src]:
-                        return _reference(data, start, end, big_endian)     # r10 moved
-                    fp_regs[dst] = fp_regs[src]
-                elif dst != BPF_REG_FP:
-                    fp_regs.pop(dst, None)
-            elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
-                fp_regs[dst] += imm
-                if -fp_regs[dst] > depth:
-                    depth = -fp_regs[dst]
-            elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and \
-                    dst != BPF_REG_FP:
-                fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
-            elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
-                fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
-                fp_regs.pop(0, None)
-            if len(fp_regs) != before:          # an instruction only adds or only removes
-                if BPF_REG_FP not in fp_regs:
-                    return _reference(data, start, end, big_endian)     # r10 overwritten
-                flags = (first if len(fp_regs) == 1
-                         else cols.naming(frozenset(fp_regs), big_endian))
-        return -(-depth // 8) * 8, found
+                    continue
+                if code == BPF_LD_IMM64:
+                    found.append((pos, code, dst, src, off, imm))
+                    if i < stop and access[i]:
+                        depth = -1              # a stack access in its second half?
+                        break
+                    i += 1                      # its second half
+                    if len(fp_regs) == 1:
+                        continue                # it overwrites dst, untracked or r10 (kept)
+                elif code in _STORES:           # spills and fills, the common cases, in short
+                    if dst in fp_regs:
+                        reach = -(fp_regs[dst] + off)
+                        if reach > depth:
+                            depth = reach
+                    continue
+                elif code in _LOADS:
+                    if src in fp_regs:
+                        reach = -(fp_regs[src] + off)
+                        if reach > depth:
+                            depth = reach
+                    if dst in fp_regs and dst != BPF_REG_FP:
+                        del fp_regs[dst]            # the load overwrites it
+                        flags = (first if len(fp_regs) == 1
+                                 else cols.naming(frozenset(fp_regs), big_endian))
+                    continue
+                if dst not in fp_regs and src not in fp_regs and \
+                        code & BPF_MODE_MASK != BPF_ATOMIC:
+                    continue
+                # From here on, stack_estimate()'s loop body, step for step (calls are done).
+                before = len(fp_regs)
+                cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
+                if cls == BPF_LDX:
+                    base = src if mode in (BPF_MEM, BPF_MEMSX) else None
+                elif cls == BPF_ST:
+                    base = dst if mode == BPF_MEM else None
+                elif cls == BPF_STX:
+                    base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
+                else:
+                    base = None
+                if base is not None and base in fp_regs:
+                    reach = -(fp_regs[base] + off)
+                    if reach > depth:
+                        depth = reach
+                if code == BPF_MOV64_X:
+                    if src in fp_regs:
+                        if dst == BPF_REG_FP and fp_regs[src]:
+                            depth = -1              # r10 moved
+                            break
+                        fp_regs[dst] = fp_regs[src]
+                    elif dst != BPF_REG_FP:
+                        fp_regs.pop(dst, None)
+                elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
+                    fp_regs[dst] += imm
+                    if -fp_regs[dst] > depth:
+                        depth = -fp_regs[dst]
+                elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and \
+                        dst != BPF_REG_FP:
+                    fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
+                elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
+                    fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
+                    fp_regs.pop(0, None)
+                if len(fp_regs) != before:          # an instruction only adds or only removes
+                    if BPF_REG_FP not in fp_regs:
+                        depth = -1                  # r10 overwritten
+                        break
+                    flags = (first if len(fp_regs) == 1
+                             else cols.naming(frozenset(fp_regs), big_endian))
+            out.append(_reference(data, start, end, big_endian) if depth < 0
+                       else (-(-depth // 8) * 8, found))
+        return out
 
 
 def _reference(data: bytes | bytearray | memoryview, start: int, end: int,
