@@ -32,7 +32,7 @@ from bpflink.graph import (
     unreachable,
     unregister_tag_rule,
 )
-from bpflink.graph.insn import decode, scan, stack_estimate
+from bpflink.graph.insn import CodeScanner, decode, scan, stack_estimate
 from tests.graphkit import (
     EXIT,
     Tiny,
@@ -233,6 +233,56 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
     assert len(cases) > 3000 or big_endian          # the corpus was found
     for data in cases:
         assert scan(data, 0, len(data), big_endian) == _scan_reference(data, big_endian)
+    # One CodeScanner serves every function of a section from columns made
+    # once per byte phase: the same results on functions cut anywhere, at any
+    # alignment (a piece placed at an odd offset), in any order.
+    for n, data in enumerate(cases[-3000:]):
+        pad = bytes(rng.randrange(256) for _ in range(n % 8 + (n % 3) * 8))
+        tail = -(len(pad) + len(data)) % 8 + n % 2 * 8  # code never ends in a part-insn
+        section = pad + data + bytes(rng.randrange(256) for _ in range(tail))
+        scanner = CodeScanner(section, big_endian)
+        cuts = sorted({0, len(data) // 8, *(rng.randrange(len(data) // 8 + 1) for _ in range(3))})
+        ranges = list(zip(cuts, cuts[1:]))
+        rng.shuffle(ranges)
+        for a, b in ranges:
+            part = data[a * 8:b * 8]
+            got = scanner.scan(len(pad) + a * 8, len(pad) + b * 8)
+            want = _scan_reference(part, big_endian)
+            assert got == (want[0], [(t[0] + len(pad) + a * 8, *t[1:]) for t in want[1]])
+
+
+def test_scan_takes_the_short_way_on_compiled_code(monkeypatch):
+    """scan() leaves the reference definition to malformed code: every corpus
+    function goes the short way (and so do the random streams that could)."""
+    import bpflink.graph.insn as insn_mod
+
+    calls = []
+    reference = insn_mod._reference
+    monkeypatch.setattr(insn_mod, "_reference", lambda *a: calls.append(a) or reference(*a))
+    from bpflink.elf.reader import read_object
+
+    sections = 0
+    for path in sorted((Path(__file__).parent.parent / "corpus").glob("*/*.o")):
+        try:
+            obj = read_object(path.read_bytes(), str(path))
+        except bpflink.InputError:
+            continue                        # the corpus's deliberately broken inputs
+        for sec in obj.sections:
+            if sec.is_exec:
+                scanner = CodeScanner(sec.data, obj.big_endian)
+                starts = sorted({s.value for s in obj.symbols
+                                 if s.shndx == sec.index and s.type == 2} | {0, len(sec.data)})
+                for a, b in zip(starts, starts[1:]):
+                    scanner.scan(a, b)
+                sections += 1
+    assert sections > 100 and calls == []
+    # r10 written, or a stack access hiding in an ld_imm64's second half: the long way
+    for ops in ([raw(0xBF, dst=3, src=10), raw(0x07, dst=3, imm=-8), raw(0xBF, dst=10, src=3),
+                 stx_fp(-8), EXIT],
+                [raw(0x18, dst=1), raw(0x7B, dst=10, src=1, off=-64), EXIT]):
+        data = Tiny(False).func("a.o", "tc", "prog", ops).linked().sections[0].data
+        assert scan(data, 0, len(data), False) == _scan_reference(bytes(data), False)
+    assert len(calls) == 2
 
 
 # -- reachability -----------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from ..elf.constants import (
     STV_DEFAULT,
     STV_HIDDEN,
 )
-from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
+from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol, Piece
 from . import insn as bpf_insn
 from .digraph import DiGraph
 from .insn import RawInsn
@@ -205,14 +205,16 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
     starting there; and each function's decoded code.
     """
     display = _display_names(linked)
-    sec_order = {id(s): i for i, s in enumerate(linked.sections)}
+    big_endian = linked.big_endian
     by_section: dict[int, list[OutputSymbol]] = {}
     for sym in linked.symbols[1:]:
         if sym.type == STT_FUNC and sym.section is not None and sym.section.is_exec:
             by_section.setdefault(id(sym.section), []).append(sym)
     starts: dict[int, dict[int, FuncId]] = {}
     code: dict[FuncId, _Code] = {}
-    for sec in linked.sections:
+    new_id = tuple.__new__              # FuncId(...) without its Python-level __new__
+    nodes: list[tuple[FuncId, dict[str, object]]] = []       # in output order
+    for sec_index, sec in enumerate(linked.sections):
         syms = by_section.get(id(sec), [])
         # One function per start offset; a global name beats a local alias.
         chosen: dict[int, OutputSymbol] = {}
@@ -221,32 +223,38 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
             if prev is None or (prev.bind == STB_LOCAL and sym.bind != STB_LOCAL):
                 chosen[sym.value] = sym
         offsets = sorted(chosen)
-        starts[id(sec)] = {}
+        at = starts[id(sec)] = {}
+        if not offsets:
+            continue            # (sec.data would join a data section's pieces: not needed)
+        sec_name = sec.name
+        entry = sec_name != ".text"     # libbpf: every other exec section holds programs
+        pieces = sec.pieces
+        p = 0                   # sec.origin(off), walking: offsets and pieces both ascend
+        last = len(offsets) - 1
+        funcs: list[tuple[int, int, OutputSymbol, Piece]] = []
         for i, off in enumerate(offsets):
             sym = chosen[off]
             end = off + sym.size if sym.size else (
-                offsets[i + 1] if i + 1 < len(offsets) else len(sec.data))
-            piece = sec.origin(off)
-            if piece is None:
-                continue
-            fid = FuncId(display[id(piece.obj)], sec.name, off - piece.offset)
-            stack, insns = bpf_insn.scan(sec.data, off, end, linked.big_endian)
-            graph.add_node(
-                fid,
-                kind="function",
-                name=sym.name,
-                file=fid.file,
-                section=sec.name,
-                offset=fid.offset,
-                size=(end - off) // BPF_INSN_SIZE,
-                bind=BIND_NAMES.get(sym.bind, str(sym.bind)),
-                visibility=VISIBILITY_NAMES.get(sym.visibility, str(sym.visibility)),
-                entry=sec.name != ".text",      # libbpf: every other exec section holds programs
-                stack=stack,
-                order=(sec_order[id(sec)], off),     # output position: the stable order
-            )
-            starts[id(sec)][off] = fid
+                offsets[i + 1] if i < last else len(sec.data))
+            while p + 1 < len(pieces) and pieces[p + 1].offset <= off:
+                p += 1
+            if pieces and pieces[p].offset <= off < pieces[p].offset + pieces[p].src.size:
+                funcs.append((off, end, sym, pieces[p]))
+        scanned = bpf_insn.CodeScanner(sec.data, big_endian).scan_all(
+            [(off, end) for off, end, _sym, _piece in funcs])
+        for (off, end, sym, piece), (stack, insns) in zip(funcs, scanned):
+            fid = new_id(FuncId, (display[id(piece.obj)], sec_name, off - piece.offset))
+            nodes.append((fid, {
+                "kind": "function", "name": sym.name, "file": fid.file, "section": sec_name,
+                "offset": fid.offset, "size": (end - off) // BPF_INSN_SIZE,
+                "bind": BIND_NAMES.get(sym.bind) or str(sym.bind),
+                "visibility": VISIBILITY_NAMES.get(sym.visibility) or str(sym.visibility),
+                "entry": entry, "stack": stack,
+                "order": (sec_index, off),      # output position: the stable order
+            }))
+            at[off] = fid
             code[fid] = _Code(sec, piece.offset, insns)
+    graph.add_nodes_from(nodes)
     return starts, code
 
 
@@ -269,7 +277,12 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
     relocs_by_section: dict[int, dict[int, OutputReloc]] = {
         id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
     no_starts: dict[int, FuncId] = {}
-    for fid in sorted(graph.nodes, key=lambda n: graph.nodes[n]["order"]):
+    order = {n: d["order"] for n, d in graph.nodes(data=True)}
+    dangling = graph.graph["dangling"]
+    # The graph has no edges yet: gather each edge's kinds, first seen first, and add
+    # them at once as _add_edge() would have, one by one.
+    edges: dict[tuple[Node, Node], list[str]] = {}
+    for fid in sorted(code, key=order.__getitem__):
         fcode = code[fid]
         sec = fcode.section
         relocs = relocs_by_section.get(id(sec), {})
@@ -291,10 +304,19 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
             dst = starts.get(id(tsec), no_starts).get(toff)
             kind = CALL if is_call else FUNC_REF
             if dst is None:
-                graph.graph["dangling"].append(Dangling(
-                    fid, offset - fcode.piece_offset, kind, tsec.name, toff))
+                dangling.append(Dangling(fid, offset - fcode.piece_offset, kind, tsec.name, toff))
                 continue
-            _add_edge(graph, fid, dst, kind)
+            kinds = edges.get((fid, dst))
+            if kinds is None:
+                edges[fid, dst] = [kind]
+            elif kind not in kinds:
+                kinds.append(kind)
+    table = graph.graph["kinds"]
+    added = []
+    for (u, v), kinds in edges.items():
+        ordered = tuple(kinds) if len(kinds) == 1 else tuple(sorted(kinds, key=table.index))
+        added.append((u, v, {"kind": ordered[0], "kinds": ordered}))
+    graph.add_edges_from(added)
 
 
 def _relocated_target(is_call: bool, imm: int,

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Set
 
 from ..errors import Diagnostics
 from .build import Node, TagUse, is_function
-from .digraph import DiGraph, shortest_path, strongly_connected_components
+from .digraph import DiGraph, components_of, shortest_path
 from .reach import Adjacency, adjacency, loaded_by, ordered, reached_by
 from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
 
@@ -322,16 +322,17 @@ def check_dangling(graph: GraphLike, diags: Diagnostics) -> None:
 def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[Node]:
     """Warn, once per program, about each call cycle it loads; return every function on one."""
     adj = adjacency(graph)
-    calls = DiGraph()
-    for n in graph.nodes:
-        calls.add_node(n)
-    for u, succ in adj.calls.items():
-        for v in succ:
-            calls.add_edge(u, v)
+    succ = adj.calls
     loaders = loaded_by(graph)
     cyclic: set[Node] = set()
-    sccs = [c for c in strongly_connected_components(calls)
-            if len(c) > 1 or calls.has_edge(c[0], c[0])]
+    sccs = [c for c in components_of(succ) if len(c) > 1 or c[0] in succ[c[0]]]
+    calls = DiGraph()
+    if sccs:                            # the call graph, for the cycles' shortest paths
+        for n in graph.nodes:
+            calls.add_node(n)
+        for u, vs in succ.items():
+            for v in vs:
+                calls.add_edge(u, v)
     for scc in sorted(sccs, key=lambda c: min(name_key(graph, n) for n in c)):
         cyclic.update(scc)
         progs = {p for n in scc for p in loaders.get(n, ())}
@@ -381,6 +382,12 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
     return ordered(graph, (r for r in roots if r in reached))
 
 
+def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, list[Node]]:
+    """Each function's callees sorted by name (lists of one shared with ``adj``, unchanged)."""
+    key = lambda n: name_key(graph, n)  # noqa: E731
+    return {n: sorted(v, key=key) if len(v) > 1 else v for n, v in adj.calls.items()}
+
+
 class _Chains:
     """Heaviest call chain from each function, memoized over the whole call DAG.
 
@@ -390,11 +397,10 @@ class _Chains:
     input order.  Functions on a cycle (already an error) are never entered.
     """
 
-    def __init__(self, graph: GraphLike, adj: Adjacency, weight: Callable[[Node], int],
-                 cyclic: set[Node]):
+    def __init__(self, graph: GraphLike, succ: dict[Node, list[Node]],
+                 weight: Callable[[Node], int], cyclic: set[Node]):
         self.graph, self.weight, self.cyclic = graph, weight, cyclic
-        self.succ = {n: sorted(v, key=lambda x: name_key(graph, x))
-                     for n, v in adj.calls.items()}
+        self.succ = succ                # callees by name (:func:`_callees_by_name`)
         self.best: dict[Node, tuple[int, list[Node]]] = {}
         self.touches_cycle: dict[Node, bool] = {}
 
@@ -433,8 +439,9 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                           skip: Set[Node] = frozenset()) -> None:
     """Warn about each too deep or too heavy chain, once per program that loads its root."""
     adj = adjacency(graph)
-    frames_of = _Chains(graph, adj, lambda n: 1, set(skip))
-    stack_of = _Chains(graph, adj, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
+    callees = _callees_by_name(graph, adj)
+    frames_of = _Chains(graph, callees, lambda n: 1, set(skip))
+    stack_of = _Chains(graph, callees, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
     loaders = loaded_by(graph)
     for root in _roots(graph, adj):
         progs = sorted(loaders.get(root, ()), key=lambda n: name_key(graph, n))

@@ -7,6 +7,7 @@ shape as networkx's (``graph`` dict, node and edge attribute dicts,
 insertion-ordered adjacency) and exposes only this subset of its API::
 
     g.graph                     g.add_node(n, **attr)       g.add_edge(u, v, **attr)
+    g.add_nodes_from([(n, attr), ...])                      g.add_edges_from([(u, v, attr), ...])
     g.nodes  g.nodes[n]         g.nodes(data=True|"key")    n in g, iter(g), len(g)
     g.edges  g.edges[u, v]      g.edges(data=True|"key")    g.has_edge(u, v)
     g.successors(n)             g.predecessors(n)           g.subgraph(nodes)
@@ -25,7 +26,7 @@ recursion limit, and take any graph with ``__iter__`` and ``successors``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,11 +141,40 @@ class DiGraph:
     def add_node(self, n: Node, **attr: Any) -> None:
         d = self._node.get(n)
         if d is None:
-            self._node[n] = dict(attr)
+            self._node[n] = attr            # a new dict made by the call: no copy needed
             self._succ[n] = {}
             self._pred[n] = {}
         else:
             d.update(attr)
+
+    def add_nodes_from(self, nodes: Iterable[tuple[Node, dict[str, Any]]]) -> None:
+        """``add_node(n, **attr)`` for each ``(n, attr)``, without a call each; a new node's
+        attribute dict is ``attr`` itself (networkx would copy it)."""
+        node, succ, pred = self._node, self._succ, self._pred
+        for n, attr in nodes:
+            d = node.get(n)
+            if d is None:
+                node[n] = attr
+                succ[n] = {}
+                pred[n] = {}
+            else:
+                d.update(attr)
+
+    def add_edges_from(self, edges: Iterable[tuple[Node, Node, dict[str, Any]]]) -> None:
+        """``add_edge(u, v, **attr)`` for each ``(u, v, attr)``, without a call each; a new
+        edge's attribute dict is ``attr`` itself (networkx would copy it)."""
+        node, succ, pred = self._node, self._succ, self._pred
+        for u, v, attr in edges:
+            for n in (u, v):
+                if n not in node:
+                    self.add_node(n)
+            d = succ[u].get(v)
+            if d is None:
+                succ[u][v] = attr
+                pred[v][u] = attr
+                self._edge_count += 1
+            else:
+                d.update(attr)
 
     def add_edge(self, u: Node, v: Node, **attr: Any) -> None:
         """Add u -> v (and either node if new); on an existing edge, update its attributes."""
@@ -224,26 +254,38 @@ def strongly_connected_components(graph: GraphLike) -> list[list[Node]]:
     them (a component before any that reaches it), each listing its nodes in
     the order they were first visited.
     """
+    return components_of({n: list(graph.successors(n)) for n in graph})
+
+
+def components_of(succ: Mapping[Node, Sequence[Node]]) -> list[list[Node]]:
+    """:func:`strongly_connected_components` of the graph ``{node: successors}`` (keys in node
+    order): for callers that already hold successor lists."""
     index: dict[Node, int] = {}
     low: dict[Node, int] = {}
     on_stack: set[Node] = set()
     stack: list[Node] = []
     out: list[list[Node]] = []
-    for root in graph:
+    for root in succ:
         if root in index:
             continue
         index[root] = low[root] = len(index)
+        if not succ[root]:
+            out.append([root])          # a leaf is a component as soon as it is reached
+            continue
         stack.append(root)
         on_stack.add(root)
-        work = [(root, iter(graph.successors(root)))]
+        work = [(root, iter(succ[root]))]
         while work:
-            v, succ = work[-1]
-            for w in succ:
+            v, it = work[-1]
+            for w in it:
                 if w not in index:
                     index[w] = low[w] = len(index)
+                    if not succ[w]:
+                        out.append([w])
+                        continue
                     stack.append(w)
                     on_stack.add(w)
-                    work.append((w, iter(graph.successors(w))))
+                    work.append((w, iter(succ[w])))
                     break
                 if w in on_stack and index[w] < low[v]:
                     low[v] = index[w]
@@ -316,5 +358,5 @@ def to_networkx(graph: GraphLike) -> networkx.DiGraph[Any]:
     return out
 
 
-__all__ = ["DiGraph", "EdgeView", "NoPath", "NodeView", "shortest_path",
+__all__ = ["DiGraph", "EdgeView", "NoPath", "NodeView", "components_of", "shortest_path",
            "strongly_connected_components", "to_networkx"]

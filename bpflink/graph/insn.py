@@ -13,6 +13,8 @@ skips its second half.
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
 from collections.abc import Iterator
 
 from ..elf.constants import (
@@ -176,107 +178,245 @@ _STORES = frozenset(c for c in range(256) if c & BPF_CLASS_MASK in (BPF_ST, BPF_
 # ldx from memory: reach below src, overwrite dst.
 _LOADS = frozenset(c for c in range(256) if c & BPF_CLASS_MASK == BPF_LDX
                    and c & BPF_MODE_MASK in (BPF_MEM, BPF_MEMSX))
+_IS_STORE = bytes(c in _STORES for c in range(256))
+_IS_LOAD = bytes(c in _LOADS for c in range(256))
+_IS_MOV64_X = bytes(c == BPF_MOV64_X for c in range(256))
+
+
+_LOW = bytes(b & 0xF for b in range(256))      # a register byte's low nibble
+_HIGH = bytes(b >> 4 for b in range(256))
+# Per byte order, each ``regs`` byte's dst and src register numbers.
+_DST = {False: _LOW, True: _HIGH}
+_SRC = {False: _HIGH, True: _LOW}
 
 
 def _naming(regs: frozenset[int], big_endian: bool) -> bytes:
     """Per ``regs`` byte of an instruction: 1 if it names one of ``regs`` as dst or src."""
-    out = bytearray(256)
-    for b in range(256):
-        dst, src = (b >> 4, b & 0xF) if big_endian else (b & 0xF, b >> 4)
-        out[b] = dst in regs or src in regs
-    return bytes(out)
+    return bytes(dst in regs or src in regs
+                 for dst, src in zip(_DST[big_endian], _SRC[big_endian]))
 
 
 # _naming() per set of tracked registers: a function tracks a few sets, a link a few dozen.
 _NAMING: dict[tuple[frozenset[int], bool], bytes] = {}
+# Per byte order: dst is r10 (a store's base), src is r10 (a load's base), rX = r10 copies.
+_DST_FP = {be: bytes(dst == BPF_REG_FP for dst in _DST[be]) for be in (False, True)}
+_SRC_FP = {be: bytes(src == BPF_REG_FP for src in _SRC[be]) for be in (False, True)}
+_ALL_ONES = bytes(0xFF if b else 0 for b in range(256))
+_COPIES_FP = {be: bytes(src == BPF_REG_FP != dst for dst, src in zip(_DST[be], _SRC[be]))
+              for be in (False, True)}
+
+
+def _int(column: bytes, table: bytes) -> int:
+    """``column.translate(table)``, a 0/1 column, as one int (byte k = instruction k), so
+    that ``|`` and ``&`` combine columns at C speed."""
+    return int.from_bytes(column.translate(table), "little")
+
+
+class _Phase:
+    """The columns of a code section's instructions at byte offsets ``phase + 8k``."""
+
+    __slots__ = ("count", "regs", "always", "r10_flags", "r10_access", "reach", "flags")
+
+    def __init__(self, data: bytes | bytearray | memoryview, phase: int, big_endian: bool):
+        count = self.count = (len(data) - phase) // BPF_INSN_SIZE
+        stop = phase + count * BPF_INSN_SIZE
+        codes = bytes(data[phase:stop:BPF_INSN_SIZE])
+        regs = self.regs = bytes(data[phase + 1:stop:BPF_INSN_SIZE])
+        always = self.always = _int(codes, _ALWAYS)
+        # While r10 alone points into the stack (at offset 0), only calls,
+        # ld_imm64s, atomics and copies of r10 matter one by one: every other
+        # instruction naming r10 is a load or store through it (counted in
+        # bulk) or changes nothing scan() tracks.
+        copies = _int(codes, _IS_MOV64_X) & _int(regs, _COPIES_FP[big_endian])
+        self.r10_flags = (always | copies).to_bytes(count, "little")
+        # ldx through r10 and st/stx to r10: each reaches -off.  ``reach`` is
+        # that off, 0 for every other instruction.
+        access = ((_int(codes, _IS_STORE) & _int(regs, _DST_FP[big_endian]))
+                  | (_int(codes, _IS_LOAD) & _int(regs, _SRC_FP[big_endian])))
+        self.r10_access = access.to_bytes(count, "little")
+        ones = self.r10_access.translate(_ALL_ONES)
+        mask = bytearray(2 * count)
+        mask[0::2] = mask[1::2] = ones
+        offs = bytearray(2 * count)
+        offs[0::2] = data[phase + 2:stop:BPF_INSN_SIZE]
+        offs[1::2] = data[phase + 3:stop:BPF_INSN_SIZE]
+        self.reach = array("h")
+        self.reach.frombytes((int.from_bytes(offs, "little") & int.from_bytes(mask, "little")
+                              ).to_bytes(2 * count, "little"))
+        if big_endian != (sys.byteorder == "big"):
+            self.reach.byteswap()
+        self.flags: dict[frozenset[int], bytes] = {}
+
+    def naming(self, tracked: frozenset[int], big_endian: bool) -> bytes:
+        """Per instruction: 1 if scan() must look at it while ``tracked`` point into the
+        stack (r10 and others)."""
+        flags = self.flags.get(tracked)
+        if flags is None:
+            key = (tracked, big_endian)
+            table = _NAMING.get(key) or _NAMING.setdefault(key, _naming(tracked, big_endian))
+            flags = self.flags[tracked] = (self.always | _int(self.regs, table)
+                                           ).to_bytes(self.count, "little")
+        return flags
+
+
+class CodeScanner:
+    """:func:`scan` over the functions of one code section, sharing its per-instruction columns.
+
+    The columns (opcode and register-byte classes, ``off``) are made once
+    per section with ``bytes.translate`` and big-int arithmetic, at C speed,
+    so that a function's loop runs only over the few instructions that
+    matter, found with ``bytes.find``: calls, ld_imm64s, atomics and copies
+    of r10, plus, while another register points into the stack, whatever
+    names one.  Loads and stores through r10 itself, most of a function's
+    stack accesses, are counted in bulk: the deepest is one ``min`` of their
+    ``off``.  A function where r10 itself changes or stops being tracked, or
+    where an ld_imm64's second half looks like such a load or store (neither
+    happens in clang's code), goes through the reference definition.
+    """
+
+    __slots__ = ("data", "big_endian", "_phases")
+
+    def __init__(self, data: bytes | bytearray | memoryview, big_endian: bool):
+        self.data = data
+        self.big_endian = big_endian
+        self._phases: dict[int, _Phase] = {}
+
+    def scan(self, start: int, end: int) -> tuple[int, list[RawInsn]]:
+        """:func:`scan` of ``data[start:end]``."""
+        return self.scan_all([(start, end)])[0]
+
+    def scan_all(self, ranges: list[tuple[int, int]]) -> list[tuple[int, list[RawInsn]]]:
+        """:func:`scan` of each ``(start, end)``: one call for a section's functions."""
+        data, big_endian = self.data, self.big_endian
+        limit = len(data) - len(data) % BPF_INSN_SIZE
+        unpack = _LAYOUT[big_endian].unpack_from
+        dst_of, src_of = (_HIGH, _LOW) if big_endian else (_LOW, _HIGH)
+        phases = self._phases
+        out: list[tuple[int, list[RawInsn]]] = []
+        for start, end in ranges:
+            if end > limit:
+                end = limit
+            if end <= start:
+                out.append((0, []))
+                continue
+            if (end - start) % BPF_INSN_SIZE:
+                out.append(_reference(data, start, end, big_endian))
+                continue
+            phase = start % BPF_INSN_SIZE
+            cols = phases.get(phase)
+            if cols is None:
+                cols = phases[phase] = _Phase(data, phase, big_endian)
+            found: list[RawInsn] = []
+            i = start // BPF_INSN_SIZE
+            stop = end // BPF_INSN_SIZE
+            access = cols.r10_access
+            least = min(cols.reach[i:stop])
+            depth = -least if least < 0 else 0
+            flags = first = cols.r10_flags
+            fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
+            while True:
+                i = flags.find(1, i, stop)
+                if i < 0:
+                    break
+                pos = phase + i * BPF_INSN_SIZE
+                code, regs, off, imm = unpack(data, pos)
+                i += 1
+                dst = dst_of[regs]
+                src = src_of[regs]
+                if code == BPF_JMP_CALL:
+                    found.append((pos, code, dst, src, off, imm))
+                    if len(fp_regs) == 1:
+                        continue                # with only r10 tracked a call changes nothing
+                    # All a call does to what is tracked: it clobbers r0-r5.
+                    fp_regs = {r: o for r, o in fp_regs.items() if r > 5}
+                    flags = (first if len(fp_regs) == 1
+                             else cols.naming(frozenset(fp_regs), big_endian))
+                    continue
+                if code == BPF_LD_IMM64:
+                    found.append((pos, code, dst, src, off, imm))
+                    if i < stop and access[i]:
+                        depth = -1              # a stack access in its second half?
+                        break
+                    i += 1                      # its second half
+                    if len(fp_regs) == 1:
+                        continue                # it overwrites dst, untracked or r10 (kept)
+                elif code in _STORES:           # spills and fills, the common cases, in short
+                    if dst in fp_regs:
+                        reach = -(fp_regs[dst] + off)
+                        if reach > depth:
+                            depth = reach
+                    continue
+                elif code in _LOADS:
+                    if src in fp_regs:
+                        reach = -(fp_regs[src] + off)
+                        if reach > depth:
+                            depth = reach
+                    if dst in fp_regs and dst != BPF_REG_FP:
+                        del fp_regs[dst]            # the load overwrites it
+                        flags = (first if len(fp_regs) == 1
+                                 else cols.naming(frozenset(fp_regs), big_endian))
+                    continue
+                if dst not in fp_regs and src not in fp_regs and \
+                        code & BPF_MODE_MASK != BPF_ATOMIC:
+                    continue
+                # From here on, stack_estimate()'s loop body, step for step (calls are done).
+                before = len(fp_regs)
+                cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
+                if cls == BPF_LDX:
+                    base = src if mode in (BPF_MEM, BPF_MEMSX) else None
+                elif cls == BPF_ST:
+                    base = dst if mode == BPF_MEM else None
+                elif cls == BPF_STX:
+                    base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
+                else:
+                    base = None
+                if base is not None and base in fp_regs:
+                    reach = -(fp_regs[base] + off)
+                    if reach > depth:
+                        depth = reach
+                if code == BPF_MOV64_X:
+                    if src in fp_regs:
+                        if dst == BPF_REG_FP and fp_regs[src]:
+                            depth = -1              # r10 moved
+                            break
+                        fp_regs[dst] = fp_regs[src]
+                    elif dst != BPF_REG_FP:
+                        fp_regs.pop(dst, None)
+                elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
+                    fp_regs[dst] += imm
+                    if -fp_regs[dst] > depth:
+                        depth = -fp_regs[dst]
+                elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and \
+                        dst != BPF_REG_FP:
+                    fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
+                elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
+                    fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
+                    fp_regs.pop(0, None)
+                if len(fp_regs) != before:          # an instruction only adds or only removes
+                    if BPF_REG_FP not in fp_regs:
+                        depth = -1                  # r10 overwritten
+                        break
+                    flags = (first if len(fp_regs) == 1
+                             else cols.naming(frozenset(fp_regs), big_endian))
+            out.append(_reference(data, start, end, big_endian) if depth < 0
+                       else (-(-depth // 8) * 8, found))
+        return out
+
+
+def _reference(data: bytes | bytearray | memoryview, start: int, end: int,
+               big_endian: bool) -> tuple[int, list[RawInsn]]:
+    """:func:`scan` by its definition: :func:`stack_estimate` of :func:`decode`, and the
+    calls and ld_imm64s of :func:`decode`."""
+    insns = list(decode(bytes(data), start, end, big_endian))
+    return stack_estimate(insns), [t for t in insns if t[1] in (BPF_JMP_CALL, BPF_LD_IMM64)]
 
 
 def scan(data: bytes | bytearray | memoryview, start: int, end: int,
          big_endian: bool) -> tuple[int, list[RawInsn]]:
-    """One pass over a function's code: (:func:`stack_estimate` of it, its calls and ld_imm64s).
+    """One function's code: (:func:`stack_estimate` of it, its calls and ld_imm64s).
 
-    What the call graph needs of every instruction, without a tuple per
-    instruction: most instructions name no register that points into the
-    stack and are neither calls, ld_imm64 nor atomics, and a table lookup of
-    their register byte passes over them.  The rest go through the steps of
-    :func:`stack_estimate` (tests/test_graph.py holds the two to the same
-    results); calls and ld_imm64 come back as :func:`decode` tuples.
+    The same as :func:`_reference` (tests/test_graph.py holds the two to it),
+    without a tuple per instruction; :class:`CodeScanner` shares the work of
+    a section's functions.
     """
-    end = min(end, len(data) - len(data) % BPF_INSN_SIZE)
-    found: list[RawInsn] = []
-    if end <= start:
-        return 0, found
-    always = _ALWAYS
-    depth = 0
-    fp_regs: dict[int, int] = {BPF_REG_FP: 0}      # register -> its offset from r10
-    key = (frozenset(fp_regs), big_endian)
-    naming = _NAMING.get(key) or _NAMING.setdefault(key, _naming(key[0], big_endian))
-    insns = enumerate(_LAYOUT[big_endian].iter_unpack(data[start:end]))
-    for i, (code, regs, off, imm) in insns:
-        if not naming[regs] and not always[code]:
-            continue
-        if big_endian:
-            dst, src = regs >> 4, regs & 0xF
-        else:
-            dst, src = regs & 0xF, regs >> 4
-        if code == BPF_JMP_CALL or code == BPF_LD_IMM64:
-            found.append((start + i * BPF_INSN_SIZE, code, dst, src, off, imm))
-            if code == BPF_LD_IMM64:
-                next(insns, None)           # its second half
-            elif len(fp_regs) == 1 and BPF_REG_FP in fp_regs:
-                continue                    # a call with only r10 tracked changes nothing
-        elif code in _STORES:               # spills and fills, the common cases, in short
-            if dst in fp_regs:
-                reach = -(fp_regs[dst] + off)
-                if reach > depth:
-                    depth = reach
-            continue
-        elif code in _LOADS:
-            if src in fp_regs:
-                reach = -(fp_regs[src] + off)
-                if reach > depth:
-                    depth = reach
-            if dst in fp_regs and dst != BPF_REG_FP:
-                del fp_regs[dst]            # the load overwrites it
-                key = (frozenset(fp_regs), big_endian)
-                naming = _NAMING.get(key) or _NAMING.setdefault(key, _naming(key[0], big_endian))
-            continue
-        if dst not in fp_regs and src not in fp_regs and code != BPF_JMP_CALL and \
-                code & BPF_MODE_MASK != BPF_ATOMIC:
-            continue
-        # From here on, stack_estimate()'s loop body, step for step.
-        tracked = len(fp_regs)
-        cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
-        if cls == BPF_LDX:
-            base = src if mode in (BPF_MEM, BPF_MEMSX) else None
-        elif cls == BPF_ST:
-            base = dst if mode == BPF_MEM else None
-        elif cls == BPF_STX:
-            base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
-        else:
-            base = None
-        if base is not None and base in fp_regs:
-            reach = -(fp_regs[base] + off)
-            if reach > depth:
-                depth = reach
-        if code == BPF_MOV64_X:
-            if src in fp_regs:
-                fp_regs[dst] = fp_regs[src]
-            elif dst != BPF_REG_FP:
-                fp_regs.pop(dst, None)
-        elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
-            fp_regs[dst] += imm
-            if -fp_regs[dst] > depth:
-                depth = -fp_regs[dst]
-        elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and dst != BPF_REG_FP:
-            fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
-        elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
-            fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
-            fp_regs.pop(0, None)
-        if code == BPF_JMP_CALL and (len(fp_regs) > 1 or BPF_REG_FP not in fp_regs):
-            for r in range(6):              # calls clobber r0-r5 (r10 alone: nothing to do)
-                fp_regs.pop(r, None)
-        if len(fp_regs) != tracked:         # an instruction only adds or only removes
-            key = (frozenset(fp_regs), big_endian)
-            naming = _NAMING.get(key) or _NAMING.setdefault(key, _naming(key[0], big_endian))
-    return -(-depth // 8) * 8, found
+    return CodeScanner(data, big_endian).scan(start, end)

@@ -51,31 +51,42 @@ class Adjacency:
     """Successor lists by edge class, each in output order."""
 
     def __init__(self, graph: GraphLike):
-        order = {n: d["order"] for n, d in graph.nodes(data=True)}
+        order: dict[Node, tuple[int, int]] = {}
+        functions: set[Node] = set()
+        entries: list[Node] = []
+        for n, d in graph.nodes(data=True):         # one pass: node order is output order
+            order[n] = d["order"]
+            if d.get("kind", "function") == "function":
+                functions.add(n)
+            if d["entry"]:
+                entries.append(n)
         self.order = order
-        self.functions = {n for n, d in graph.nodes(data=True)
-                          if d.get("kind", "function") == "function"}
-        self.entries = sorted((n for n, d in graph.nodes(data=True) if d["entry"]),
-                              key=order.__getitem__)
+        self.functions = functions
+        self.entries = sorted(entries, key=order.__getitem__)
         program_kinds = {r.kind for r in graph.graph.get("rules", ()) if r.sits_on == ON_PROGRAM}
+        not_followed = program_kinds.union(CODE_KINDS)
         code: dict[Node, list[Node]] = {n: [] for n in graph}
         calls: dict[Node, list[Node]] = {n: [] for n in graph}
         tags: dict[Node, list[Node]] = {n: [] for n in graph}      # program rows
         follow: dict[Node, list[Node]] = {n: [] for n in graph}    # everything else
-        self.kind_of: dict[tuple[Node, Node], str] = {}     # (u, v) -> the kind a walk followed
+        kind_of: dict[tuple[Node, Node], str] = {}     # (u, v) -> the kind a walk followed
         for u, v, kinds in graph.edges(data="kinds"):
-            if any(k in CODE_KINDS for k in kinds):
-                code[u].append(v)
             if CALL in kinds:
+                code[u].append(v)
                 calls[u].append(v)
-            if any(k in program_kinds for k in kinds):
+            elif FUNC_REF in kinds:
+                code[u].append(v)
+            if not program_kinds.isdisjoint(kinds):
                 tags[u].append(v)
-            if any(k not in CODE_KINDS and k not in program_kinds for k in kinds):
+            if not not_followed.issuperset(kinds):
                 follow[u].append(v)
-            self.kind_of[u, v] = kinds[0]
+            kind_of[u, v] = kinds[0]
+        self.kind_of = kind_of
+        key = order.__getitem__
         for table in (code, calls, tags, follow):
             for succ in table.values():
-                succ.sort(key=order.__getitem__)
+                if len(succ) > 1:
+                    succ.sort(key=key)
         self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
         self._reach: dict[Node, list[Node]] = {}
         self._why: dict[Node, dict[Node, Path]] = {}
