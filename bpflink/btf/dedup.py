@@ -47,7 +47,7 @@ from typing import Any
 
 from ..errors import FormatError
 from .ext import BtfExt
-from .types import Btf, BtfType, Kind
+from .types import Btf, BtfType, Kind, MergedBtf
 
 # Kinds as plain ints in module constants: the hot loops compare ints.
 (_INT, _PTR, _ARRAY, _STRUCT, _UNION, _ENUM, _FWD, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT,
@@ -109,16 +109,32 @@ class _Dedup:
     """
 
     def __init__(self, btf: Btf):
-        self.types = types = btf.types
+        maps: list[list[int] | None] | None = None
+        if isinstance(btf, MergedBtf):
+            # Input types as parsed, each with its input's ID map: names, kinds
+            # and everything but the IDs are the remapped type's; the IDs come
+            # through the map.
+            types, maps = btf.slots()
+        else:
+            types = btf.types
+        self.types = types
         self.n = len(types)
         self.kinds = kinds = [int(t.kind) for t in types]
         keys: dict[tuple[Any, ...], int] = {}
         sid: list[int] = []
         children: list[tuple[int, ...]] = []
-        for t, k in zip(types, kinds):
-            key, kids = _describe(t, k)
-            sid.append(keys.setdefault(key, len(keys)))
-            children.append(kids)
+        if maps is None:
+            for t, k in zip(types, kinds):
+                key, kids = _describe(t, k)
+                sid.append(keys.setdefault(key, len(keys)))
+                children.append(kids)
+        else:
+            for t, k, m in zip(types, kinds, maps):
+                key, kids = _describe(t, k)
+                sid.append(keys.setdefault(key, len(keys)))
+                if m is not None and kids:
+                    kids = (m[kids[0]],) if len(kids) == 1 else tuple([m[x] for x in kids])
+                children.append(kids)
         self.sid = sid
         self.children = children
         self.m = [UNPROCESSED] * self.n
@@ -397,12 +413,28 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
 
 
 def _compacted(btf: Btf, id_map: list[int], kept: list[int]) -> Btf:
-    remap = id_map.__getitem__
+    """The kept types, copied with their IDs through ``id_map``."""
+    maps: list[list[int] | None] | None = None
+    if isinstance(btf, MergedBtf):
+        types, maps = btf.slots()
+    else:
+        types = btf.types
     out: list[BtfType] = [BtfType(Kind.UNKN)]
+    if maps is None:
+        out += [types[old].remapped(id_map) for old in kept[1:]]
+        return Btf(out)
+    # A slot still holding an input's type maps its IDs through its input's
+    # map, then id_map: both at once, one composed map per input.
+    composed: dict[int, list[int]] = {}
     for old in kept[1:]:
-        t = btf.types[old].copy()
-        t.remap(remap)
-        out.append(t)
+        m = maps[old]
+        if m is None:
+            out.append(types[old].remapped(id_map))
+            continue
+        mm = composed.get(id(m))
+        if mm is None:
+            mm = composed[id(m)] = [id_map[x] for x in m]
+        out.append(types[old].remapped(mm))
     return Btf(out)
 
 

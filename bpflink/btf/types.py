@@ -304,6 +304,69 @@ class Btf:
         return hdr + out + str_bytes, strings
 
 
+class MergedBtf(Btf):
+    """The merged BTF of a link, with its input types' ID remapping deferred.
+
+    Slot ``i`` holds an input's type as parsed and ``maps[i]`` that input's
+    old -> new ID map (or None once the slot holds a type of its own): the
+    remapped copy is made when ``types`` is first read.  Dedup reads the
+    slots directly and copies only the types it keeps (one in eight when
+    many inputs carry the same kernel types), so the merge makes no copy of
+    the others.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maps: list[list[int] | None] | None = [None]
+
+    @property
+    def types(self) -> list[BtfType]:
+        maps = self.maps
+        if maps is not None:
+            self.maps = None
+            slots = self._slots
+            for i, m in enumerate(maps):
+                if m is not None:
+                    slots[i] = slots[i].remapped(m)
+        return self._slots
+
+    @types.setter
+    def types(self, value: list[BtfType]) -> None:
+        self._slots = value
+        self.maps = None
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def slots(self) -> tuple[list[BtfType], list[list[int] | None] | None]:
+        """(slots, maps): the types as they stand, without remapping any."""
+        return self._slots, self.maps
+
+    def add(self, t: BtfType) -> int:
+        self._slots.append(t)
+        if self.maps is not None:
+            self.maps.append(None)
+        return len(self._slots) - 1
+
+    def add_remapped(self, t: BtfType, m: list[int]) -> int:
+        """Add ``t`` as ``t.remapped(m)`` would, deferring the copy."""
+        if self.maps is None:
+            return self.add(t.remapped(m))
+        self._slots.append(t)
+        self.maps.append(m)
+        return len(self._slots) - 1
+
+    def own(self, type_id: int) -> BtfType:
+        """Slot ``type_id``'s type as a copy of its own (remapped), to modify in place."""
+        maps = self.maps
+        if maps is not None and maps[type_id] is not None:
+            m = maps[type_id]
+            assert m is not None
+            self._slots[type_id] = self._slots[type_id].remapped(m)
+            maps[type_id] = None
+        return self._slots[type_id]
+
+
 class StringTable:
     """An append-only, deduplicating NUL-terminated string table."""
 
