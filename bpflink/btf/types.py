@@ -517,43 +517,71 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                            section=section)
 
     # The bounds checks are spelled out (no helper call per type): this loop
-    # runs once per type of every input.
+    # runs once per type of every input.  It dispatches on the kind's number,
+    # the kinds with no extra data (the most common) first, and builds the
+    # list of what each type references (void left out) for the ID and cycle
+    # checks as it goes.
+    refs: list[Sequence[int]] = [()]     # void references nothing
+    put_refs = refs.append
+    put = types.append
     while pos < end:
         tid = len(types)
         if pos + 12 > end:
             raise truncated(12, tid)
         name_off, info, ref = hdr.unpack_from(tdata, pos)
         pos += 12
-        kind = kinds.get((info >> 24) & 0x1F)
+        kc = (info >> 24) & 0x1F
+        kind = kinds.get(kc)
         if kind is None or kind is UNKN:
-            raise FormatError(f"type [{tid}] has unknown kind {(info >> 24) & 0x1F}",
-                              section=section)
+            raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
         vlen = info & MAX_VLEN
         name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
+        if kc in _PLAIN_KINDS:      # PTR, FWD, TYPEDEF, modifiers, FLOAT: no extra data
+            if vlen:
+                raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
+                                  section=section)
+            put(BtfType(kind, name, ref, None, info >> 31))
+            put_refs((ref,) if ref and kc in _PLAIN_REF_KINDS else ())
+            continue
         t = BtfType(kind, name, ref, None, info >> 31)
-        if kind is STRUCT or kind is UNION:
+        if kc == 4 or kc == 5:      # STRUCT, UNION
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = d = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
             except KeyError:        # a name the pre-split missed: look each one up
-                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
-                           ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
+                               ty, off] for n, ty, off in three.iter_unpack(chunk)]
+            put_refs([x[1] for x in d])
             pos += size
-        elif kind is FUNC_PROTO:
+        elif kc == 13:              # FUNC_PROTO
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = d = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
             except KeyError:
-                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
-                           ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
+                               ty] for n, ty in two.iter_unpack(chunk)]
+            put_refs([ref] + [x[1] for x in d])
             pos += size
-        elif kind is ENUM:
+        elif kc == 12:              # FUNC
+            t.vlen_info = vlen
+            put_refs((ref,) if ref else ())
+        elif kc == 3:               # ARRAY
+            if pos + 12 > end:
+                raise truncated(12, tid)
+            arr = list(three.unpack_from(tdata, pos))
+            t.data = arr
+            pos += 12
+            if vlen:
+                raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
+                                  section=section)
+            put_refs(arr[:2])
+        elif kc == 6:               # ENUM
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
@@ -564,7 +592,8 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                 t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"),
                            v] for n, v in two.iter_unpack(chunk)]
             pos += size
-        elif kind is ENUM64:
+            put_refs(())
+        elif kc == 19:              # ENUM64
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
@@ -572,32 +601,26 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                        lo | (hi << 32)]
                       for n, lo, hi in three.iter_unpack(tdata[pos:pos + size])]
             pos += size
-        elif kind is DATASEC:
+            put_refs(())
+        elif kc == 15:              # DATASEC
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [list(v) for v in three.iter_unpack(tdata[pos:pos + size])]
+            t.data = d = [list(v) for v in three.iter_unpack(tdata[pos:pos + size])]
             pos += size
-        elif kind is FUNC:
-            t.vlen_info = vlen
-        else:
-            if kind is INT or kind is VAR or kind is DECL_TAG:
-                if pos + 4 > end:
-                    raise truncated(4, tid)
-                t.data = (i32 if kind is DECL_TAG else u32).unpack_from(tdata, pos)[0]
-                pos += 4
-            elif kind is ARRAY:
-                if pos + 12 > end:
-                    raise truncated(12, tid)
-                t.data = list(three.unpack_from(tdata, pos))
-                pos += 12
-            if vlen:        # FWD, PTR, TYPEDEF, modifiers, FLOAT, INT, ARRAY, VAR, DECL_TAG
+            put_refs([v[0] for v in d])
+        else:                       # INT, VAR, DECL_TAG: one word
+            if pos + 4 > end:
+                raise truncated(4, tid)
+            t.data = (i32 if kc == 17 else u32).unpack_from(tdata, pos)[0]
+            pos += 4
+            if vlen:
                 raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
                                   section=section)
-        types.append(t)
+            put_refs((ref,) if ref and kc != 1 else ())
+        put(t)
     btf = Btf(types)
     btf.raw_strings = strings       # decoded once: BTF.ext names strings of this section
-    refs = _ref_lists(types)
     validate_ids(btf, section, refs)
     check_cycles(btf, section, refs)
     return btf, bo == ">"
@@ -714,6 +737,11 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
 
 
 _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
+# Kind numbers of the kinds with no data after the header, for parse's dispatch,
+# and of those among them whose third word is a type ID.
+_PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT,
+                                          TYPE_TAG, FLOAT))
+_PLAIN_REF_KINDS = frozenset(int(k) for k in (PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG))
 
 
 def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
