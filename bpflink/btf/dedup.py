@@ -124,17 +124,29 @@ class _Dedup:
         sid: list[int] = []
         children: list[tuple[int, ...]] = []
         if maps is None:
-            for t, k in zip(types, kinds):
+            maps = [None] * len(types)
+        one_ref = _ONE_REF
+        # _describe, with its two most common cases (a chain, a struct)
+        # spelled out: this loop runs once per merged type.
+        for t, k, m in zip(types, kinds, maps):
+            if k in one_ref:
+                key: tuple[Any, ...] = (k, t.name, t.kflag, t.vlen_info, t.data)
+                kids: tuple[int, ...] = (t.ref if m is None else m[t.ref],)
+            elif k == _STRUCT or k == _UNION:
+                d = t.data
+                if d:
+                    names, kids, offsets = zip(*d)
+                    if m is not None:
+                        kids = tuple(map(m.__getitem__, kids))
+                else:
+                    names = kids = offsets = ()
+                key = (k, t.name, t.kflag, t.ref, names, offsets)
+            else:
                 key, kids = _describe(t, k)
-                sid.append(keys.setdefault(key, len(keys)))
-                children.append(kids)
-        else:
-            for t, k, m in zip(types, kinds, maps):
-                key, kids = _describe(t, k)
-                sid.append(keys.setdefault(key, len(keys)))
                 if m is not None and kids:
-                    kids = (m[kids[0]],) if len(kids) == 1 else tuple([m[x] for x in kids])
-                children.append(kids)
+                    kids = tuple([m[x] for x in kids])
+            sid.append(keys.setdefault(key, len(keys)))
+            children.append(kids)
         self.sid = sid
         self.children = children
         self.m = [UNPROCESSED] * self.n
@@ -213,10 +225,15 @@ class _Dedup:
         and ``canon0`` are equivalent, else None."""
         kinds, sid, children, m = self.kinds, self.sid, self.children, self.m
         hypot: dict[int, int] = {}
-        stack = [(cand0, canon0)]
-        pop, push, extend = stack.pop, stack.append, stack.extend
-        while stack:
-            cand, canon = pop()
+        # The pairs still to compare, as two parallel stacks of IDs (no
+        # tuple per pair): equal shallow keys mean equally many children.
+        cands, canons = [cand0], [canon0]
+        cand_pop, canon_pop = cands.pop, canons.pop
+        cand_push, canon_push = cands.append, canons.append
+        cand_extend, canon_extend = cands.extend, canons.extend
+        while cands:
+            cand = cand_pop()
+            canon = canon_pop()
             # Inlined self.resolve() of both sides: same canonical, equal.
             rc = cand
             j = m[rc]
@@ -254,9 +271,11 @@ class _Dedup:
             kids = children[cand]
             if kids:
                 if len(kids) == 1:
-                    push((kids[0], children[canon][0]))
+                    cand_push(kids[0])
+                    canon_push(children[canon][0])
                 else:
-                    extend(zip(reversed(kids), reversed(children[canon])))
+                    cand_extend(reversed(kids))
+                    canon_extend(reversed(children[canon]))
         return hypot
 
     def compatible(self, a: int, b: int) -> bool:
@@ -294,10 +313,19 @@ class _Dedup:
 
     def merge_hypot(self, hypot: dict[int, int]) -> None:
         """libbpf's ``btf_dedup_merge_hypot_map``: record what the walk proved."""
-        kinds, m, resolve = self.kinds, self.m, self.resolve
+        kinds, m = self.kinds, self.m
         for canon, cand in hypot.items():
-            t = resolve(cand)
-            c = resolve(canon)
+            # Inlined self.resolve() of both: thousands of pairs per walk.
+            t = cand
+            j = m[t]
+            while j >= 0 and j != t:
+                t = j
+                j = m[t]
+            c = canon
+            j = m[c]
+            while j >= 0 and j != c:
+                c = j
+                j = m[c]
             tk, ck = kinds[t], kinds[c]
             if ck == _FWD and tk != _FWD:
                 m[c] = t
