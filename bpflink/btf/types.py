@@ -523,6 +523,10 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     # checks as it goes.
     refs: list[Sequence[int]] = [()]     # void references nothing
     put_refs = refs.append
+    # The IDs of each kind, in order: the checks after the loop visit only
+    # the kinds they are about.
+    by_kind: list[list[int]] = [[] for _ in range(32)]
+    note_kind = [ids.append for ids in by_kind]
     put = types.append
     while pos < end:
         tid = len(types)
@@ -534,6 +538,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
         kind = kinds.get(kc)
         if kind is None or kind is UNKN:
             raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
+        note_kind[kc](tid)
         vlen = info & MAX_VLEN
         name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
         if kc in _PLAIN_KINDS:      # PTR, FWD, TYPEDEF, modifiers, FLOAT: no extra data
@@ -621,8 +626,8 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
         put(t)
     btf = Btf(types)
     btf.raw_strings = strings       # decoded once: BTF.ext names strings of this section
-    validate_ids(btf, section, refs)
-    check_cycles(btf, section, refs)
+    validate_ids(btf, section, refs, by_kind)
+    check_cycles(btf, section, refs, by_kind)
     return btf, bo == ">"
 
 
@@ -679,7 +684,16 @@ def _ref_lists(types: list[BtfType]) -> list[Sequence[int]]:
     return refs
 
 
-def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
+def _ids_by_kind(types: list[BtfType]) -> list[list[int]]:
+    """Kind number -> the IDs of the types of that kind, in order (void left out)."""
+    by_kind: list[list[int]] = [[] for _ in range(32)]
+    for tid in range(1, len(types)):
+        by_kind[int(types[tid].kind)].append(tid)
+    return by_kind
+
+
+def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None,
+                 by_kind: list[list[int]] | None = None) -> None:
     """Reject reference cycles that do not describe a recursive type.
 
     A legitimate cycle (``struct list { struct list *next; }``) passes through
@@ -689,30 +703,43 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
     ``PTR -> ARRAY -> PTR``) it describes nothing.  The kernel and libbpf's
     dedup refuse both, and they would send :meth:`Btf.resolve`,
     :meth:`Btf.type_size` and every recursive walk round forever.
+
+    ``refs`` (:func:`_ref_lists`) and ``by_kind`` (:func:`_ids_by_kind`)
+    are computed when not given; the parser passes the ones it built.
     """
     types = btf.types
     if refs is None:
         refs = _ref_lists(types)
-    no_ptr = [() if t.kind is PTR else r for t, r in zip(types, refs)]
-    tid = _find_cycle(no_ptr)
-    if tid is not None:
-        t = types[tid]
-        raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') is part of a reference "
+    if by_kind is None:
+        by_kind = _ids_by_kind(types)
+    # The graphs without the references of pointers, then of structs and
+    # unions: a copy of refs with those kinds' entries emptied.
+    no_ptr = refs.copy()
+    for i in by_kind[PTR]:
+        no_ptr[i] = ()
+    found = _find_cycle(no_ptr)
+    if found is not None:
+        t = types[found]
+        raise FormatError(f"type [{found}] ({t.kind.name} '{t.name}') is part of a reference "
                           "cycle that no pointer breaks", section=section)
-    no_composite = [() if t.kind is STRUCT or t.kind is UNION else r
-                    for t, r in zip(types, refs)]
-    tid = _find_cycle(no_composite)
-    if tid is not None:
-        t = types[tid]
-        raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') refers to itself "
+    no_composite = refs.copy()
+    for i in by_kind[STRUCT] + by_kind[UNION]:
+        no_composite[i] = ()
+    found = _find_cycle(no_composite)
+    if found is not None:
+        t = types[found]
+        raise FormatError(f"type [{found}] ({t.kind.name} '{t.name}') refers to itself "
                           "without passing through a struct or union", section=section)
     # The chains resolve() and type_size() walk (modifiers, typedefs, VAR, array
     # elements) are acyclic now; bound their length as the kernel does
     # (MAX_RESOLVE_DEPTH), so that each walk is short: otherwise thousands of
-    # variables behind one long typedef chain cost variables x length.
+    # variables behind one long typedef chain cost variables x length.  A
+    # chain starts at a type of those kinds (any other type is behind none).
     walks = MODIFIER_KINDS | {VAR}
     depth = [0] * len(types)
-    for start in range(1, len(types)):
+    starts = sorted(by_kind[TYPEDEF] + by_kind[VOLATILE] + by_kind[CONST] + by_kind[RESTRICT]
+                    + by_kind[TYPE_TAG] + by_kind[VAR] + by_kind[ARRAY])
+    for start in starts:
         path = []
         tid = start
         while tid and not depth[tid]:
@@ -744,22 +771,27 @@ _PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RE
 _PLAIN_REF_KINDS = frozenset(int(k) for k in (PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG))
 
 
-def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
+def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None,
+                 by_kind: list[list[int]] | None = None) -> None:
     """Every referenced type ID exists; kinds that need a non-void target have one."""
     types = btf.types
     n = len(types)
     if refs is None:
         refs = _ref_lists(types)
-    for tid, r in enumerate(refs):
-        if r and max(r) >= n:
-            t = types[tid]
-            raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
-                              f"type [{max(r)}], but there are only {n - 1} types",
-                              section=section)
-    for tid, t in enumerate(types):
+    if by_kind is None:
+        by_kind = _ids_by_kind(types)
+    # The largest reference first, in C; the loop naming the culprit runs
+    # only when it is out of range.
+    if max(map(max, filter(None, refs)), default=0) >= n:
+        for tid, r in enumerate(refs):
+            if r and max(r) >= n:
+                t = types[tid]
+                raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
+                                  f"type [{max(r)}], but there are only {n - 1} types",
+                                  section=section)
+    for tid in sorted(by_kind[FUNC] + by_kind[VAR] + by_kind[DECL_TAG] + by_kind[DATASEC]):
+        t = types[tid]
         k = t.kind
-        if k not in _CHECKED_KINDS:
-            continue
         if k in (FUNC, VAR, DECL_TAG) and t.ref == 0:
             raise FormatError(f"type [{tid}] ({k.name} '{t.name}') references void",
                               section=section)
