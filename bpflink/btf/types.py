@@ -510,7 +510,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     three = struct.Struct(bo + "III")
     two = struct.Struct(bo + "II")
     pos, end = 0, len(tdata)
-    kinds = {int(k): k for k in Kind}
+    kinds = _KIND_OF_NUMBER
 
     def truncated(n: int, tid: int) -> FormatError:
         return FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
@@ -535,7 +535,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
         name_off, info, ref = hdr.unpack_from(tdata, pos)
         pos += 12
         kc = (info >> 24) & 0x1F
-        kind = kinds.get(kc)
+        kind = kinds[kc]
         if kind is None or kind is UNKN:
             raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
         note_kind[kc](tid)
@@ -640,7 +640,8 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     the loop: most references lead to an int, a pointer or a type already
     walked.
     """
-    state = bytearray([0 if r else 2 for r in refs])    # 0 unseen, 1 on the stack, 2 done
+    # 0 unseen, 1 on the stack, 2 done; in C: non-empty -> 1 -> 0, empty -> 0 -> 2
+    state = bytearray(map(bool, refs)).translate(_UNSEEN_IF_ANY)
     state[0] = 2
     for root in range(1, len(refs)):
         if state[root]:
@@ -764,6 +765,11 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
 
 
 _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
+# A kind's 5-bit number -> the Kind, None where no kind has it.
+_KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
+                                                 for i in range(32))
+# _find_cycle's initial state byte from bool(references): 0 (none) -> 2 (done), 1 -> 0 (unseen).
+_UNSEEN_IF_ANY = bytes([2, 0]) + bytes(254)
 # Kind numbers of the kinds with no data after the header, for parse's dispatch,
 # and of those among them whose third word is a type ID.
 _PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT,
@@ -782,7 +788,8 @@ def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
         by_kind = _ids_by_kind(types)
     # The largest reference first, in C; the loop naming the culprit runs
     # only when it is out of range.
-    if max(map(max, filter(None, refs)), default=0) >= n:
+    from itertools import chain
+    if max(chain.from_iterable(refs), default=0) >= n:
         for tid, r in enumerate(refs):
             if r and max(r) >= n:
                 t = types[tid]
