@@ -149,8 +149,18 @@ class _Dedup:
             children.append(kids)
         self.sid = sid
         self.children = children
+        self.kind_bytes = bytes(kinds)
         self.m = [UNPROCESSED] * self.n
         self.m[0] = 0
+
+    def ids_of(self, *kinds: int) -> list[int]:
+        """The IDs of the types of these kinds, in order (in C: each phase
+        then loops over its own kinds only)."""
+        from itertools import compress
+        table = bytearray(256)
+        for k in kinds:
+            table[k] = 1
+        return list(compress(range(self.n), self.kind_bytes.translate(table)))
 
     def run(self) -> tuple[list[int], list[int]]:
         self.dedup_prims()
@@ -173,7 +183,7 @@ class _Dedup:
         table: dict[int, int] = {}
         latest_enum: dict[str, int] = {}     # name -> newest canonical enum/enum64
         pending_fwd: dict[str, int] = {}     # name -> canonical enum fwd not yet resolved
-        for i in range(1, self.n):
+        for i in self.ids_of(_INT, _FLOAT, _FWD, _ENUM, _ENUM64):
             k = kinds[i]
             if k == _INT or k == _FLOAT or k == _FWD:
                 m[i] = table.setdefault(sid[i], i)
@@ -197,10 +207,10 @@ class _Dedup:
 
     # -- phase 2 -------------------------------------------------------------------
     def dedup_structs(self) -> None:
-        kinds, sid, m = self.kinds, self.sid, self.m
+        sid, m = self.sid, self.m
         candidates: dict[int, list[int]] = {}
-        for i in range(1, self.n):
-            if m[i] != UNPROCESSED or (kinds[i] != _STRUCT and kinds[i] != _UNION):
+        for i in self.ids_of(_STRUCT, _UNION):
+            if m[i] != UNPROCESSED:
                 continue
             cands = candidates.get(sid[i])
             new = i
@@ -340,12 +350,12 @@ class _Dedup:
     def resolve_fwds(self) -> None:
         kinds, m, types = self.kinds, self.m, self.types
         unique: dict[str, int] = {}          # name -> its only canonical struct/union, or 0
-        for i in range(1, self.n):
-            if (kinds[i] == _STRUCT or kinds[i] == _UNION) and m[i] == i:
+        for i in self.ids_of(_STRUCT, _UNION):
+            if m[i] == i:
                 name = types[i].name
                 unique[name] = 0 if name in unique else i
-        for i in range(1, self.n):
-            if kinds[i] != _FWD or m[i] != i:
+        for i in self.ids_of(_FWD):
+            if m[i] != i:
                 continue
             c = unique.get(types[i].name)
             if c and types[i].kflag == (kinds[c] == _UNION):
@@ -361,15 +371,19 @@ class _Dedup:
         for i in range(self.n):
             if m[i] >= 0:
                 m[i] = resolve(i)
-        table: dict[tuple[Any, ...], int] = {}
-        for root in range(1, self.n):
+        # Keyed by (shallow key, canonical IDs referred to); a type referring
+        # to one type (most of them) by the int shallow key << 32 | canonical
+        # ID instead, which is cheaper to make and hash than a tuple.
+        table: dict[Any, int] = {}
+        for root in self.ids_of(_PTR, _ARRAY, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
+                                _FUNC_PROTO, _VAR, _DATASEC, _DECL_TAG, _TYPE_TAG):
             if m[root] != UNPROCESSED:
                 continue
             kids = children[root]
             if len(kids) == 1 and m[kids[0]] >= 0:
                 # The common case (a pointer to a struct, a typedef of an
                 # int): the target is done, no walk needed.
-                m[root] = table.setdefault((sid[root], m[kids[0]]), root)
+                m[root] = table.setdefault(sid[root] << 32 | m[kids[0]], root)
                 continue
             m[root] = IN_PROGRESS
             stack = [(root, iter(children[root]))]
@@ -388,7 +402,9 @@ class _Dedup:
                                           section=".BTF")
                 else:
                     stack.pop()
-                    m[i] = table.setdefault((sid[i], *[m[c] for c in children[i]]), i)
+                    kids = children[i]
+                    m[i] = table.setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
+                                            else (sid[i], *[m[c] for c in kids]), i)
 
     # -- phase 5 -------------------------------------------------------------------
     def compact(self) -> tuple[list[int], list[int]]:
