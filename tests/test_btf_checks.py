@@ -182,3 +182,31 @@ def test_parse_reports_the_error_a_plain_pass_in_id_order_meets_first():
         assert alone.value.message == e.value.message
     # every check was exercised, and valid inputs too
     assert len(outcomes) == 10 and min(outcomes.values()) >= 5, outcomes
+
+
+def test_string_section_split_gives_each_string_at_its_offset():
+    """The pre-split of the string section (one decode when it is ASCII) against
+    a decode of each NUL-terminated string at its byte offset."""
+    from bpflink.btf.types import _Strings
+
+    def reference(blob: bytes) -> dict[int, str]:
+        cache: dict[int, str] = {}
+        off = 0
+        try:
+            for part in blob.split(b"\0")[:-1]:
+                cache[off] = part.decode()
+                off += len(part) + 1
+        except UnicodeDecodeError:
+            pass            # strings from the first bad one on are decoded on use
+        cache[0] = ""
+        return cache
+
+    rng = random.Random(3)
+    ascii_blobs = 0
+    for _ in range(3000):
+        parts = [bytes(rng.choice(b"ab_\x00\xc3\xa9\xff") for _ in range(rng.randrange(5)))
+                 for _ in range(rng.randrange(6))]
+        blob = b"\0" + b"\0".join(parts) + b"\0"
+        ascii_blobs += blob.isascii()
+        assert _Strings(blob, ".BTF").cache == reference(blob), blob
+    assert 300 < ascii_blobs < 2700

@@ -409,14 +409,22 @@ class _Strings:
         # Pre-split once: nearly every offset in BTF points at a string start, and
         # one split is far cheaper than a find() per lookup.  Offsets into the
         # middle of a string (suffix sharing) fall back to get().
-        cache: dict[int, str] = {}
-        off = 0
-        try:
-            for part in blob.split(b"\0")[:-1]:
-                cache[off] = part.decode()
-                off += len(part) + 1
-        except UnicodeDecodeError:
-            pass                # get() reports the bad string when something uses it
+        cache: dict[int, str]
+        if blob.isascii():
+            # One decode and one split (in ASCII a string's length in
+            # characters is its length in bytes), offsets summed in C.
+            parts = blob.decode("ascii").split("\0")
+            del parts[-1]
+            cache = dict(zip(accumulate([len(p) + 1 for p in parts], initial=0), parts))
+        else:
+            cache = {}
+            off = 0
+            try:
+                for part in blob.split(b"\0")[:-1]:
+                    cache[off] = part.decode()
+                    off += len(part) + 1
+            except UnicodeDecodeError:
+                pass            # get() reports the bad string when something uses it
         cache[0] = ""
         self.cache = cache
         # Each offset inside a string decodes a fresh suffix, so many offsets into
