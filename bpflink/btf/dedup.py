@@ -141,6 +141,9 @@ class _Dedup:
                 else:
                     names = kids = offsets = ()
                 key = (k, t.name, t.kflag, t.ref, names, offsets)
+            elif k == _FWD:
+                key = (k, t.name, t.kflag)
+                kids = ()
             else:
                 key, kids = _describe(t, k)
                 if m is not None and kids:
@@ -365,12 +368,17 @@ class _Dedup:
     def dedup_refs(self) -> None:
         """Bottom-up: a type's key is its shallow key and the canonical IDs of
         what it refers to, so a dict finds its representative."""
-        sid, children, m, resolve = self.sid, self.children, self.m, self.resolve
+        sid, children, m = self.sid, self.children, self.m
         # Point every type mapped so far straight at its canonical type; from
         # here on a processed type's m[] entry is canonical.
         for i in range(self.n):
-            if m[i] >= 0:
-                m[i] = resolve(i)
+            j = m[i]
+            if j >= 0 and j != i:           # self.resolve(i), inlined
+                k = m[j]
+                while k >= 0 and k != j:
+                    j = k
+                    k = m[j]
+                m[i] = j
         # Keyed by (shallow key, canonical IDs referred to); a type referring
         # to one type (most of them) by the int shallow key << 32 | canonical
         # ID instead, which is cheaper to make and hash than a tuple.
