@@ -46,7 +46,7 @@ import gc
 
 from ..errors import FormatError
 from .ext import BtfExt
-from .types import Btf, BtfType, Kind
+from .types import Btf, BtfType, Kind, MergedBtf
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -112,20 +112,61 @@ class _Dedup:
     """
 
     def __init__(self, btf: Btf):
-        self.types = types = btf.types
+        maps: list[list[int] | None] | None = None
+        if isinstance(btf, MergedBtf):
+            # Input types as parsed, each with its input's ID map: names, kinds
+            # and everything but the IDs are the remapped type's; the IDs come
+            # through the map.
+            types, maps = btf.slots()
+        else:
+            types = btf.types
+        self.types = types
         self.n = len(types)
         self.kinds = kinds = [int(t.kind) for t in types]
         keys: dict[tuple[Any, ...], int] = {}
         sid: list[int] = []
         children: list[tuple[int, ...]] = []
-        for t, k in zip(types, kinds):
-            key, kids = _describe(t, k)
+        if maps is None:
+            maps = [None] * len(types)
+        one_ref = _ONE_REF
+        # _describe, with its two most common cases (a chain, a struct)
+        # spelled out: this loop runs once per merged type.
+        for t, k, m in zip(types, kinds, maps):
+            if k in one_ref:
+                key: tuple[Any, ...] = (k, t.name, t.kflag, t.vlen_info, t.data)
+                kids: tuple[int, ...] = (t.ref if m is None else m[t.ref],)
+            elif k == _STRUCT or k == _UNION:
+                d = t.data
+                if d:
+                    names, kids, offsets = zip(*d)
+                    if m is not None:
+                        kids = tuple(map(m.__getitem__, kids))
+                else:
+                    names = kids = offsets = ()
+                key = (k, t.name, t.kflag, t.ref, names, offsets)
+            elif k == _FWD:
+                key = (k, t.name, t.kflag)
+                kids = ()
+            else:
+                key, kids = _describe(t, k)
+                if m is not None and kids:
+                    kids = tuple([m[x] for x in kids])
             sid.append(keys.setdefault(key, len(keys)))
             children.append(kids)
         self.sid = sid
         self.children = children
+        self.kind_bytes = bytes(kinds)
         self.m = [UNPROCESSED] * self.n
         self.m[0] = 0
+
+    def ids_of(self, *kinds: int) -> list[int]:
+        """The IDs of the types of these kinds, in order (in C: each phase
+        then loops over its own kinds only)."""
+        from itertools import compress
+        table = bytearray(256)
+        for k in kinds:
+            table[k] = 1
+        return list(compress(range(self.n), self.kind_bytes.translate(table)))
 
     def run(self) -> tuple[list[int], list[int]]:
         self.dedup_prims()
@@ -148,7 +189,7 @@ class _Dedup:
         table: dict[int, int] = {}
         latest_enum: dict[str, int] = {}     # name -> newest canonical enum/enum64
         pending_fwd: dict[str, int] = {}     # name -> canonical enum fwd not yet resolved
-        for i in range(1, self.n):
+        for i in self.ids_of(_INT, _FLOAT, _FWD, _ENUM, _ENUM64):
             k = kinds[i]
             if k == _INT or k == _FLOAT or k == _FWD:
                 m[i] = table.setdefault(sid[i], i)
@@ -172,10 +213,10 @@ class _Dedup:
 
     # -- phase 2 -------------------------------------------------------------------
     def dedup_structs(self) -> None:
-        kinds, sid, m = self.kinds, self.sid, self.m
+        sid, m = self.sid, self.m
         candidates: dict[int, list[int]] = {}
-        for i in range(1, self.n):
-            if m[i] != UNPROCESSED or (kinds[i] != _STRUCT and kinds[i] != _UNION):
+        for i in self.ids_of(_STRUCT, _UNION):
+            if m[i] != UNPROCESSED:
                 continue
             cands = candidates.get(sid[i])
             new = i
@@ -200,10 +241,15 @@ class _Dedup:
         and ``canon0`` are equivalent, else None."""
         kinds, sid, children, m = self.kinds, self.sid, self.children, self.m
         hypot: dict[int, int] = {}
-        stack = [(cand0, canon0)]
-        pop, push, extend = stack.pop, stack.append, stack.extend
-        while stack:
-            cand, canon = pop()
+        # The pairs still to compare, as two parallel stacks of IDs (no
+        # tuple per pair): equal shallow keys mean equally many children.
+        cands, canons = [cand0], [canon0]
+        cand_pop, canon_pop = cands.pop, canons.pop
+        cand_push, canon_push = cands.append, canons.append
+        cand_extend, canon_extend = cands.extend, canons.extend
+        while cands:
+            cand = cand_pop()
+            canon = canon_pop()
             # Inlined self.resolve() of both sides: same canonical, equal.
             rc = cand
             j = m[rc]
@@ -241,9 +287,11 @@ class _Dedup:
             kids = children[cand]
             if kids:
                 if len(kids) == 1:
-                    push((kids[0], children[canon][0]))
+                    cand_push(kids[0])
+                    canon_push(children[canon][0])
                 else:
-                    extend(zip(reversed(kids), reversed(children[canon])))
+                    cand_extend(reversed(kids))
+                    canon_extend(reversed(children[canon]))
         return hypot
 
     def compatible(self, a: int, b: int) -> bool:
@@ -281,10 +329,19 @@ class _Dedup:
 
     def merge_hypot(self, hypot: dict[int, int]) -> None:
         """libbpf's ``btf_dedup_merge_hypot_map``: record what the walk proved."""
-        kinds, m, resolve = self.kinds, self.m, self.resolve
+        kinds, m = self.kinds, self.m
         for canon, cand in hypot.items():
-            t = resolve(cand)
-            c = resolve(canon)
+            # Inlined self.resolve() of both: thousands of pairs per walk.
+            t = cand
+            j = m[t]
+            while j >= 0 and j != t:
+                t = j
+                j = m[t]
+            c = canon
+            j = m[c]
+            while j >= 0 and j != c:
+                c = j
+                j = m[c]
             tk, ck = kinds[t], kinds[c]
             if ck == _FWD and tk != _FWD:
                 m[c] = t
@@ -299,12 +356,12 @@ class _Dedup:
     def resolve_fwds(self) -> None:
         kinds, m, types = self.kinds, self.m, self.types
         unique: dict[str, int] = {}          # name -> its only canonical struct/union, or 0
-        for i in range(1, self.n):
-            if (kinds[i] == _STRUCT or kinds[i] == _UNION) and m[i] == i:
+        for i in self.ids_of(_STRUCT, _UNION):
+            if m[i] == i:
                 name = types[i].name
                 unique[name] = 0 if name in unique else i
-        for i in range(1, self.n):
-            if kinds[i] != _FWD or m[i] != i:
+        for i in self.ids_of(_FWD):
+            if m[i] != i:
                 continue
             c = unique.get(types[i].name)
             if c and types[i].kflag == (kinds[c] == _UNION):
@@ -314,21 +371,30 @@ class _Dedup:
     def dedup_refs(self) -> None:
         """Bottom-up: a type's key is its shallow key and the canonical IDs of
         what it refers to, so a dict finds its representative."""
-        sid, children, m, resolve = self.sid, self.children, self.m, self.resolve
+        sid, children, m = self.sid, self.children, self.m
         # Point every type mapped so far straight at its canonical type; from
         # here on a processed type's m[] entry is canonical.
         for i in range(self.n):
-            if m[i] >= 0:
-                m[i] = resolve(i)
-        table: dict[tuple[Any, ...], int] = {}
-        for root in range(1, self.n):
+            j = m[i]
+            if j >= 0 and j != i:           # self.resolve(i), inlined
+                k = m[j]
+                while k >= 0 and k != j:
+                    j = k
+                    k = m[j]
+                m[i] = j
+        # Keyed by (shallow key, canonical IDs referred to); a type referring
+        # to one type (most of them) by the int shallow key << 32 | canonical
+        # ID instead, which is cheaper to make and hash than a tuple.
+        table: dict[Any, int] = {}
+        for root in self.ids_of(_PTR, _ARRAY, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
+                                _FUNC_PROTO, _VAR, _DATASEC, _DECL_TAG, _TYPE_TAG):
             if m[root] != UNPROCESSED:
                 continue
             kids = children[root]
             if len(kids) == 1 and m[kids[0]] >= 0:
                 # The common case (a pointer to a struct, a typedef of an
                 # int): the target is done, no walk needed.
-                m[root] = table.setdefault((sid[root], m[kids[0]]), root)
+                m[root] = table.setdefault(sid[root] << 32 | m[kids[0]], root)
                 continue
             m[root] = IN_PROGRESS
             stack = [(root, iter(children[root]))]
@@ -347,7 +413,9 @@ class _Dedup:
                                           section=".BTF")
                 else:
                     stack.pop()
-                    m[i] = table.setdefault((sid[i], *[m[c] for c in children[i]]), i)
+                    kids = children[i]
+                    m[i] = table.setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
+                                            else (sid[i], *[m[c] for c in kids]), i)
 
     # -- phase 5 -------------------------------------------------------------------
     def compact(self) -> tuple[list[int], list[int]]:
@@ -400,12 +468,28 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
 
 
 def _compacted(btf: Btf, id_map: list[int], kept: list[int]) -> Btf:
-    remap = id_map.__getitem__
+    """The kept types, copied with their IDs through ``id_map``."""
+    maps: list[list[int] | None] | None = None
+    if isinstance(btf, MergedBtf):
+        types, maps = btf.slots()
+    else:
+        types = btf.types
     out: list[BtfType] = [BtfType(Kind.UNKN)]
+    if maps is None:
+        out += [types[old].remapped(id_map) for old in kept[1:]]
+        return Btf(out)
+    # A slot still holding an input's type maps its IDs through its input's
+    # map, then id_map: both at once, one composed map per input.
+    composed: dict[int, list[int]] = {}
     for old in kept[1:]:
-        t = btf.types[old].copy()
-        t.remap(remap)
-        out.append(t)
+        m = maps[old]
+        if m is None:
+            out.append(types[old].remapped(id_map))
+            continue
+        mm = composed.get(id(m))
+        if mm is None:
+            mm = composed[id(m)] = [id_map[x] for x in m]
+        out.append(types[old].remapped(mm))
     return Btf(out)
 
 

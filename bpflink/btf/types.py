@@ -307,6 +307,69 @@ class Btf:
         return hdr + out + str_bytes, strings
 
 
+class MergedBtf(Btf):
+    """The merged BTF of a link, with its input types' ID remapping deferred.
+
+    Slot ``i`` holds an input's type as parsed and ``maps[i]`` that input's
+    old -> new ID map (or None once the slot holds a type of its own): the
+    remapped copy is made when ``types`` is first read.  Dedup reads the
+    slots directly and copies only the types it keeps (one in eight when
+    many inputs carry the same kernel types), so the merge makes no copy of
+    the others.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maps: list[list[int] | None] | None = [None]
+
+    @property
+    def types(self) -> list[BtfType]:
+        maps = self.maps
+        if maps is not None:
+            self.maps = None
+            slots = self._slots
+            for i, m in enumerate(maps):
+                if m is not None:
+                    slots[i] = slots[i].remapped(m)
+        return self._slots
+
+    @types.setter
+    def types(self, value: list[BtfType]) -> None:
+        self._slots = value
+        self.maps = None
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def slots(self) -> tuple[list[BtfType], list[list[int] | None] | None]:
+        """(slots, maps): the types as they stand, without remapping any."""
+        return self._slots, self.maps
+
+    def add(self, t: BtfType) -> int:
+        self._slots.append(t)
+        if self.maps is not None:
+            self.maps.append(None)
+        return len(self._slots) - 1
+
+    def add_remapped(self, t: BtfType, m: list[int]) -> int:
+        """Add ``t`` as ``t.remapped(m)`` would, deferring the copy."""
+        if self.maps is None:
+            return self.add(t.remapped(m))
+        self._slots.append(t)
+        self.maps.append(m)
+        return len(self._slots) - 1
+
+    def own(self, type_id: int) -> BtfType:
+        """Slot ``type_id``'s type as a copy of its own (remapped), to modify in place."""
+        maps = self.maps
+        if maps is not None and maps[type_id] is not None:
+            m = maps[type_id]
+            assert m is not None
+            self._slots[type_id] = self._slots[type_id].remapped(m)
+            maps[type_id] = None
+        return self._slots[type_id]
+
+
 class StringTable:
     """An append-only, deduplicating NUL-terminated string table."""
 
@@ -349,14 +412,22 @@ class _Strings:
         # Pre-split once: nearly every offset in BTF points at a string start, and
         # one split is far cheaper than a find() per lookup.  Offsets into the
         # middle of a string (suffix sharing) fall back to get().
-        cache: dict[int, str] = {}
-        off = 0
-        try:
-            for part in blob.split(b"\0")[:-1]:
-                cache[off] = part.decode()
-                off += len(part) + 1
-        except UnicodeDecodeError:
-            pass                # get() reports the bad string when something uses it
+        cache: dict[int, str]
+        if blob.isascii():
+            # One decode and one split (in ASCII a string's length in
+            # characters is its length in bytes), offsets summed in C.
+            parts = blob.decode("ascii").split("\0")
+            del parts[-1]
+            cache = dict(zip(accumulate([len(p) + 1 for p in parts], initial=0), parts))
+        else:
+            cache = {}
+            off = 0
+            try:
+                for part in blob.split(b"\0")[:-1]:
+                    cache[off] = part.decode()
+                    off += len(part) + 1
+            except UnicodeDecodeError:
+                pass            # get() reports the bad string when something uses it
         cache[0] = ""
         self.cache = cache
         # Each offset inside a string decodes a fresh suffix, so many offsets into
@@ -450,50 +521,83 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     three = struct.Struct(bo + "III")
     two = struct.Struct(bo + "II")
     pos, end = 0, len(tdata)
-    kinds = {int(k): k for k in Kind}
+    kinds = _KIND_OF_NUMBER
 
     def truncated(n: int, tid: int) -> FormatError:
         return FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
                            section=section)
 
     # The bounds checks are spelled out (no helper call per type): this loop
-    # runs once per type of every input.
+    # runs once per type of every input.  It dispatches on the kind's number,
+    # the kinds with no extra data (the most common) first, and builds the
+    # list of what each type references (void left out) for the ID and cycle
+    # checks as it goes.
+    refs: list[Sequence[int]] = [()]     # void references nothing
+    put_refs = refs.append
+    # The IDs of each kind, in order: the checks after the loop visit only
+    # the kinds they are about.
+    by_kind: list[list[int]] = [[] for _ in range(32)]
+    note_kind = [ids.append for ids in by_kind]
+    put = types.append
     while pos < end:
         tid = len(types)
         if pos + 12 > end:
             raise truncated(12, tid)
         name_off, info, ref = hdr.unpack_from(tdata, pos)
         pos += 12
-        kind = kinds.get((info >> 24) & 0x1F)
+        kc = (info >> 24) & 0x1F
+        kind = kinds[kc]
         if kind is None or kind is UNKN:
-            raise FormatError(f"type [{tid}] has unknown kind {(info >> 24) & 0x1F}",
-                              section=section)
+            raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
+        note_kind[kc](tid)
         vlen = info & MAX_VLEN
         name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
+        if kc in _PLAIN_KINDS:      # PTR, FWD, TYPEDEF, modifiers, FLOAT: no extra data
+            if vlen:
+                raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
+                                  section=section)
+            put(BtfType(kind, name, ref, None, info >> 31))
+            put_refs((ref,) if ref and kc in _PLAIN_REF_KINDS else ())
+            continue
         t = BtfType(kind, name, ref, None, info >> 31)
-        if kind is STRUCT or kind is UNION:
+        if kc == 4 or kc == 5:      # STRUCT, UNION
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = d = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
             except KeyError:        # a name the pre-split missed: look each one up
-                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
-                           ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
+                               ty, off] for n, ty, off in three.iter_unpack(chunk)]
+            put_refs([x[1] for x in d])
             pos += size
-        elif kind is FUNC_PROTO:
+        elif kc == 13:              # FUNC_PROTO
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = d = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
             except KeyError:
-                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
-                           ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
+                               ty] for n, ty in two.iter_unpack(chunk)]
+            put_refs([ref] + [x[1] for x in d])
             pos += size
-        elif kind is ENUM:
+        elif kc == 12:              # FUNC
+            t.vlen_info = vlen
+            put_refs((ref,) if ref else ())
+        elif kc == 3:               # ARRAY
+            if pos + 12 > end:
+                raise truncated(12, tid)
+            arr = list(three.unpack_from(tdata, pos))
+            t.data = arr
+            pos += 12
+            if vlen:
+                raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
+                                  section=section)
+            put_refs(arr[:2])
+        elif kc == 6:               # ENUM
             size = 8 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
@@ -504,7 +608,8 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                 t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] enumerator name"),
                            v] for n, v in two.iter_unpack(chunk)]
             pos += size
-        elif kind is ENUM64:
+            put_refs(())
+        elif kc == 19:              # ENUM64
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
@@ -512,34 +617,28 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                        lo | (hi << 32)]
                       for n, lo, hi in three.iter_unpack(tdata[pos:pos + size])]
             pos += size
-        elif kind is DATASEC:
+            put_refs(())
+        elif kc == 15:              # DATASEC
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
-            t.data = [list(v) for v in three.iter_unpack(tdata[pos:pos + size])]
+            t.data = d = [list(v) for v in three.iter_unpack(tdata[pos:pos + size])]
             pos += size
-        elif kind is FUNC:
-            t.vlen_info = vlen
-        else:
-            if kind is INT or kind is VAR or kind is DECL_TAG:
-                if pos + 4 > end:
-                    raise truncated(4, tid)
-                t.data = (i32 if kind is DECL_TAG else u32).unpack_from(tdata, pos)[0]
-                pos += 4
-            elif kind is ARRAY:
-                if pos + 12 > end:
-                    raise truncated(12, tid)
-                t.data = list(three.unpack_from(tdata, pos))
-                pos += 12
-            if vlen:        # FWD, PTR, TYPEDEF, modifiers, FLOAT, INT, ARRAY, VAR, DECL_TAG
+            put_refs([v[0] for v in d])
+        else:                       # INT, VAR, DECL_TAG: one word
+            if pos + 4 > end:
+                raise truncated(4, tid)
+            t.data = (i32 if kc == 17 else u32).unpack_from(tdata, pos)[0]
+            pos += 4
+            if vlen:
                 raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
                                   section=section)
-        types.append(t)
+            put_refs((ref,) if ref and kc != 1 else ())
+        put(t)
     btf = Btf(types)
     btf.raw_strings = strings       # decoded once: BTF.ext names strings of this section
-    refs = _ref_lists(types)
-    validate_ids(btf, section, refs)
-    check_cycles(btf, section, refs)
+    validate_ids(btf, section, refs, by_kind)
+    check_cycles(btf, section, refs, by_kind)
     return btf, bo == ">"
 
 
@@ -552,7 +651,8 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     the loop: most references lead to an int, a pointer or a type already
     walked.
     """
-    state = bytearray([0 if r else 2 for r in refs])    # 0 unseen, 1 on the stack, 2 done
+    # 0 unseen, 1 on the stack, 2 done; in C: non-empty -> 1 -> 0, empty -> 0 -> 2
+    state = bytearray(map(bool, refs)).translate(_UNSEEN_IF_ANY)
     state[0] = 2
     for root in range(1, len(refs)):
         if state[root]:
@@ -596,7 +696,16 @@ def _ref_lists(types: list[BtfType]) -> list[Sequence[int]]:
     return refs
 
 
-def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
+def _ids_by_kind(types: list[BtfType]) -> list[list[int]]:
+    """Kind number -> the IDs of the types of that kind, in order (void left out)."""
+    by_kind: list[list[int]] = [[] for _ in range(32)]
+    for tid in range(1, len(types)):
+        by_kind[int(types[tid].kind)].append(tid)
+    return by_kind
+
+
+def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None,
+                 by_kind: list[list[int]] | None = None) -> None:
     """Reject reference cycles that do not describe a recursive type.
 
     A legitimate cycle (``struct list { struct list *next; }``) passes through
@@ -606,30 +715,43 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
     ``PTR -> ARRAY -> PTR``) it describes nothing.  The kernel and libbpf's
     dedup refuse both, and they would send :meth:`Btf.resolve`,
     :meth:`Btf.type_size` and every recursive walk round forever.
+
+    ``refs`` (:func:`_ref_lists`) and ``by_kind`` (:func:`_ids_by_kind`)
+    are computed when not given; the parser passes the ones it built.
     """
     types = btf.types
     if refs is None:
         refs = _ref_lists(types)
-    no_ptr = [() if t.kind is PTR else r for t, r in zip(types, refs)]
-    tid = _find_cycle(no_ptr)
-    if tid is not None:
-        t = types[tid]
-        raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') is part of a reference "
+    if by_kind is None:
+        by_kind = _ids_by_kind(types)
+    # The graphs without the references of pointers, then of structs and
+    # unions: a copy of refs with those kinds' entries emptied.
+    no_ptr = refs.copy()
+    for i in by_kind[PTR]:
+        no_ptr[i] = ()
+    found = _find_cycle(no_ptr)
+    if found is not None:
+        t = types[found]
+        raise FormatError(f"type [{found}] ({t.kind.name} '{t.name}') is part of a reference "
                           "cycle that no pointer breaks", section=section)
-    no_composite = [() if t.kind is STRUCT or t.kind is UNION else r
-                    for t, r in zip(types, refs)]
-    tid = _find_cycle(no_composite)
-    if tid is not None:
-        t = types[tid]
-        raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') refers to itself "
+    no_composite = refs.copy()
+    for i in by_kind[STRUCT] + by_kind[UNION]:
+        no_composite[i] = ()
+    found = _find_cycle(no_composite)
+    if found is not None:
+        t = types[found]
+        raise FormatError(f"type [{found}] ({t.kind.name} '{t.name}') refers to itself "
                           "without passing through a struct or union", section=section)
     # The chains resolve() and type_size() walk (modifiers, typedefs, VAR, array
     # elements) are acyclic now; bound their length as the kernel does
     # (MAX_RESOLVE_DEPTH), so that each walk is short: otherwise thousands of
-    # variables behind one long typedef chain cost variables x length.
+    # variables behind one long typedef chain cost variables x length.  A
+    # chain starts at a type of those kinds (any other type is behind none).
     walks = MODIFIER_KINDS | {VAR}
     depth = [0] * len(types)
-    for start in range(1, len(types)):
+    starts = sorted(by_kind[TYPEDEF] + by_kind[VOLATILE] + by_kind[CONST] + by_kind[RESTRICT]
+                    + by_kind[TYPE_TAG] + by_kind[VAR] + by_kind[ARRAY])
+    for start in starts:
         path = []
         tid = start
         while tid and not depth[tid]:
@@ -654,24 +776,40 @@ def check_cycles(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
 
 
 _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
+# A kind's 5-bit number -> the Kind, None where no kind has it.
+_KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
+                                                 for i in range(32))
+# _find_cycle's initial state byte from bool(references): 0 (none) -> 2 (done), 1 -> 0 (unseen).
+_UNSEEN_IF_ANY = bytes([2, 0]) + bytes(254)
+# Kind numbers of the kinds with no data after the header, for parse's dispatch,
+# and of those among them whose third word is a type ID.
+_PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT,
+                                          TYPE_TAG, FLOAT))
+_PLAIN_REF_KINDS = frozenset(int(k) for k in (PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG))
 
 
-def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None) -> None:
+def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | None = None,
+                 by_kind: list[list[int]] | None = None) -> None:
     """Every referenced type ID exists; kinds that need a non-void target have one."""
     types = btf.types
     n = len(types)
     if refs is None:
         refs = _ref_lists(types)
-    for tid, r in enumerate(refs):
-        if r and max(r) >= n:
-            t = types[tid]
-            raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
-                              f"type [{max(r)}], but there are only {n - 1} types",
-                              section=section)
-    for tid, t in enumerate(types):
+    if by_kind is None:
+        by_kind = _ids_by_kind(types)
+    # The largest reference first, in C; the loop naming the culprit runs
+    # only when it is out of range.
+    from itertools import chain
+    if max(chain.from_iterable(refs), default=0) >= n:
+        for tid, r in enumerate(refs):
+            if r and max(r) >= n:
+                t = types[tid]
+                raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
+                                  f"type [{max(r)}], but there are only {n - 1} types",
+                                  section=section)
+    for tid in sorted(by_kind[FUNC] + by_kind[VAR] + by_kind[DECL_TAG] + by_kind[DATASEC]):
+        t = types[tid]
         k = t.kind
-        if k not in _CHECKED_KINDS:
-            continue
         if k in (FUNC, VAR, DECL_TAG) and t.ref == 0:
             raise FormatError(f"type [{tid}] ({k.name} '{t.name}') references void",
                               section=section)

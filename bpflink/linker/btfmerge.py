@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ..btf.ext import BtfExt
 from ..btf.types import (DATASEC, DECL_TAG, FUNC, FUNC_PROTO, FUNC_STATIC, VAR, VAR_STATIC, Btf,
-                         BtfType)
+                         BtfType, MergedBtf)
 from ..elf.reader import InputObject
 from ..errors import Diagnostics
 from .layout import Layout
@@ -37,7 +37,7 @@ def _is_global(t: BtfType) -> bool:
 
 def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, GlobalSymbol],
               diags: Diagnostics) -> tuple[Btf, dict[int, TypeMap]]:
-    out = Btf()
+    out = MergedBtf()
     # Which (input, type ID) stands for each global name in the output.
     reps: dict[str, tuple[int, int]] = {}
     for g in globals_.values():
@@ -45,33 +45,37 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
         if rep.btf_id:
             reps[g.name] = (id(rep.obj), rep.btf_id)
     maps: dict[int, TypeMap] = {}
-    # (input type, its map, its slot in out): made once every map is complete
-    appended: list[tuple[BtfType, TypeMap, int]] = []
     aliases: list[tuple[TypeMap, int, BtfType]] = []
+    # Each input type goes in as itself with its input's map, which is complete
+    # once every input is in: out remaps it when read (dedup copies only the
+    # types it keeps).
+    slots, slot_maps = out.slots()
+    assert slot_maps is not None
+    put, put_map = slots.append, slot_maps.append
     for obj in inputs:
         types = obj.btf.types
         m: TypeMap = [0] * len(types)
         maps[id(obj)] = m
+        oid = id(obj)
         collapsed = _collapsed_vars(obj, layout, globals_)
         for tid in range(1, len(types)):
             t = types[tid]
-            if t.kind is DATASEC or tid in collapsed or \
-                    (t.kind is DECL_TAG and t.ref in collapsed):
+            k = t.kind
+            if k is DATASEC or (collapsed and (tid in collapsed or
+                                               (k is DECL_TAG and t.ref in collapsed))):
                 continue
-            if _is_global(t):
-                first = reps.setdefault(t.name, (id(obj), tid))
-                if first != (id(obj), tid):
+            if (k is VAR and t.data != VAR_STATIC) or (k is FUNC and t.vlen_info != FUNC_STATIC):
+                first = reps.setdefault(t.name, (oid, tid))
+                if first != (oid, tid):
                     aliases.append((m, tid, t))
                     continue
-            m[tid] = slot = out.add(t)      # replaced below by its remapped copy
-            appended.append((t, m, slot))
+            m[tid] = len(slots)
+            put(t)
+            put_map(m)
     rep_out = {name: maps[oid][tid] for name, (oid, tid) in reps.items() if oid in maps}
     for m, tid, t in aliases:
         m[tid] = rep_out[t.name]
     _rebuild_datasecs(inputs, layout, globals_, reps, maps, out, diags)
-    types = out.types
-    for t, m, slot in appended:
-        types[slot] = t.remapped(m)
     _complete_extern_protos(out, aliases)
     return out, maps
 
@@ -100,7 +104,7 @@ def _collapsed_vars(obj: InputObject, layout: Layout,
     return out
 
 
-def _complete_extern_protos(out: Btf, aliases: list[tuple[TypeMap, int, BtfType]]) -> None:
+def _complete_extern_protos(out: MergedBtf, aliases: list[tuple[TypeMap, int, BtfType]]) -> None:
     """Give the prototype of every other declaration of a global function the
     parameter names of the one that stands for it.
 
@@ -112,11 +116,13 @@ def _complete_extern_protos(out: Btf, aliases: list[tuple[TypeMap, int, BtfType]
     for m, tid, t in aliases:
         if t.kind is not FUNC:
             continue
-        rep = out.types[m[tid]]
-        dst, src = out.types[m[t.ref]], out.types[rep.ref]
+        slots, slot_maps = out.slots()
+        rep, rep_map = slots[m[tid]], slot_maps[m[tid]] if slot_maps else None
+        dst, src = slots[m[t.ref]], slots[rep_map[rep.ref] if rep_map else rep.ref]
         if dst.kind is not FUNC_PROTO or src.kind is not FUNC_PROTO \
-                or len(dst.data) != len(src.data):
+                or len(dst.data) != len(src.data) or all(dp[0] for dp in dst.data):
             continue
+        dst = out.own(m[t.ref])     # a copy of its own: the input's type stays as parsed
         for dp, sp in zip(dst.data, src.data):
             if not dp[0]:
                 dp[0] = sp[0]
