@@ -657,6 +657,15 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     for root in range(1, len(refs)):
         if state[root]:
             continue
+        # A root whose references are all done is done: no stack for it.  Most
+        # are, as most references point back to lower IDs or at a type done
+        # from the start.
+        for nxt in refs[root]:
+            if state[nxt] != 2:
+                break
+        else:
+            state[root] = 2
+            continue
         state[root] = 1
         stack = [(root, iter(refs[root]))]
         while stack:
@@ -664,6 +673,13 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
             for nxt in it:
                 s = state[nxt]
                 if s == 0:
+                    # The same shortcut for a type met on the way.
+                    for x in refs[nxt]:
+                        if state[x] != 2:
+                            break
+                    else:
+                        state[nxt] = 2
+                        continue
                     state[nxt] = 1
                     stack.append((nxt, iter(refs[nxt])))
                     break
