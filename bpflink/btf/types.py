@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
+from operator import itemgetter
 from enum import IntEnum
 
 from ..errors import FormatError
@@ -259,39 +260,52 @@ class Btf:
         and the string table so the BTF.ext encoder can look offsets up.
         """
         strings = StringTable()
-        add = strings.add
-        known = strings._offsets        # a hit costs a dict lookup, not a method call
+        types = self.types[1:]
+        # The types' strings in the order the records name them, added at
+        # once (offsets summed in C): the same table as adding each on first
+        # sight, without a method call per new string.
+        order: list[str] = []
+        note, note_all = order.append, order.extend
+        for t in types:
+            note(t.name)
+            if t.kind in _NAMED_MEMBER_KINDS:
+                note_all(map(_first, t.data))
+        new = dict.fromkeys(order)
+        new.pop("", None)
+        strings.add_new(list(new))
+        known = strings._offsets
+        name_off = known.__getitem__
         bo = ">" if big_endian else "<"
         parts: list[bytes] = []
         put = parts.append
-        hdr3 = struct.Struct(bo + "III")
         one = struct.Struct(bo + "I")
         three = struct.Struct(bo + "III")
         two = struct.Struct(bo + "II")
         i32 = struct.Struct(bo + "i")
-        for t in self.types[1:]:
+        for t in types:
             k = t.kind
             d = t.data
-            info = (int(k) << 24) | (t.vlen & MAX_VLEN) | ((t.kflag & 1) << 31)
-            n = t.name
-            put(hdr3.pack(known[n] if n in known else add(n), info, t.ref))
+            vlen = len(d) if k in _MEMBER_KINDS else t.vlen_info
+            put(three.pack(known[t.name], (int(k) << 24) | (vlen & MAX_VLEN) | ((t.kflag & 1) << 31),
+                           t.ref))
             if k is STRUCT or k is UNION:
-                put(b"".join([three.pack(known[n] if n in known else add(n), ty, off)
-                              for n, ty, off in d]))
+                if d:       # members as columns, packed by map: no Python step per member
+                    ns, tys, offs = zip(*d)
+                    put(b"".join(map(three.pack, map(name_off, ns), tys, offs)))
             elif k is FUNC_PROTO:
-                put(b"".join([two.pack(known[n] if n in known else add(n), ty)
-                              for n, ty in d]))
+                if d:
+                    ns, tys = zip(*d)
+                    put(b"".join(map(two.pack, map(name_off, ns), tys)))
             elif k is INT or k is VAR:
                 put(one.pack(d))
             elif k is ARRAY:
                 put(three.pack(*d))
             elif k is ENUM:
-                put(b"".join([two.pack(known[n] if n in known else add(n), v & 0xFFFFFFFF)
-                              for n, v in d]))
+                put(b"".join([two.pack(known[n], v & 0xFFFFFFFF) for n, v in d]))
             elif k is ENUM64:
                 for n, v in d:
                     v &= 0xFFFFFFFFFFFFFFFF
-                    put(three.pack(add(n), v & 0xFFFFFFFF, v >> 32))
+                    put(three.pack(known[n], v & 0xFFFFFFFF, v >> 32))
             elif k is DATASEC:
                 put(b"".join([three.pack(*v) for v in d]))
             elif k is DECL_TAG:
@@ -305,6 +319,13 @@ class Btf:
         hdr = struct.pack(bo + "HBBIIIII", BTF_MAGIC, BTF_VERSION, 0, HDR_SIZE,
                           0, len(out), len(out), len(str_bytes))
         return hdr + out + str_bytes, strings
+
+
+# Kinds whose vlen is the length of their member list, and those among them
+# whose members are named (the name first).
+_MEMBER_KINDS = frozenset({STRUCT, UNION, ENUM, ENUM64, FUNC_PROTO, DATASEC})
+_NAMED_MEMBER_KINDS = frozenset({STRUCT, UNION, ENUM, ENUM64, FUNC_PROTO})
+_first = itemgetter(0)
 
 
 class MergedBtf(Btf):
