@@ -672,42 +672,45 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     the loop: most references lead to an int, a pointer or a type already
     walked.
     """
-    # 0 unseen, 1 on the stack, 2 done; in C: non-empty -> 1 -> 0, empty -> 0 -> 2
-    state = bytearray(map(bool, refs)).translate(_UNSEEN_IF_ANY)
-    state[0] = 2
+    # 0 done, 1 unseen, 2 on the stack: "done" is the one falsy state, so the
+    # test most references get is a truth test.  Types with no references
+    # start done.
+    state = bytearray(map(bool, refs))
+    state[0] = 0
     for root in range(1, len(refs)):
-        if state[root]:
+        if not state[root]:
             continue
         # A root whose references are all done is done: no stack for it.  Most
         # are, as most references point back to lower IDs or at a type done
         # from the start.
         for nxt in refs[root]:
-            if state[nxt] != 2:
+            if state[nxt]:
                 break
         else:
-            state[root] = 2
+            state[root] = 0
             continue
-        state[root] = 1
+        state[root] = 2
         stack = [(root, iter(refs[root]))]
         while stack:
             tid, it = stack[-1]
             for nxt in it:
                 s = state[nxt]
-                if s == 0:
-                    # The same shortcut for a type met on the way.
-                    for x in refs[nxt]:
-                        if state[x] != 2:
-                            break
-                    else:
-                        state[nxt] = 2
-                        continue
-                    state[nxt] = 1
-                    stack.append((nxt, iter(refs[nxt])))
-                    break
-                if s == 1:
+                if not s:
+                    continue
+                if s == 2:
                     return nxt
+                # The same shortcut for a type met on the way.
+                for x in refs[nxt]:
+                    if state[x]:
+                        break
+                else:
+                    state[nxt] = 0
+                    continue
+                state[nxt] = 2
+                stack.append((nxt, iter(refs[nxt])))
+                break
             else:
-                state[tid] = 2
+                state[tid] = 0
                 stack.pop()
     return None
 
@@ -816,8 +819,6 @@ _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 # A kind's 5-bit number -> the Kind, None where no kind has it.
 _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
                                                  for i in range(32))
-# _find_cycle's initial state byte from bool(references): 0 (none) -> 2 (done), 1 -> 0 (unseen).
-_UNSEEN_IF_ANY = bytes([2, 0]) + bytes(254)
 # Kind numbers of the kinds with no data after the header, for parse's dispatch,
 # and of those among them whose third word is a type ID.
 _PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT,
