@@ -184,6 +184,26 @@ def test_parse_reports_the_error_a_plain_pass_in_id_order_meets_first():
     assert len(outcomes) == 10 and min(outcomes.values()) >= 5, outcomes
 
 
+def test_parse_reads_both_byte_orders_alike():
+    """Big-endian BTF (types, the references the checks walk, and so the
+    errors) reads as the little-endian encoding of the same types does."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    rng = random.Random(5)
+    for _ in range(500):
+        types = random_types(rng)
+        outcomes = []
+        for big_endian in (False, True):
+            raw, _ = Btf(types).encode(big_endian=big_endian)
+            try:
+                btf, be = parse(raw)
+            except FormatError as e:
+                outcomes.append(e.message)
+            else:
+                assert be == big_endian
+                outcomes.append([t.key() for t in btf.types])
+        assert outcomes[0] == outcomes[1]
+
+
 def test_string_section_split_gives_each_string_at_its_offset():
     """The pre-split of the string section (one decode when it is ASCII) against
     a decode of each NUL-terminated string at its byte offset."""

@@ -535,6 +535,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     # pre-split cache first and build the message only on a miss (for member
     # lists: one try around the list, as nearly every name is a hit).
     cache = strings.cache
+    member_types, param_types = _TYPE_IDS[bo]
     types: list[BtfType] = [BtfType(UNKN)]
     hdr = struct.Struct(bo + "III")
     u32 = struct.Struct(bo + "I")
@@ -591,7 +592,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
             except KeyError:        # a name the pre-split missed: look each one up
                 t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
                                ty, off] for n, ty, off in three.iter_unpack(chunk)]
-            put_refs([x[1] for x in d])
+            put_refs(member_types[vlen](chunk))
             pos += size
         elif kc == 13:              # FUNC_PROTO
             size = 8 * vlen
@@ -603,7 +604,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
             except KeyError:
                 t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
                                ty] for n, ty in two.iter_unpack(chunk)]
-            put_refs([ref] + [x[1] for x in d])
+            put_refs((ref,) + param_types[vlen](chunk))
             pos += size
         elif kc == 12:              # FUNC
             t.vlen_info = vlen
@@ -819,6 +820,22 @@ _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 # A kind's 5-bit number -> the Kind, None where no kind has it.
 _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
                                                  for i in range(32))
+class _TypeIds(dict[int, Callable[[bytes], tuple[int, ...]]]):
+    """vlen -> an unpack of the type IDs of that many struct members (or
+    FUNC_PROTO parameters), made on first use: one C call per type where a
+    comprehension would take a Python step per member."""
+
+    def __init__(self, bo: str, member: str):
+        super().__init__()
+        self.bo, self.member = bo, member      # a member's layout: its type ID "I", the rest "x"
+
+    def __missing__(self, vlen: int) -> Callable[[bytes], tuple[int, ...]]:
+        unpack = self[vlen] = struct.Struct(self.bo + self.member * vlen).unpack
+        return unpack
+
+
+# By byte order: (member types, parameter types).
+_TYPE_IDS = {bo: (_TypeIds(bo, "4xI4x"), _TypeIds(bo, "4xI")) for bo in "<>"}
 # Kind numbers of the kinds with no data after the header, for parse's dispatch,
 # and of those among them whose third word is a type ID.
 _PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT,
