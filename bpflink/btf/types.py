@@ -862,6 +862,8 @@ def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
                 raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
                                   f"type [{max(r)}], but there are only {n - 1} types",
                                   section=section)
+    if _kind_checks_pass(types, by_kind):
+        return
     for tid in sorted(by_kind[FUNC] + by_kind[VAR] + by_kind[DECL_TAG] + by_kind[DATASEC]):
         t = types[tid]
         k = t.kind
@@ -887,3 +889,30 @@ def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
         if k is DECL_TAG and t.data < -1:
             raise FormatError(f"type [{tid}] (DECL_TAG '{t.name}') has bad component index "
                               f"{t.data}", section=section)
+
+
+def _kind_checks_pass(types: list[BtfType], by_kind: list[list[int]]) -> bool:
+    """Whether the checks :func:`validate_ids` makes per FUNC, VAR, DECL_TAG and
+    DATASEC all pass, each kind in a loop of its own that tests only its own
+    conditions; when one fails, the loop over them all in ID order names the
+    first offender.  (A FUNC referencing void fails as "not a FUNC_PROTO":
+    type 0 is UNKN.)"""
+    for tid in by_kind[FUNC]:
+        t = types[tid]
+        if types[t.ref].kind is not FUNC_PROTO or t.vlen_info > FUNC_EXTERN:
+            return False
+    for tid in by_kind[VAR]:
+        t = types[tid]
+        if not t.ref or t.data > VAR_GLOBAL_EXTERN:
+            return False
+    for tid in by_kind[DECL_TAG]:
+        t = types[tid]
+        if not t.ref or t.data < -1:
+            return False
+    for tid in by_kind[DATASEC]:
+        t = types[tid]
+        for vt, _off, _size in t.data:
+            v = types[vt].kind
+            if v is not VAR and not (v is FUNC and t.name == ".ksyms"):
+                return False
+    return True
