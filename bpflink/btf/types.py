@@ -561,6 +561,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     by_kind: list[list[int]] = [[] for _ in range(32)]
     note_kind = [ids.append for ids in by_kind]
     put = types.append
+    new = object.__new__
     while pos < end:
         tid = len(types)
         if pos + 12 > end:
@@ -573,15 +574,22 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
             raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
         note_kind[kc](tid)
         vlen = info & MAX_VLEN
-        name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
+        # BtfType(...) would run __init__ in a Python frame of its own: the
+        # bare object with its slots set here costs half as much.
+        t = new(BtfType)
+        t.kind = kind
+        t.name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
+        t.ref = ref
+        t.data = None
+        t.kflag = info >> 31
+        t.vlen_info = 0
         if kc in _PLAIN_KINDS:      # PTR, FWD, TYPEDEF, modifiers, FLOAT: no extra data
             if vlen:
                 raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
                                   section=section)
-            put(BtfType(kind, name, ref, None, info >> 31))
+            put(t)
             put_refs((ref,) if ref and kc in _PLAIN_REF_KINDS else ())
             continue
-        t = BtfType(kind, name, ref, None, info >> 31)
         if kc == 4 or kc == 5:      # STRUCT, UNION
             size = 12 * vlen
             if pos + size > end:
