@@ -204,6 +204,31 @@ def test_parse_reads_both_byte_orders_alike():
         assert outcomes[0] == outcomes[1]
 
 
+def raw_btf(type_words: list[int], strings: bytes = b"\0") -> bytes:
+    """A little-endian .BTF section of the given type-section words."""
+    import struct
+    tdata = struct.pack(f"<{len(type_words)}I", *type_words)
+    return struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(tdata), len(tdata),
+                       len(strings)) + tdata + strings
+
+
+@pytest.mark.parametrize("words, message", [
+    ([0, 2 << 24], "type [1] is truncated (needs 12 bytes at offset 0)"),
+    ([0, 1 << 24, 4], "type [1] is truncated (needs 4 bytes at offset 12)"),
+    ([0, 1 << 24, 4, 32, 0, 2 << 24], "type [2] is truncated (needs 12 bytes at offset 16)"),
+    ([0, 4 << 24 | 2, 8, 0, 1, 0], "type [1] is truncated (needs 24 bytes at offset 12)"),
+    ([0, 0, 0], "type [1] has unknown kind 0"),
+    ([0, 2 << 24, 0, 0, 25 << 24, 0], "type [2] has unknown kind 25"),
+    ([0, 2 << 24 | 1, 0], "type [1] (PTR) has vlen 1, expected 0"),
+    ([0, 1 << 24 | 1, 4, 32], "type [1] (INT) has vlen 1, expected 0"),
+    ([7, 2 << 24, 0], "type [1] name: string offset 7 is outside the string section (1 bytes)"),
+])
+def test_parse_names_the_bad_record(words: list[int], message: str):
+    with pytest.raises(FormatError) as e:
+        parse(raw_btf(words))
+    assert e.value.message == message
+
+
 def test_string_section_split_gives_each_string_at_its_offset():
     """The pre-split of the string section (one decode when it is ASCII) against
     a decode of each NUL-terminated string at its byte offset."""

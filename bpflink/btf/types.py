@@ -543,7 +543,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     three = struct.Struct(bo + "III")
     two = struct.Struct(bo + "II")
     pos, end = 0, len(tdata)
-    kinds = _KIND_OF_NUMBER
+    kinds = (None,) + _KIND_OF_NUMBER[1:]      # UNKN (0) is no kind a type may have
 
     def truncated(n: int, tid: int) -> FormatError:
         return FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
@@ -564,13 +564,14 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     new = object.__new__
     while pos < end:
         tid = len(types)
-        if pos + 12 > end:
-            raise truncated(12, tid)
-        name_off, info, ref = hdr.unpack_from(tdata, pos)
+        try:                        # (a try costs nothing until it catches)
+            name_off, info, ref = hdr.unpack_from(tdata, pos)
+        except struct.error:        # fewer than 12 bytes left
+            raise truncated(12, tid) from None
         pos += 12
         kc = (info >> 24) & 0x1F
         kind = kinds[kc]
-        if kind is None or kind is UNKN:
+        if kind is None:
             raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
         note_kind[kc](tid)
         vlen = info & MAX_VLEN
@@ -578,7 +579,10 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
         # bare object with its slots set here costs half as much.
         t = new(BtfType)
         t.kind = kind
-        t.name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
+        try:
+            t.name = cache[name_off]
+        except KeyError:
+            t.name = sget(name_off, f"type [{tid}] name")
         t.ref = ref
         t.data = None
         t.kflag = info >> 31
