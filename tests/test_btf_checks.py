@@ -229,6 +229,23 @@ def test_parse_names_the_bad_record(words: list[int], message: str):
     assert e.value.message == message
 
 
+def test_parse_reads_names_that_start_inside_another_string():
+    """Offsets into the middle of a string (suffix sharing) miss the pre-split
+    cache and are read on their own, for type, member and parameter names."""
+    strings = b"\0int\0xnext\0yarg\0"       # int @1, xnext @5, yarg @11
+    words = [2, 1 << 24, 4, 32,                             # [1] INT 'nt'
+             0, 4 << 24 | 1, 8, 6, 1, 0,                    # [2] STRUCT, member 'next'
+             0, 4 << 24 | 1, 8, 5, 1, 0,                    # [3] STRUCT, member 'xnext'
+             0, 13 << 24 | 1, 1, 12, 1,                     # [4] FUNC_PROTO, param 'arg'
+             0, 13 << 24 | 1, 1, 11, 1]                     # [5] FUNC_PROTO, param 'yarg'
+    btf, _ = parse(raw_btf(words, strings))
+    assert btf.types[1].name == "nt"
+    assert [m[0] for m in btf.types[2].data] == ["next"]
+    assert [m[0] for m in btf.types[3].data] == ["xnext"]
+    assert [p[0] for p in btf.types[4].data] == ["arg"]
+    assert [p[0] for p in btf.types[5].data] == ["yarg"]
+
+
 def test_string_section_split_gives_each_string_at_its_offset():
     """The pre-split of the string section (one decode when it is ASCII) against
     a decode of each NUL-terminated string at its byte offset."""

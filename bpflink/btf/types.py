@@ -600,10 +600,10 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = d = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
             except KeyError:        # a name the pre-split missed: look each one up
-                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
-                               ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
+                           ty, off] for n, ty, off in three.iter_unpack(chunk)]
             put_refs(member_types[vlen](chunk))
             pos += size
         elif kc == 13:              # FUNC_PROTO
@@ -612,10 +612,10 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = d = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
             except KeyError:
-                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
-                               ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
+                           ty] for n, ty in two.iter_unpack(chunk)]
             put_refs((ref,) + param_types[vlen](chunk))
             pos += size
         elif kc == 12:              # FUNC
