@@ -184,6 +184,68 @@ def test_parse_reports_the_error_a_plain_pass_in_id_order_meets_first():
     assert len(outcomes) == 10 and min(outcomes.values()) >= 5, outcomes
 
 
+def test_parse_reads_both_byte_orders_alike():
+    """Big-endian BTF (types, the references the checks walk, and so the
+    errors) reads as the little-endian encoding of the same types does."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    rng = random.Random(5)
+    for _ in range(500):
+        types = random_types(rng)
+        outcomes = []
+        for big_endian in (False, True):
+            raw, _ = Btf(types).encode(big_endian=big_endian)
+            try:
+                btf, be = parse(raw)
+            except FormatError as e:
+                outcomes.append(e.message)
+            else:
+                assert be == big_endian
+                outcomes.append([t.key() for t in btf.types])
+        assert outcomes[0] == outcomes[1]
+
+
+def raw_btf(type_words: list[int], strings: bytes = b"\0") -> bytes:
+    """A little-endian .BTF section of the given type-section words."""
+    import struct
+    tdata = struct.pack(f"<{len(type_words)}I", *type_words)
+    return struct.pack("<HBBIIIII", 0xEB9F, 1, 0, 24, 0, len(tdata), len(tdata),
+                       len(strings)) + tdata + strings
+
+
+@pytest.mark.parametrize("words, message", [
+    ([0, 2 << 24], "type [1] is truncated (needs 12 bytes at offset 0)"),
+    ([0, 1 << 24, 4], "type [1] is truncated (needs 4 bytes at offset 12)"),
+    ([0, 1 << 24, 4, 32, 0, 2 << 24], "type [2] is truncated (needs 12 bytes at offset 16)"),
+    ([0, 4 << 24 | 2, 8, 0, 1, 0], "type [1] is truncated (needs 24 bytes at offset 12)"),
+    ([0, 0, 0], "type [1] has unknown kind 0"),
+    ([0, 2 << 24, 0, 0, 25 << 24, 0], "type [2] has unknown kind 25"),
+    ([0, 2 << 24 | 1, 0], "type [1] (PTR) has vlen 1, expected 0"),
+    ([0, 1 << 24 | 1, 4, 32], "type [1] (INT) has vlen 1, expected 0"),
+    ([7, 2 << 24, 0], "type [1] name: string offset 7 is outside the string section (1 bytes)"),
+])
+def test_parse_names_the_bad_record(words: list[int], message: str):
+    with pytest.raises(FormatError) as e:
+        parse(raw_btf(words))
+    assert e.value.message == message
+
+
+def test_parse_reads_names_that_start_inside_another_string():
+    """Offsets into the middle of a string (suffix sharing) miss the pre-split
+    cache and are read on their own, for type, member and parameter names."""
+    strings = b"\0int\0xnext\0yarg\0"       # int @1, xnext @5, yarg @11
+    words = [2, 1 << 24, 4, 32,                             # [1] INT 'nt'
+             0, 4 << 24 | 1, 8, 6, 1, 0,                    # [2] STRUCT, member 'next'
+             0, 4 << 24 | 1, 8, 5, 1, 0,                    # [3] STRUCT, member 'xnext'
+             0, 13 << 24 | 1, 1, 12, 1,                     # [4] FUNC_PROTO, param 'arg'
+             0, 13 << 24 | 1, 1, 11, 1]                     # [5] FUNC_PROTO, param 'yarg'
+    btf, _ = parse(raw_btf(words, strings))
+    assert btf.types[1].name == "nt"
+    assert [m[0] for m in btf.types[2].data] == ["next"]
+    assert [m[0] for m in btf.types[3].data] == ["xnext"]
+    assert [p[0] for p in btf.types[4].data] == ["arg"]
+    assert [p[0] for p in btf.types[5].data] == ["yarg"]
+
+
 def test_string_section_split_gives_each_string_at_its_offset():
     """The pre-split of the string section (one decode when it is ASCII) against
     a decode of each NUL-terminated string at its byte offset."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
+from operator import itemgetter
 from enum import IntEnum
 
 from ..errors import FormatError
@@ -259,39 +260,52 @@ class Btf:
         and the string table so the BTF.ext encoder can look offsets up.
         """
         strings = StringTable()
-        add = strings.add
-        known = strings._offsets        # a hit costs a dict lookup, not a method call
+        types = self.types[1:]
+        # The types' strings in the order the records name them, added at
+        # once (offsets summed in C): the same table as adding each on first
+        # sight, without a method call per new string.
+        order: list[str] = []
+        note, note_all = order.append, order.extend
+        for t in types:
+            note(t.name)
+            if t.kind in _NAMED_MEMBER_KINDS:
+                note_all(map(_first, t.data))
+        new = dict.fromkeys(order)
+        new.pop("", None)
+        strings.add_new(list(new))
+        known = strings._offsets
+        name_off = known.__getitem__
         bo = ">" if big_endian else "<"
         parts: list[bytes] = []
         put = parts.append
-        hdr3 = struct.Struct(bo + "III")
         one = struct.Struct(bo + "I")
         three = struct.Struct(bo + "III")
         two = struct.Struct(bo + "II")
         i32 = struct.Struct(bo + "i")
-        for t in self.types[1:]:
+        for t in types:
             k = t.kind
             d = t.data
-            info = (int(k) << 24) | (t.vlen & MAX_VLEN) | ((t.kflag & 1) << 31)
-            n = t.name
-            put(hdr3.pack(known[n] if n in known else add(n), info, t.ref))
+            vlen = len(d) if k in _MEMBER_KINDS else t.vlen_info
+            put(three.pack(known[t.name], (int(k) << 24) | (vlen & MAX_VLEN) | ((t.kflag & 1) << 31),
+                           t.ref))
             if k is STRUCT or k is UNION:
-                put(b"".join([three.pack(known[n] if n in known else add(n), ty, off)
-                              for n, ty, off in d]))
+                if d:       # members as columns, packed by map: no Python step per member
+                    ns, tys, offs = zip(*d)
+                    put(b"".join(map(three.pack, map(name_off, ns), tys, offs)))
             elif k is FUNC_PROTO:
-                put(b"".join([two.pack(known[n] if n in known else add(n), ty)
-                              for n, ty in d]))
+                if d:
+                    ns, tys = zip(*d)
+                    put(b"".join(map(two.pack, map(name_off, ns), tys)))
             elif k is INT or k is VAR:
                 put(one.pack(d))
             elif k is ARRAY:
                 put(three.pack(*d))
             elif k is ENUM:
-                put(b"".join([two.pack(known[n] if n in known else add(n), v & 0xFFFFFFFF)
-                              for n, v in d]))
+                put(b"".join([two.pack(known[n], v & 0xFFFFFFFF) for n, v in d]))
             elif k is ENUM64:
                 for n, v in d:
                     v &= 0xFFFFFFFFFFFFFFFF
-                    put(three.pack(add(n), v & 0xFFFFFFFF, v >> 32))
+                    put(three.pack(known[n], v & 0xFFFFFFFF, v >> 32))
             elif k is DATASEC:
                 put(b"".join([three.pack(*v) for v in d]))
             elif k is DECL_TAG:
@@ -305,6 +319,13 @@ class Btf:
         hdr = struct.pack(bo + "HBBIIIII", BTF_MAGIC, BTF_VERSION, 0, HDR_SIZE,
                           0, len(out), len(out), len(str_bytes))
         return hdr + out + str_bytes, strings
+
+
+# Kinds whose vlen is the length of their member list, and those among them
+# whose members are named (the name first).
+_MEMBER_KINDS = frozenset({STRUCT, UNION, ENUM, ENUM64, FUNC_PROTO, DATASEC})
+_NAMED_MEMBER_KINDS = frozenset({STRUCT, UNION, ENUM, ENUM64, FUNC_PROTO})
+_first = itemgetter(0)
 
 
 class MergedBtf(Btf):
@@ -514,6 +535,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     # pre-split cache first and build the message only on a miss (for member
     # lists: one try around the list, as nearly every name is a hit).
     cache = strings.cache
+    member_types, param_types = _TYPE_IDS[bo]
     types: list[BtfType] = [BtfType(UNKN)]
     hdr = struct.Struct(bo + "III")
     u32 = struct.Struct(bo + "I")
@@ -521,7 +543,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     three = struct.Struct(bo + "III")
     two = struct.Struct(bo + "II")
     pos, end = 0, len(tdata)
-    kinds = _KIND_OF_NUMBER
+    kinds = (None,) + _KIND_OF_NUMBER[1:]      # UNKN (0) is no kind a type may have
 
     def truncated(n: int, tid: int) -> FormatError:
         return FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
@@ -539,38 +561,50 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     by_kind: list[list[int]] = [[] for _ in range(32)]
     note_kind = [ids.append for ids in by_kind]
     put = types.append
+    new = object.__new__
     while pos < end:
         tid = len(types)
-        if pos + 12 > end:
-            raise truncated(12, tid)
-        name_off, info, ref = hdr.unpack_from(tdata, pos)
+        try:                        # (a try costs nothing until it catches)
+            name_off, info, ref = hdr.unpack_from(tdata, pos)
+        except struct.error:        # fewer than 12 bytes left
+            raise truncated(12, tid) from None
         pos += 12
         kc = (info >> 24) & 0x1F
         kind = kinds[kc]
-        if kind is None or kind is UNKN:
+        if kind is None:
             raise FormatError(f"type [{tid}] has unknown kind {kc}", section=section)
         note_kind[kc](tid)
         vlen = info & MAX_VLEN
-        name = cache[name_off] if name_off in cache else sget(name_off, f"type [{tid}] name")
+        # BtfType(...) would run __init__ in a Python frame of its own: the
+        # bare object with its slots set here costs half as much.
+        t = new(BtfType)
+        t.kind = kind
+        try:
+            t.name = cache[name_off]
+        except KeyError:
+            t.name = sget(name_off, f"type [{tid}] name")
+        t.ref = ref
+        t.data = None
+        t.kflag = info >> 31
+        t.vlen_info = 0
         if kc in _PLAIN_KINDS:      # PTR, FWD, TYPEDEF, modifiers, FLOAT: no extra data
             if vlen:
                 raise FormatError(f"type [{tid}] ({kind.name}) has vlen {vlen}, expected 0",
                                   section=section)
-            put(BtfType(kind, name, ref, None, info >> 31))
+            put(t)
             put_refs((ref,) if ref and kc in _PLAIN_REF_KINDS else ())
             continue
-        t = BtfType(kind, name, ref, None, info >> 31)
         if kc == 4 or kc == 5:      # STRUCT, UNION
             size = 12 * vlen
             if pos + size > end:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = d = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
+                t.data = [[cache[n], ty, off] for n, ty, off in three.iter_unpack(chunk)]
             except KeyError:        # a name the pre-split missed: look each one up
-                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
-                               ty, off] for n, ty, off in three.iter_unpack(chunk)]
-            put_refs([x[1] for x in d])
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] member name"),
+                           ty, off] for n, ty, off in three.iter_unpack(chunk)]
+            put_refs(member_types[vlen](chunk))
             pos += size
         elif kc == 13:              # FUNC_PROTO
             size = 8 * vlen
@@ -578,11 +612,11 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
                 raise truncated(size, tid)
             chunk = tdata[pos:pos + size]
             try:
-                t.data = d = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
+                t.data = [[cache[n], ty] for n, ty in two.iter_unpack(chunk)]
             except KeyError:
-                t.data = d = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
-                               ty] for n, ty in two.iter_unpack(chunk)]
-            put_refs([ref] + [x[1] for x in d])
+                t.data = [[cache[n] if n in cache else sget(n, f"type [{tid}] parameter name"),
+                           ty] for n, ty in two.iter_unpack(chunk)]
+            put_refs((ref,) + param_types[vlen](chunk))
             pos += size
         elif kc == 12:              # FUNC
             t.vlen_info = vlen
@@ -651,26 +685,45 @@ def _find_cycle(refs: list[Sequence[int]]) -> int | None:
     the loop: most references lead to an int, a pointer or a type already
     walked.
     """
-    # 0 unseen, 1 on the stack, 2 done; in C: non-empty -> 1 -> 0, empty -> 0 -> 2
-    state = bytearray(map(bool, refs)).translate(_UNSEEN_IF_ANY)
-    state[0] = 2
+    # 0 done, 1 unseen, 2 on the stack: "done" is the one falsy state, so the
+    # test most references get is a truth test.  Types with no references
+    # start done.
+    state = bytearray(map(bool, refs))
+    state[0] = 0
     for root in range(1, len(refs)):
-        if state[root]:
+        if not state[root]:
             continue
-        state[root] = 1
+        # A root whose references are all done is done: no stack for it.  Most
+        # are, as most references point back to lower IDs or at a type done
+        # from the start.
+        for nxt in refs[root]:
+            if state[nxt]:
+                break
+        else:
+            state[root] = 0
+            continue
+        state[root] = 2
         stack = [(root, iter(refs[root]))]
         while stack:
             tid, it = stack[-1]
             for nxt in it:
                 s = state[nxt]
-                if s == 0:
-                    state[nxt] = 1
-                    stack.append((nxt, iter(refs[nxt])))
-                    break
-                if s == 1:
+                if not s:
+                    continue
+                if s == 2:
                     return nxt
+                # The same shortcut for a type met on the way.
+                for x in refs[nxt]:
+                    if state[x]:
+                        break
+                else:
+                    state[nxt] = 0
+                    continue
+                state[nxt] = 2
+                stack.append((nxt, iter(refs[nxt])))
+                break
             else:
-                state[tid] = 2
+                state[tid] = 0
                 stack.pop()
     return None
 
@@ -779,8 +832,22 @@ _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 # A kind's 5-bit number -> the Kind, None where no kind has it.
 _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
                                                  for i in range(32))
-# _find_cycle's initial state byte from bool(references): 0 (none) -> 2 (done), 1 -> 0 (unseen).
-_UNSEEN_IF_ANY = bytes([2, 0]) + bytes(254)
+class _TypeIds(dict[int, Callable[[bytes], tuple[int, ...]]]):
+    """vlen -> an unpack of the type IDs of that many struct members (or
+    FUNC_PROTO parameters), made on first use: one C call per type where a
+    comprehension would take a Python step per member."""
+
+    def __init__(self, bo: str, member: str):
+        super().__init__()
+        self.bo, self.member = bo, member      # a member's layout: its type ID "I", the rest "x"
+
+    def __missing__(self, vlen: int) -> Callable[[bytes], tuple[int, ...]]:
+        unpack = self[vlen] = struct.Struct(self.bo + self.member * vlen).unpack
+        return unpack
+
+
+# By byte order: (member types, parameter types).
+_TYPE_IDS = {bo: (_TypeIds(bo, "4xI4x"), _TypeIds(bo, "4xI")) for bo in "<>"}
 # Kind numbers of the kinds with no data after the header, for parse's dispatch,
 # and of those among them whose third word is a type ID.
 _PLAIN_KINDS = frozenset(int(k) for k in (PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT,
@@ -807,6 +874,8 @@ def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
                 raise FormatError(f"type [{tid}] ({t.kind.name} '{t.name}') references "
                                   f"type [{max(r)}], but there are only {n - 1} types",
                                   section=section)
+    if _kind_checks_pass(types, by_kind):
+        return
     for tid in sorted(by_kind[FUNC] + by_kind[VAR] + by_kind[DECL_TAG] + by_kind[DATASEC]):
         t = types[tid]
         k = t.kind
@@ -832,3 +901,30 @@ def validate_ids(btf: Btf, section: str = ".BTF", refs: list[Sequence[int]] | No
         if k is DECL_TAG and t.data < -1:
             raise FormatError(f"type [{tid}] (DECL_TAG '{t.name}') has bad component index "
                               f"{t.data}", section=section)
+
+
+def _kind_checks_pass(types: list[BtfType], by_kind: list[list[int]]) -> bool:
+    """Whether the checks :func:`validate_ids` makes per FUNC, VAR, DECL_TAG and
+    DATASEC all pass, each kind in a loop of its own that tests only its own
+    conditions; when one fails, the loop over them all in ID order names the
+    first offender.  (A FUNC referencing void fails as "not a FUNC_PROTO":
+    type 0 is UNKN.)"""
+    for tid in by_kind[FUNC]:
+        t = types[tid]
+        if types[t.ref].kind is not FUNC_PROTO or t.vlen_info > FUNC_EXTERN:
+            return False
+    for tid in by_kind[VAR]:
+        t = types[tid]
+        if not t.ref or t.data > VAR_GLOBAL_EXTERN:
+            return False
+    for tid in by_kind[DECL_TAG]:
+        t = types[tid]
+        if not t.ref or t.data < -1:
+            return False
+    for tid in by_kind[DATASEC]:
+        t = types[tid]
+        for vt, _off, _size in t.data:
+            v = types[vt].kind
+            if v is not VAR and not (v is FUNC and t.name == ".ksyms"):
+                return False
+    return True
