@@ -25,7 +25,7 @@ from .types import BTF_MAGIC, StringTable, _Strings, parse_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 MIN_HDR = 24          # up to line_info_len
@@ -170,7 +170,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
     cr_off = cr_len = 0
     if hdr_len >= CORE_HDR:
         cr_off, cr_len = struct.unpack_from(bo + "II", raw, 24)
-    body = raw[hdr_len:]
+    body = memoryview(raw)[hdr_len:]      # sliced below without copies
     ext = BtfExt()
     low = 0 if bo == "<" else 3         # where an insn_off's lowest byte is
     swap = (bo == "<") != (sys.byteorder == "little")     # arrays hold native u32s
@@ -181,7 +181,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
         s = cache.get(off)
         return s if s is not None else strings.get(off, what)
 
-    def check_types(types: array[int], what: str) -> None:
+    def check_types(types: Sequence[int], what: str) -> None:
         if types and max(types) >= n_types:
             bad = next(t for t in types if t >= n_types)
             raise FormatError(f"{what} references type [{bad}], but there are only "
@@ -191,11 +191,11 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
     # slices, in C), and zipped into tuples, their strings looked up by
     # ``map``: a Python step per record (unpacking, a comprehension) was most
     # of the cost of reading large objects.
-    def func_recs(cols: list[array[int]], name: str) -> list[tuple[Any, ...]]:
+    def func_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
         check_types(cols[1], f"func_info in '{name}'")
         return list(zip(*cols))
 
-    def line_recs(cols: list[array[int]], name: str) -> list[tuple[Any, ...]]:
+    def line_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
         o, f, ln, c = cols
         try:
             return list(zip(o, map(cache.__getitem__, f), map(cache.__getitem__, ln), c))
@@ -203,14 +203,14 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
             return [(o_, string(f_, "line_info file name"), string(ln_, "line_info line"), c_)
                     for o_, f_, ln_, c_ in zip(o, f, ln, c)]
 
-    def core_recs(cols: list[array[int]], name: str) -> list[tuple[Any, ...]]:
+    def core_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
         o, t, a, k = cols
         check_types(t, f"CO-RE relocation in '{name}'")
         return [(o_, t_, string(a_, "CO-RE access string"), k_)
                 for o_, t_, a_, k_ in zip(o, t, a, k)]
 
     def read_block(off: int, length: int, min_rec: int, what: str,
-                   convert: Callable[[list[array[int]], str], list[tuple[Any, ...]]]
+                   convert: Callable[[list[Sequence[int]], str], list[tuple[Any, ...]]]
                    ) -> dict[str, list[Any]]:
         table: dict[str, list[Any]] = {}
         if length == 0:
@@ -235,15 +235,18 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
                 raise FormatError(f"{what} for section '{name}' claims {num} records, more "
                                   f"than the block holds", section=section)
             chunk = blk[pos:pos + num * rec_size]
-            u32s = array(_U32, chunk)
+            u32s = array(_U32)
+            u32s.frombytes(chunk)
             if swap:
                 u32s.byteswap()
-            cols = [u32s[i::step] for i in range(min_rec // 4)]
+            # a column per known field; the insn_offs as ints at once (max reads them too)
+            cols: list[Sequence[int]] = [u32s[::step].tolist(),
+                                         *[u32s[i::step] for i in range(1, min_rec // 4)]]
             if offsets is not None and num:
                 # the largest insn_off; the low byte of every insn_off, with the
                 # multiples of 8 deleted
                 hi = max(cols[0])
-                aligned = not chunk[low::rec_size].translate(None, _ALIGNED)
+                aligned = not bytes(chunk[low::rec_size]).translate(None, _ALIGNED)
                 prev = offsets.get((what, name))
                 if prev is not None:
                     hi, aligned = max(hi, prev[0]), aligned and prev[1]
