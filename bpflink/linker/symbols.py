@@ -283,13 +283,18 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
         symbols.append(out)
         for c in g.candidates:
             index_map[id(c.obj)][c.sym.index] = out
-    # license/version symbols of later inputs: their twin's output symbol, if any
+    # license/version symbols of later inputs: their twin's output symbol (the
+    # first of its name), if any
+    first_named: dict[str, OutputSymbol] | None = None     # made once, if ever needed
     for obj in inputs:
         imap = index_map[id(obj)]
         for sym in obj.symbols[1:]:
-            if imap[sym.index] is None and (id(obj), sym.shndx) in layout.aliases:
-                twin = next((s for s in symbols if s.name == sym.name and sym.name), None)
-                imap[sym.index] = twin
+            if imap[sym.index] is None and (id(obj), sym.shndx) in aliases and sym.name:
+                if first_named is None:
+                    first_named = {}
+                    for s in symbols:
+                        first_named.setdefault(s.name, s)
+                imap[sym.index] = first_named.get(sym.name)
     for i, s in enumerate(symbols):
         s.index = i
     return SymbolTable(globals_, symbols, index_map)
