@@ -446,6 +446,7 @@ class _Reader:
                         symtab.size // SYM_SIZE)
         names, name_of = strtab.cache, strtab.get
         nsec = len(sections)
+        execs = [sec.is_exec for sec in sections]      # asked per function symbol
         symbols: list[Symbol] = []
         seen: dict[str, int] = {}       # global name -> its first symbol
 
@@ -492,7 +493,7 @@ class _Reader:
                     raise FormatError(f"{what(name, i)} (offset {value}, size {size}) lies "
                                       f"outside its section {target.name} ({target.size} "
                                       "bytes)", section=sname, rule="elf-symbol")
-                elif stype == STT_FUNC and target.is_exec:
+                elif stype == STT_FUNC and execs[shndx]:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
                         raise FormatError(f"{what(name, i)} (offset {value}, size {size}) does "
                                           f"not cover whole {BPF_INSN_SIZE}-byte instructions",

@@ -180,8 +180,9 @@ def resolve(inputs: list[InputObject], layout: Layout, diags: Diagnostics) -> di
             if g is None:           # not setdefault: that would make one per candidate
                 g = globals_[sym.name] = GlobalSymbol(sym.name)
             g.candidates.append(cand)
-            if cand.is_definition and (g.definition is None or
-                                       (g.definition.is_weak and not cand.is_weak)):
+            # a definition (piece is set just for those): cand.is_definition, inline
+            if piece is not None and (g.definition is None or
+                                      (g.definition.is_weak and not cand.is_weak)):
                 g.definition = cand
     for g in globals_.values():
         if len(g.candidates) > 1:   # one declaration agrees with itself
