@@ -101,13 +101,20 @@ class GlobalSymbol:
 
     @property
     def hidden(self) -> bool:
-        return any(c.sym.visibility == STV_HIDDEN for c in self.candidates)
+        # loops, not any() of a generator: asked of every global, most with one candidate
+        for c in self.candidates:
+            if c.sym.visibility == STV_HIDDEN:
+                return True
+        return False
 
     @property
     def bind(self) -> int:
         if self.definition is not None:
             return self.definition.sym.bind
-        return STB_GLOBAL if any(not c.is_weak for c in self.candidates) else STB_WEAK
+        for c in self.candidates:
+            if c.sym.bind != STB_WEAK:
+                return STB_GLOBAL
+        return STB_WEAK
 
 
 class SymbolTable:
