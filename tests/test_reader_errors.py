@@ -217,6 +217,27 @@ def test_btf_ext_wider_records_read_as_the_known_fields(path):
     assert wide == ext and wide_summaries == summaries
 
 
+def test_btf_ext_strings_leave_out_only_repeats():
+    """BtfExt.strings() skips a string that is the same object as the one before it in
+    its field; deduplicated, the list is the one every record's strings make, in order,
+    so the string table (and the output) is the same."""
+    from bpflink.btf.ext import BtfExt
+
+    a, b = "file.c", "".join(["fi", "le.c"])        # equal, not the same object
+    lines = [[0, a, "x = 1;", 0], [8, a, "x = 1;", 5], [16, b, "y = 2;", 0],
+             [24, a, "".join(["y = ", "2;"]), 0], [32, "other.c", "x = 1;", 0]]
+    ext = BtfExt(func_info={".text": [[0, 1]], "tc": [[0, 2]]},
+                 line_info={"tc": lines[:2], ".text": lines[2:]},
+                 core_relo={".text": [[0, 1, "0:1", 0], [8, 1, "0:1", 0]], "xdp": [[0, 2, "0", 0]]})
+    every = [*ext.func_info]
+    for sec, recs in ext.line_info.items():
+        every += [sec, *[s for r in recs for s in (r[1], r[2])]]
+    for sec, recs in ext.core_relo.items():
+        every += [sec, *[r[2] for r in recs]]
+    assert list(dict.fromkeys(ext.strings())) == list(dict.fromkeys(every))
+    assert len(ext.strings()) < len(every)
+
+
 @pytest.mark.parametrize("blob", [b"\0.text\0.rel.text\0license\0", b"\0a\0bc\0unterminated",
                                   "\0caf\u00e9\0x\0".encode(), b"\0ok\0\xff\xfe\0z\0",
                                   b"\0" * 500])

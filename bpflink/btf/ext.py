@@ -66,15 +66,24 @@ class BtfExt:
         return list(seen)
 
     def strings(self) -> list[str]:
-        """Every string the records use, in a stable order."""
+        """Every string the records use (each at least once), in a stable order."""
         out: list[str] = []
         for sec in self.func_info:
             out.append(sec)
         for sec, recs in self.line_info.items():
             out.append(sec)
+            # Runs of records share their file name, and often their line: a string
+            # that is the same object as the one before it is listed already, and
+            # leaving it out spares the encoder's deduplication most of the list.
+            f0 = ln0 = None
             for r in recs:
-                out.append(r[1])
-                out.append(r[2])
+                f, ln = r[1], r[2]
+                if f is not f0:
+                    out.append(f)
+                    f0 = f
+                if ln is not ln0:
+                    out.append(ln)
+                    ln0 = ln
         for sec, recs in self.core_relo.items():
             out.append(sec)
             for r in recs:
