@@ -171,6 +171,73 @@ def test_btf_ext_offset_summaries_match_the_records(path):
         assert all(aligned for _, aligned in offsets.values()) == (bump == 0)
 
 
+def _widened_ext(raw: bytes, bo: str, extra: int) -> bytes:
+    """``raw`` (a .BTF.ext) with ``extra`` more bytes of junk after every record, as a
+    newer producer that appends fields would write it."""
+    hdr_len = struct.unpack_from(bo + "I", raw, 4)[0]
+    blocks = [struct.unpack_from(bo + "II", raw, at) for at in (8, 16, 24)[:(hdr_len - 8) // 8]]
+    body, new_blocks = b"", []
+    for off, length in blocks:
+        blk = raw[hdr_len + off:hdr_len + off + length]
+        out, pos = b"", 4
+        rec_size = struct.unpack_from(bo + "I", blk)[0] if length else 0
+        while pos < length:
+            name_off, num = struct.unpack_from(bo + "II", blk, pos)
+            pos += 8
+            out += struct.pack(bo + "II", name_off, num)
+            for _ in range(num):
+                out += blk[pos:pos + rec_size] + bytes(range(0xA0, 0xA0 + extra))
+                pos += rec_size
+        new_blocks.append((len(body), len(out) + 4 if length else 0))
+        body += struct.pack(bo + "I", rec_size + extra) + out if length else b""
+    hdr = bytearray(raw[:hdr_len])
+    for k, (off, length) in enumerate(new_blocks):
+        struct.pack_into(bo + "II", hdr, 8 + 8 * k, off, length)
+    return bytes(hdr) + body
+
+
+@pytest.mark.parametrize("path", [SOURCE, CORPUS / "big_endian" / "a.o"],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_btf_ext_wider_records_read_as_the_known_fields(path):
+    """Records larger than bpflink knows (a newer producer's appended fields) are read
+    by their known fields: the same records, offsets and summaries."""
+    from bpflink.btf import ext as btf_ext
+    from bpflink.elf.reader import read_object
+
+    obj = read_object(path.read_bytes(), path.name)
+    sec = obj.section(".BTF.ext")
+    assert obj.btf_ext is not None and sec is not None
+    bo = ">" if obj.big_endian else "<"
+    summaries: dict = {}
+    ext = btf_ext.parse(bytes(sec.data), obj.btf_raw, len(obj.btf), offsets=summaries)
+    assert ext.func_info and ext.line_info
+    wide_summaries: dict = {}
+    wide = btf_ext.parse(_widened_ext(bytes(sec.data), bo, 8), obj.btf_raw, len(obj.btf),
+                         offsets=wide_summaries)
+    assert wide == ext and wide_summaries == summaries
+
+
+def test_btf_ext_strings_leave_out_only_repeats():
+    """BtfExt.strings() skips a string that is the same object as the one before it in
+    its field; deduplicated, the list is the one every record's strings make, in order,
+    so the string table (and the output) is the same."""
+    from bpflink.btf.ext import BtfExt
+
+    a, b = "file.c", "".join(["fi", "le.c"])        # equal, not the same object
+    lines = [[0, a, "x = 1;", 0], [8, a, "x = 1;", 5], [16, b, "y = 2;", 0],
+             [24, a, "".join(["y = ", "2;"]), 0], [32, "other.c", "x = 1;", 0]]
+    ext = BtfExt(func_info={".text": [[0, 1]], "tc": [[0, 2]]},
+                 line_info={"tc": lines[:2], ".text": lines[2:]},
+                 core_relo={".text": [[0, 1, "0:1", 0], [8, 1, "0:1", 0]], "xdp": [[0, 2, "0", 0]]})
+    every = [*ext.func_info]
+    for sec, recs in ext.line_info.items():
+        every += [sec, *[s for r in recs for s in (r[1], r[2])]]
+    for sec, recs in ext.core_relo.items():
+        every += [sec, *[r[2] for r in recs]]
+    assert list(dict.fromkeys(ext.strings())) == list(dict.fromkeys(every))
+    assert len(ext.strings()) < len(every)
+
+
 @pytest.mark.parametrize("blob", [b"\0.text\0.rel.text\0license\0", b"\0a\0bc\0unterminated",
                                   "\0caf\u00e9\0x\0".encode(), b"\0ok\0\xff\xfe\0z\0",
                                   b"\0" * 500])

@@ -17,29 +17,34 @@ Record layouts (``include/uapi/linux/bpf.h``, libbpf ``libbpf_internal.h``)::
 from __future__ import annotations
 
 import struct
+import sys
+from array import array
 
 from ..errors import FormatError
 from .types import BTF_MAGIC, StringTable, _Strings, parse_header
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 MIN_HDR = 24          # up to line_info_len
 CORE_HDR = 32         # adds core_relo_off/len
 FUNC_REC, LINE_REC, CORE_REC = 8, 16, 16
+_U32 = next(code for code in "IL" if array(code).itemsize == 4)   # array's u32 here
 
 
 class BtfExt:
     __slots__ = ("func_info", "line_info", "core_relo")
 
-    def __init__(self, func_info: dict[str, list[list[Any]]] | None = None,
-                 line_info: dict[str, list[list[Any]]] | None = None,
-                 core_relo: dict[str, list[list[Any]]] | None = None):
-        self.func_info: dict[str, list[list[Any]]] = {} if func_info is None else func_info
-        self.line_info: dict[str, list[list[Any]]] = {} if line_info is None else line_info
-        self.core_relo: dict[str, list[list[Any]]] = {} if core_relo is None else core_relo
+    # A record is a tuple as parsed from an input, a list in the merged table
+    # (whose type IDs dedup rewrites in place): its fields in the layout above.
+    def __init__(self, func_info: dict[str, list[Any]] | None = None,
+                 line_info: dict[str, list[Any]] | None = None,
+                 core_relo: dict[str, list[Any]] | None = None):
+        self.func_info: dict[str, list[Any]] = {} if func_info is None else func_info
+        self.line_info: dict[str, list[Any]] = {} if line_info is None else line_info
+        self.core_relo: dict[str, list[Any]] = {} if core_relo is None else core_relo
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BtfExt):
@@ -61,15 +66,24 @@ class BtfExt:
         return list(seen)
 
     def strings(self) -> list[str]:
-        """Every string the records use, in a stable order."""
+        """Every string the records use (each at least once), in a stable order."""
         out: list[str] = []
         for sec in self.func_info:
             out.append(sec)
         for sec, recs in self.line_info.items():
             out.append(sec)
+            # Runs of records share their file name, and often their line: a string
+            # that is the same object as the one before it is listed already, and
+            # leaving it out spares the encoder's deduplication most of the list.
+            f0 = ln0 = None
             for r in recs:
-                out.append(r[1])
-                out.append(r[2])
+                f, ln = r[1], r[2]
+                if f is not f0:
+                    out.append(f)
+                    f0 = f
+                if ln is not ln0:
+                    out.append(ln)
+                    ln0 = ln
         for sec, recs in self.core_relo.items():
             out.append(sec)
             for r in recs:
@@ -91,7 +105,7 @@ class BtfExt:
         soff = strings.offset
         known = strings._offsets        # every string is in it: strings() listed them
 
-        def block(table: dict[str, list[list[Any]]], rec_size: int,
+        def block(table: dict[str, list[Any]], rec_size: int,
                   pack: Callable[[list[Any]], bytes]) -> bytes:
             names = [n for n in (order or list(table)) if table.get(n)]
             if not names:
@@ -108,7 +122,7 @@ class BtfExt:
                       lambda recs: b"".join([two.pack(r[0], r[1]) for r in recs]))
         eight = struct.Struct(bo + "8I")
 
-        def pack_lines(recs: list[list[Any]]) -> bytes:
+        def pack_lines(recs: list[Any]) -> bytes:
             # two records per pack: line_info is the largest table, and half the
             # calls and list items take a quarter off it
             it = iter(recs)
@@ -165,9 +179,10 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
     cr_off = cr_len = 0
     if hdr_len >= CORE_HDR:
         cr_off, cr_len = struct.unpack_from(bo + "II", raw, 24)
-    body = raw[hdr_len:]
+    body = memoryview(raw)[hdr_len:]      # sliced below without copies
     ext = BtfExt()
     low = 0 if bo == "<" else 3         # where an insn_off's lowest byte is
+    swap = (bo == "<") != (sys.byteorder == "little")     # arrays hold native u32s
 
     cache = strings.cache
 
@@ -175,33 +190,38 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
         s = cache.get(off)
         return s if s is not None else strings.get(off, what)
 
-    def check_types(recs: list[tuple[Any, ...]], field: int, what: str) -> None:
-        bad = [r[field] for r in recs if r[field] >= n_types]
-        if bad:
-            raise FormatError(f"{what} references type [{bad[0]}], but there are only "
+    def check_types(types: Sequence[int], what: str) -> None:
+        if types and max(types) >= n_types:
+            bad = next(t for t in types if t >= n_types)
+            raise FormatError(f"{what} references type [{bad}], but there are only "
                               f"{n_types - 1} types", section=section)
 
-    # Records are unpacked a whole section at a time and converted by one
-    # comprehension per kind: per-record Python calls dominated large links.
-    def func_recs(recs: list[tuple[Any, ...]], name: str) -> list[list[Any]]:
-        check_types(recs, 1, f"func_info in '{name}'")
-        return [[o, t] for o, t in recs]
+    # Records are read a whole section at a time, as columns of u32s (array
+    # slices, in C), and zipped into tuples, their strings looked up by
+    # ``map``: a Python step per record (unpacking, a comprehension) was most
+    # of the cost of reading large objects.
+    def func_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
+        check_types(cols[1], f"func_info in '{name}'")
+        return list(zip(*cols))
 
-    def line_recs(recs: list[tuple[Any, ...]], name: str) -> list[list[Any]]:
+    def line_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
+        o, f, ln, c = cols
         try:
-            return [[o, cache[f], cache[ln], c] for o, f, ln, c in recs]
-        except KeyError:
-            return [[o, string(f, "line_info file name"), string(ln, "line_info line"), c]
-                    for o, f, ln, c in recs]
+            return list(zip(o, map(cache.__getitem__, f), map(cache.__getitem__, ln), c))
+        except KeyError:        # not at a string start, or bad: the first one named
+            return [(o_, string(f_, "line_info file name"), string(ln_, "line_info line"), c_)
+                    for o_, f_, ln_, c_ in zip(o, f, ln, c)]
 
-    def core_recs(recs: list[tuple[Any, ...]], name: str) -> list[list[Any]]:
-        check_types(recs, 1, f"CO-RE relocation in '{name}'")
-        return [[o, t, string(a, "CO-RE access string"), k] for o, t, a, k in recs]
+    def core_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
+        o, t, a, k = cols
+        check_types(t, f"CO-RE relocation in '{name}'")
+        return [(o_, t_, string(a_, "CO-RE access string"), k_)
+                for o_, t_, a_, k_ in zip(o, t, a, k)]
 
     def read_block(off: int, length: int, min_rec: int, what: str,
-                   convert: Callable[[list[tuple[Any, ...]], str], list[list[Any]]]
-                   ) -> dict[str, list[list[Any]]]:
-        table: dict[str, list[list[Any]]] = {}
+                   convert: Callable[[list[Sequence[int]], str], list[tuple[Any, ...]]]
+                   ) -> dict[str, list[Any]]:
+        table: dict[str, list[Any]] = {}
         if length == 0:
             return table
         if off + length > len(body) or length < 4:
@@ -212,7 +232,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
         if rec_size < min_rec or rec_size % 4:
             raise FormatError(f"{what} record size {rec_size} is invalid (minimum {min_rec})",
                               section=section)
-        fmt = struct.Struct(bo + "I" * (min_rec // 4))
+        step = rec_size // 4        # newer producers may append fields: keep the ones we know
         pos = 4
         while pos < length:
             if pos + 8 > length:
@@ -224,20 +244,23 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
                 raise FormatError(f"{what} for section '{name}' claims {num} records, more "
                                   f"than the block holds", section=section)
             chunk = blk[pos:pos + num * rec_size]
-            if rec_size == min_rec:
-                recs = list(fmt.iter_unpack(chunk))
-            else:       # newer producers may append fields: keep the ones we know
-                recs = [fmt.unpack_from(chunk, i * rec_size) for i in range(num)]
-            if offsets is not None and recs:
-                # max of the tuples is the one with the largest insn_off (field 0);
-                # the low byte of every insn_off, with the multiples of 8 deleted
-                hi = max(recs)[0]
-                aligned = not chunk[low::rec_size].translate(None, _ALIGNED)
+            u32s = array(_U32)
+            u32s.frombytes(chunk)
+            if swap:
+                u32s.byteswap()
+            # a column per known field; the insn_offs as ints at once (max reads them too)
+            cols: list[Sequence[int]] = [u32s[::step].tolist(),
+                                         *[u32s[i::step] for i in range(1, min_rec // 4)]]
+            if offsets is not None and num:
+                # the largest insn_off; the low byte of every insn_off, with the
+                # multiples of 8 deleted
+                hi = max(cols[0])
+                aligned = not bytes(chunk[low::rec_size]).translate(None, _ALIGNED)
                 prev = offsets.get((what, name))
                 if prev is not None:
                     hi, aligned = max(hi, prev[0]), aligned and prev[1]
                 offsets[(what, name)] = (hi, aligned)
-            table.setdefault(name, []).extend(convert(recs, name))
+            table.setdefault(name, []).extend(convert(cols, name))
             pos += num * rec_size
         return table
 

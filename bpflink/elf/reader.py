@@ -57,7 +57,8 @@ class Section:
         self.addralign = addralign
         self.entsize = entsize
         # empty for SHT_NOBITS (``size`` is the real size); a read-only view of the
-        # input for data sections (PROGBITS, not code, not BTF), bytes otherwise
+        # input for data sections (PROGBITS, not code, not BTF) and for the sections
+        # libbpf skips (libbpf_skips: DWARF and its relocations), bytes otherwise
         self.data = data
 
     @property
@@ -392,9 +393,10 @@ class _Reader:
             else:
                 if size and off + size > len(data):     # _span's check, inline
                     self._span(off, size, sname)
-                if sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
+                if skipped or sh_type == SHT_PROGBITS and not flags & SHF_EXECINSTR and \
                         sname not in (".BTF", ".BTF.ext"):
-                    # data the link only moves (megabytes, for an arena): a view, not a copy
+                    # data the link only moves (megabytes, for an arena), or DWARF that
+                    # nothing reads (most of a -g object's bytes): a view, not a copy
                     if view is None:
                         view = memoryview(data).toreadonly()
                     body = view[off:off + size]
@@ -444,6 +446,7 @@ class _Reader:
                         symtab.size // SYM_SIZE)
         names, name_of = strtab.cache, strtab.get
         nsec = len(sections)
+        execs = [sec.is_exec for sec in sections]      # asked per function symbol
         symbols: list[Symbol] = []
         seen: dict[str, int] = {}       # global name -> its first symbol
 
@@ -490,7 +493,7 @@ class _Reader:
                     raise FormatError(f"{what(name, i)} (offset {value}, size {size}) lies "
                                       f"outside its section {target.name} ({target.size} "
                                       "bytes)", section=sname, rule="elf-symbol")
-                elif stype == STT_FUNC and target.is_exec:
+                elif stype == STT_FUNC and execs[shndx]:
                     if value % BPF_INSN_SIZE or size % BPF_INSN_SIZE or not size:
                         raise FormatError(f"{what(name, i)} (offset {value}, size {size}) does "
                                           f"not cover whole {BPF_INSN_SIZE}-byte instructions",

@@ -80,6 +80,9 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
         u64 = struct.Struct(bo + "Q")
         u32 = struct.Struct(bo + "I")
         symbols = obj.symbols
+        # per section: where its piece landed (the delta of a section symbol), once
+        # per section rather than per relocation against it
+        deltas: dict[int, int] = {}
         for target_index, relocs in obj.relocations.items():
             piece = layout.placement.get((id(obj), target_index))
             if piece is None:
@@ -94,7 +97,7 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
             code = dst.data if dst.is_exec else None
             # (output symbol, opcode) pairs whose target passed _bad_code_target once:
             # another call or load of it needs only its own src_reg checked
-            passed: set[tuple[int, int]] = set()
+            passed: set[tuple[OutputSymbol, int]] = set()
             base = piece.offset
             emit = dst.relocs.append
             for j, (r_offset, r_sym, r_type) in enumerate(relocs):
@@ -111,7 +114,7 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                     continue
                 if code is not None and out_sym.section is not None:
                     op = code[off]
-                    if (id(out_sym), op) not in passed or op == BPF_JMP_CALL and (
+                    if (out_sym, op) not in passed or op == BPF_JMP_CALL and (
                             code[off + 1] & 0xF if bo == ">" else code[off + 1] >> 4) \
                             != BPF_PSEUDO_CALL:
                         why = _bad_code_target(code, off, out_sym, bo)
@@ -119,10 +122,13 @@ def relocate(inputs: list[InputObject], layout: Layout, symtab: SymbolTable,
                             diags.error(f"relocation #{j}: {why}", file=obj.name,
                                         section=sec_name)
                             continue
-                        passed.add((id(out_sym), op))
+                        passed.add((out_sym, op))
                 if src_sym.type == STT_SECTION:
-                    target = layout.piece(obj, src_sym.shndx)
-                    delta = target.offset if target is not None else 0
+                    delta = deltas.get(src_sym.shndx)
+                    if delta is None:
+                        target = layout.piece(obj, src_sym.shndx)
+                        delta = deltas[src_sym.shndx] = target.offset if target is not None \
+                            else 0
                     if code is not None:
                         if delta:
                             pos = off + 4

@@ -101,13 +101,20 @@ class GlobalSymbol:
 
     @property
     def hidden(self) -> bool:
-        return any(c.sym.visibility == STV_HIDDEN for c in self.candidates)
+        # loops, not any() of a generator: asked of every global, most with one candidate
+        for c in self.candidates:
+            if c.sym.visibility == STV_HIDDEN:
+                return True
+        return False
 
     @property
     def bind(self) -> int:
         if self.definition is not None:
             return self.definition.sym.bind
-        return STB_GLOBAL if any(not c.is_weak for c in self.candidates) else STB_WEAK
+        for c in self.candidates:
+            if c.sym.bind != STB_WEAK:
+                return STB_GLOBAL
+        return STB_WEAK
 
 
 class SymbolTable:
@@ -180,8 +187,9 @@ def resolve(inputs: list[InputObject], layout: Layout, diags: Diagnostics) -> di
             if g is None:           # not setdefault: that would make one per candidate
                 g = globals_[sym.name] = GlobalSymbol(sym.name)
             g.candidates.append(cand)
-            if cand.is_definition and (g.definition is None or
-                                       (g.definition.is_weak and not cand.is_weak)):
+            # a definition (piece is set just for those): cand.is_definition, inline
+            if piece is not None and (g.definition is None or
+                                      (g.definition.is_weak and not cand.is_weak)):
                 g.definition = cand
     for g in globals_.values():
         if len(g.candidates) > 1:   # one declaration agrees with itself
@@ -283,13 +291,18 @@ def build_symtab(inputs: list[InputObject], layout: Layout,
         symbols.append(out)
         for c in g.candidates:
             index_map[id(c.obj)][c.sym.index] = out
-    # license/version symbols of later inputs: their twin's output symbol, if any
+    # license/version symbols of later inputs: their twin's output symbol (the
+    # first of its name), if any
+    first_named: dict[str, OutputSymbol] | None = None     # made once, if ever needed
     for obj in inputs:
         imap = index_map[id(obj)]
         for sym in obj.symbols[1:]:
-            if imap[sym.index] is None and (id(obj), sym.shndx) in layout.aliases:
-                twin = next((s for s in symbols if s.name == sym.name and sym.name), None)
-                imap[sym.index] = twin
+            if imap[sym.index] is None and (id(obj), sym.shndx) in aliases and sym.name:
+                if first_named is None:
+                    first_named = {}
+                    for s in symbols:
+                        first_named.setdefault(s.name, s)
+                imap[sym.index] = first_named.get(sym.name)
     for i, s in enumerate(symbols):
         s.index = i
     return SymbolTable(globals_, symbols, index_map)
