@@ -12,14 +12,19 @@ that names what differs.
 from __future__ import annotations
 
 from ..btf.mapdef import COMPARED_FIELDS, MapDef
-from ..btf.types import FUNC_STATIC, VAR_STATIC, Btf, Kind
+from ..btf.types import (ARRAY, ENUM, ENUM64, FLOAT, FUNC, FUNC_PROTO, FUNC_STATIC, FWD, INT,
+                         PTR, STRUCT, UNION, UNKN, VAR, VAR_STATIC, Btf)
 
-_NAMED = (Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FWD, Kind.FUNC, Kind.VAR)
+# Kinds as module constants: ``Kind.X`` goes through the enum class's
+# ``__getattr__`` on every use, and this walk runs per member of every
+# cross-input declaration.
+_NAMED = frozenset((STRUCT, UNION, ENUM, ENUM64, FWD, FUNC, VAR))
+_SIZED = frozenset((INT, FLOAT, ENUM, ENUM64))
 
 
 def _kind_name(btf: Btf, tid: int) -> str:
     t = btf[tid]
-    if t.kind is Kind.FWD:
+    if t.kind is FWD:
         return "union (forward)" if t.kflag else "struct (forward)"
     return t.kind.name.lower() + (f" '{t.name}'" if t.name else "")
 
@@ -39,11 +44,11 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
     seen.add((id1, id2, exact))
     id1, t1 = b1.resolve(id1)
     id2, t2 = b2.resolve(id2)
-    if not exact and (t1.kind is Kind.FWD) != (t2.kind is Kind.FWD):
+    if not exact and (t1.kind is FWD) != (t2.kind is FWD):
         if t1.name != t2.name:
             return f"forward declaration '{t1.name}' does not match '{t2.name}'"
-        fwd, other = (t1, t2) if t1.kind is Kind.FWD else (t2, t1)
-        if (fwd.kflag and other.kind is Kind.UNION) or (not fwd.kflag and other.kind is Kind.STRUCT):
+        fwd, other = (t1, t2) if t1.kind is FWD else (t2, t1)
+        if (fwd.kflag and other.kind is UNION) or (not fwd.kflag and other.kind is STRUCT):
             return None
         return f"forward declaration of '{fwd.name}' does not match its {other.kind.name.lower()}"
     if t1.kind is not t2.kind:
@@ -51,23 +56,23 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
     k = t1.kind
     if k in _NAMED and t1.name != t2.name:
         return f"{k.name.lower()} names '{t1.name}' vs '{t2.name}'"
-    if k in (Kind.UNKN, Kind.FWD):
+    if k is UNKN or k is FWD:
         return None
-    if k in (Kind.INT, Kind.FLOAT, Kind.ENUM, Kind.ENUM64):
+    if k in _SIZED:
         if t1.ref != t2.ref:
             return f"{k.name.lower()} '{t1.name}' size {t1.ref} vs {t2.ref}"
         return None
-    if k is Kind.PTR:
+    if k is PTR:
         return btf_mismatch(b1, t1.ref, b2, t2.ref, False, depth + 1, seen)
-    if k is Kind.ARRAY:
+    if k is ARRAY:
         return btf_mismatch(b1, t1.data[0], b2, t2.data[0], exact, depth + 1, seen)
-    if k in (Kind.FUNC, Kind.VAR):
-        static1 = t1.linkage == (FUNC_STATIC if k is Kind.FUNC else VAR_STATIC)
-        static2 = t2.linkage == (FUNC_STATIC if k is Kind.FUNC else VAR_STATIC)
+    if k is FUNC or k is VAR:
+        static1 = t1.linkage == (FUNC_STATIC if k is FUNC else VAR_STATIC)
+        static2 = t2.linkage == (FUNC_STATIC if k is FUNC else VAR_STATIC)
         if static1 != static2:
             return f"{k.name.lower()} '{t1.name}' linkage differs (static vs global)"
         return btf_mismatch(b1, t1.ref, b2, t2.ref, exact, depth + 1, seen)
-    if k in (Kind.STRUCT, Kind.UNION):
+    if k is STRUCT or k is UNION:
         if not exact:
             return None
         if len(t1.data) != len(t2.data):
@@ -82,7 +87,7 @@ def btf_mismatch(b1: Btf, id1: int, b2: Btf, id2: int, exact: bool = True,
             if why:
                 return f"{k.name.lower()} '{t1.name}' member '{m1[0]}': {why}"
         return None
-    if k is Kind.FUNC_PROTO:
+    if k is FUNC_PROTO:
         if len(t1.data) != len(t2.data):
             return f"{len(t1.data)} vs {len(t2.data)} parameters"
         for i, (p1, p2) in enumerate(zip(t1.data, t2.data)):
