@@ -56,7 +56,7 @@ from .rules import (CALL, FUNC_REF, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TA
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NamedTuple
+    from typing import Literal, NamedTuple
 
     from .digraph import GraphLike
 else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
@@ -274,23 +274,31 @@ def _add_edge(graph: DiGraph, src: Node, dst: Node, kind: str) -> None:
 
 def _add_code_edges(graph: DiGraph, linked: LinkedObject,
                     starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
-    relocs_by_section: dict[int, dict[int, OutputReloc]] = {
-        id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
+    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}
+    # Per code section, offset -> its relocation; False for one against a symbol outside
+    # code (a map, a variable), which never makes an edge: most of them, decided once here.
+    relocs_by_section: dict[int, dict[int, OutputReloc | Literal[False]]] = {
+        id(sec): {r.offset: r if r.symbol.section is not None and id(r.symbol.section)
+                  in exec_ids else False for r in sec.relocs}
+        for sec in linked.sections if id(sec) in exec_ids}
     no_starts: dict[int, FuncId] = {}
-    order = {n: d["order"] for n, d in graph.nodes(data=True)}
+    no_relocs: dict[int, OutputReloc | Literal[False]] = {}
     dangling = graph.graph["dangling"]
     # The graph has no edges yet: gather each edge's kinds, first seen first, and add
     # them at once as _add_edge() would have, one by one.
     edges: dict[tuple[Node, Node], list[str]] = {}
-    for fid in sorted(code, key=order.__getitem__):
-        fcode = code[fid]
+    # _add_functions() filled ``code`` in output order (section, then offset): the order
+    # the edges and dangling references are recorded in.
+    for fid, fcode in code.items():
         sec = fcode.section
-        relocs = relocs_by_section.get(id(sec), {})
+        relocs = relocs_by_section.get(id(sec), no_relocs)
         # Calls and ld_imm64s only, as plain decode() tuples: an Insn per
         # instruction cost more than the edges.
         for offset, opcode, _dst, src, _off, imm in fcode.insns:
             is_call = opcode == BPF_JMP_CALL
             reloc = relocs.get(offset)
+            if reloc is False:
+                continue                # a map or a variable (or a kfunc)
             if reloc is not None:
                 target = _relocated_target(is_call, imm, reloc)
                 if target is None:
