@@ -162,15 +162,13 @@ BIND_NAMES = {STB_LOCAL: "static", STB_GLOBAL: "global", STB_WEAK: "weak"}
 VISIBILITY_NAMES = {STV_DEFAULT: "default", STV_HIDDEN: "hidden", 1: "internal", 3: "protected"}
 
 
-class _Code:
-    """What the edge pass needs about a function besides its node attributes."""
+class _Code(NamedTuple):
+    """What the edge pass needs about a function besides its node attributes (a tuple,
+    made with ``tuple.__new__``: one per function, without a Python-level call)."""
 
-    __slots__ = ("section", "piece_offset", "insns")
-
-    def __init__(self, section: OutputSection, piece_offset: int, insns: list[RawInsn]):
-        self.section = section
-        self.piece_offset = piece_offset    # where its input section landed in the output
-        self.insns = insns                  # its calls and ld_imm64s, as insn.decode() tuples
+    section: OutputSection
+    piece_offset: int           # where its input section landed in the output
+    insns: list[RawInsn]        # its calls and ld_imm64s, as insn.decode() tuples
 
 
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
@@ -206,9 +204,10 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
     """
     display = _display_names(linked)
     big_endian = linked.big_endian
+    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}   # (not None's id)
     by_section: dict[int, list[OutputSymbol]] = {}
     for sym in linked.symbols[1:]:
-        if sym.type == STT_FUNC and sym.section is not None and sym.section.is_exec:
+        if sym.type == STT_FUNC and id(sym.section) in exec_ids:
             by_section.setdefault(id(sym.section), []).append(sym)
     starts: dict[int, dict[int, FuncId]] = {}
     code: dict[FuncId, _Code] = {}
@@ -243,17 +242,19 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
         scanned = bpf_insn.CodeScanner(sec.data, big_endian).scan_all(
             [(off, end) for off, end, _sym, _piece in funcs])
         for (off, end, sym, piece), (stack, insns) in zip(funcs, scanned):
-            fid = new_id(FuncId, (display[id(piece.obj)], sec_name, off - piece.offset))
+            file = display[id(piece.obj)]
+            offset = off - piece.offset
+            fid = new_id(FuncId, (file, sec_name, offset))
             nodes.append((fid, {
-                "kind": "function", "name": sym.name, "file": fid.file, "section": sec_name,
-                "offset": fid.offset, "size": (end - off) // BPF_INSN_SIZE,
+                "kind": "function", "name": sym.name, "file": file, "section": sec_name,
+                "offset": offset, "size": (end - off) // BPF_INSN_SIZE,
                 "bind": BIND_NAMES.get(sym.bind) or str(sym.bind),
                 "visibility": VISIBILITY_NAMES.get(sym.visibility) or str(sym.visibility),
                 "entry": entry, "stack": stack,
                 "order": (sec_index, off),      # output position: the stable order
             }))
             at[off] = fid
-            code[fid] = _Code(sec, piece.offset, insns)
+            code[fid] = new_id(_Code, (sec, piece.offset, insns))
     graph.add_nodes_from(nodes)
     return starts, code
 
