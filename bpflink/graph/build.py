@@ -56,9 +56,15 @@ from .rules import (CALL, FUNC_REF, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TA
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Literal, NamedTuple
+    from typing import Literal, NamedTuple, TypeAlias
 
     from .digraph import GraphLike
+
+    # What the edge pass needs about a function besides its node attributes: its
+    # output section, where its input section landed there, and its calls and
+    # ld_imm64s as insn.decode() tuples.  A plain tuple: one per function, made
+    # without a Python-level call (and no class to build at start-up).
+    _Code: TypeAlias = "tuple[OutputSection, int, list[RawInsn]]"
 else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
     from .._namedtuple import NamedTuple
 
@@ -162,15 +168,6 @@ BIND_NAMES = {STB_LOCAL: "static", STB_GLOBAL: "global", STB_WEAK: "weak"}
 VISIBILITY_NAMES = {STV_DEFAULT: "default", STV_HIDDEN: "hidden", 1: "internal", 3: "protected"}
 
 
-class _Code(NamedTuple):
-    """What the edge pass needs about a function besides its node attributes (a tuple,
-    made with ``tuple.__new__``: one per function, without a Python-level call)."""
-
-    section: OutputSection
-    piece_offset: int           # where its input section landed in the output
-    insns: list[RawInsn]        # its calls and ld_imm64s, as insn.decode() tuples
-
-
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
     """The call graph: one node per function of the output, edges with their kind."""
     rules = list(TAG_RULES if rules is None else rules)
@@ -254,7 +251,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
                 "order": (sec_index, off),      # output position: the stable order
             }))
             at[off] = fid
-            code[fid] = new_id(_Code, (sec, piece.offset, insns))
+            code[fid] = (sec, piece.offset, insns)
     graph.add_nodes_from(nodes)
     return starts, code
 
@@ -290,12 +287,11 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
     edges: dict[tuple[Node, Node], list[str]] = {}
     # _add_functions() filled ``code`` in output order (section, then offset): the order
     # the edges and dangling references are recorded in.
-    for fid, fcode in code.items():
-        sec = fcode.section
+    for fid, (sec, piece_offset, insns) in code.items():
         relocs = relocs_by_section.get(id(sec), no_relocs)
         # Calls and ld_imm64s only, as plain decode() tuples: an Insn per
         # instruction cost more than the edges.
-        for offset, opcode, _dst, src, _off, imm in fcode.insns:
+        for offset, opcode, _dst, src, _off, imm in insns:
             is_call = opcode == BPF_JMP_CALL
             reloc = relocs.get(offset)
             if reloc is False:
@@ -313,7 +309,7 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
             dst = starts.get(id(tsec), no_starts).get(toff)
             kind = CALL if is_call else FUNC_REF
             if dst is None:
-                dangling.append(Dangling(fid, offset - fcode.piece_offset, kind, tsec.name, toff))
+                dangling.append(Dangling(fid, offset - piece_offset, kind, tsec.name, toff))
                 continue
             kinds = edges.get((fid, dst))
             if kinds is None:
@@ -564,9 +560,10 @@ def _data_symbols(linked: LinkedObject) -> dict[tuple[int, int], list[str]]:
 def _variables_used(fcode: _Code, linked: LinkedObject,
                     data_syms: dict[tuple[int, int], list[str]]) -> list[str]:
     """Names of the variables ``ld_imm64`` instructions of a function are relocated against."""
-    relocs = {r.offset: r for r in fcode.section.relocs}
+    section, _piece_offset, insns = fcode
+    relocs = {r.offset: r for r in section.relocs}
     names: list[str] = []
-    for raw in fcode.insns:
+    for raw in insns:
         if raw[1] != BPF_LD_IMM64:
             continue
         ins = bpf_insn.Insn(*raw)
