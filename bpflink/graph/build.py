@@ -56,9 +56,15 @@ from .rules import (CALL, FUNC_REF, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TA
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import NamedTuple
+    from typing import Literal, NamedTuple, TypeAlias
 
     from .digraph import GraphLike
+
+    # What the edge pass needs about a function besides its node attributes: its
+    # output section, where its input section landed there, and its calls and
+    # ld_imm64s as insn.decode() tuples.  A plain tuple: one per function, made
+    # without a Python-level call (and no class to build at start-up).
+    _Code: TypeAlias = "tuple[OutputSection, int, list[RawInsn]]"
 else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
     from .._namedtuple import NamedTuple
 
@@ -162,17 +168,6 @@ BIND_NAMES = {STB_LOCAL: "static", STB_GLOBAL: "global", STB_WEAK: "weak"}
 VISIBILITY_NAMES = {STV_DEFAULT: "default", STV_HIDDEN: "hidden", 1: "internal", 3: "protected"}
 
 
-class _Code:
-    """What the edge pass needs about a function besides its node attributes."""
-
-    __slots__ = ("section", "piece_offset", "insns")
-
-    def __init__(self, section: OutputSection, piece_offset: int, insns: list[RawInsn]):
-        self.section = section
-        self.piece_offset = piece_offset    # where its input section landed in the output
-        self.insns = insns                  # its calls and ld_imm64s, as insn.decode() tuples
-
-
 def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) -> DiGraph:
     """The call graph: one node per function of the output, edges with their kind."""
     rules = list(TAG_RULES if rules is None else rules)
@@ -206,9 +201,10 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
     """
     display = _display_names(linked)
     big_endian = linked.big_endian
+    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}   # (not None's id)
     by_section: dict[int, list[OutputSymbol]] = {}
     for sym in linked.symbols[1:]:
-        if sym.type == STT_FUNC and sym.section is not None and sym.section.is_exec:
+        if sym.type == STT_FUNC and id(sym.section) in exec_ids:
             by_section.setdefault(id(sym.section), []).append(sym)
     starts: dict[int, dict[int, FuncId]] = {}
     code: dict[FuncId, _Code] = {}
@@ -243,17 +239,19 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
         scanned = bpf_insn.CodeScanner(sec.data, big_endian).scan_all(
             [(off, end) for off, end, _sym, _piece in funcs])
         for (off, end, sym, piece), (stack, insns) in zip(funcs, scanned):
-            fid = new_id(FuncId, (display[id(piece.obj)], sec_name, off - piece.offset))
+            file = display[id(piece.obj)]
+            offset = off - piece.offset
+            fid = new_id(FuncId, (file, sec_name, offset))
             nodes.append((fid, {
-                "kind": "function", "name": sym.name, "file": fid.file, "section": sec_name,
-                "offset": fid.offset, "size": (end - off) // BPF_INSN_SIZE,
+                "kind": "function", "name": sym.name, "file": file, "section": sec_name,
+                "offset": offset, "size": (end - off) // BPF_INSN_SIZE,
                 "bind": BIND_NAMES.get(sym.bind) or str(sym.bind),
                 "visibility": VISIBILITY_NAMES.get(sym.visibility) or str(sym.visibility),
                 "entry": entry, "stack": stack,
                 "order": (sec_index, off),      # output position: the stable order
             }))
             at[off] = fid
-            code[fid] = _Code(sec, piece.offset, insns)
+            code[fid] = (sec, piece.offset, insns)
     graph.add_nodes_from(nodes)
     return starts, code
 
@@ -274,23 +272,30 @@ def _add_edge(graph: DiGraph, src: Node, dst: Node, kind: str) -> None:
 
 def _add_code_edges(graph: DiGraph, linked: LinkedObject,
                     starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
-    relocs_by_section: dict[int, dict[int, OutputReloc]] = {
-        id(sec): {r.offset: r for r in sec.relocs} for sec in linked.sections if sec.is_exec}
+    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}
+    # Per code section, offset -> its relocation; False for one against a symbol outside
+    # code (a map, a variable), which never makes an edge: most of them, decided once here.
+    relocs_by_section: dict[int, dict[int, OutputReloc | Literal[False]]] = {
+        id(sec): {r.offset: r if r.symbol.section is not None and id(r.symbol.section)
+                  in exec_ids else False for r in sec.relocs}
+        for sec in linked.sections if id(sec) in exec_ids}
     no_starts: dict[int, FuncId] = {}
-    order = {n: d["order"] for n, d in graph.nodes(data=True)}
+    no_relocs: dict[int, OutputReloc | Literal[False]] = {}
     dangling = graph.graph["dangling"]
     # The graph has no edges yet: gather each edge's kinds, first seen first, and add
     # them at once as _add_edge() would have, one by one.
     edges: dict[tuple[Node, Node], list[str]] = {}
-    for fid in sorted(code, key=order.__getitem__):
-        fcode = code[fid]
-        sec = fcode.section
-        relocs = relocs_by_section.get(id(sec), {})
+    # _add_functions() filled ``code`` in output order (section, then offset): the order
+    # the edges and dangling references are recorded in.
+    for fid, (sec, piece_offset, insns) in code.items():
+        relocs = relocs_by_section.get(id(sec), no_relocs)
         # Calls and ld_imm64s only, as plain decode() tuples: an Insn per
         # instruction cost more than the edges.
-        for offset, opcode, _dst, src, _off, imm in fcode.insns:
+        for offset, opcode, _dst, src, _off, imm in insns:
             is_call = opcode == BPF_JMP_CALL
             reloc = relocs.get(offset)
+            if reloc is False:
+                continue                # a map or a variable (or a kfunc)
             if reloc is not None:
                 target = _relocated_target(is_call, imm, reloc)
                 if target is None:
@@ -304,7 +309,7 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
             dst = starts.get(id(tsec), no_starts).get(toff)
             kind = CALL if is_call else FUNC_REF
             if dst is None:
-                dangling.append(Dangling(fid, offset - fcode.piece_offset, kind, tsec.name, toff))
+                dangling.append(Dangling(fid, offset - piece_offset, kind, tsec.name, toff))
                 continue
             kinds = edges.get((fid, dst))
             if kinds is None:
@@ -555,9 +560,10 @@ def _data_symbols(linked: LinkedObject) -> dict[tuple[int, int], list[str]]:
 def _variables_used(fcode: _Code, linked: LinkedObject,
                     data_syms: dict[tuple[int, int], list[str]]) -> list[str]:
     """Names of the variables ``ld_imm64`` instructions of a function are relocated against."""
-    relocs = {r.offset: r for r in fcode.section.relocs}
+    section, _piece_offset, insns = fcode
+    relocs = {r.offset: r for r in section.relocs}
     names: list[str] = []
-    for raw in fcode.insns:
+    for raw in insns:
         if raw[1] != BPF_LD_IMM64:
             continue
         ins = bpf_insn.Insn(*raw)
