@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bpflink.btf.dedup import dedup
+from bpflink.btf.dedup import _compacted, _Dedup, dedup
 from bpflink.btf.types import Btf, BtfType, Kind, parse
 from bpflink.errors import FormatError
 from tests import libbpf_btf
@@ -589,6 +589,31 @@ def test_generated_graphs_dedup_soundly_and_idempotently(program):
         assert count(out, K.STRUCT, f"s{j}") <= len(sigs)
         if len(sigs) == 1 and all(not any(e.spec["fwd"]) for e in emitters):
             assert count(out, K.STRUCT, f"s{j}") == 1
+
+
+@SETTINGS
+@given(programs())
+def test_a_settled_pass_leaves_nothing_for_another(program):
+    """dedup() skips the pass over the output after a pass that reports itself
+    settled: held here to the pass it skips, which must keep every type."""
+    btf, _ = program
+    first = _Dedup(btf)
+    id_map, kept = first.run()
+    settled = first.settled
+    out = _compacted(btf, id_map, kept)
+    _, kept_again = _Dedup(out).run()
+    if settled:
+        assert kept_again == list(range(len(out.types)))
+    SETTLED[settled] += 1
+
+
+SETTLED: Counter[bool] = Counter()
+
+
+def test_generated_passes_were_both_settled_and_not():
+    """The property above saw both kinds of pass (it runs first, in file order)."""
+    if SETTLED:
+        assert SETTLED[True] and SETTLED[False], SETTLED
 
 
 # -- against libbpf's btf__dedup ------------------------------------------------------------

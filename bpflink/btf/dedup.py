@@ -171,6 +171,7 @@ class _Dedup:
         self.children = children
         self.m = [UNPROCESSED] * self.n
         self.m[0] = 0
+        self.settled = False
 
     def ids_of(self, *kinds: int) -> list[int]:
         """The IDs of the types of these kinds, in order (in C: each phase
@@ -247,6 +248,12 @@ class _Dedup:
                 else:
                     cands.append(i)
             m[i] = new
+        # The canonical structs are the candidates (a walk maps only FWDs and
+        # unprocessed structs).  When no two share a shallow key, a pass over
+        # the output merges nothing: its primitives and FWDs are already
+        # unequal and resolved as they can be, its structs meet no candidate,
+        # and its reference types are unequal in key or canonical targets.
+        self.settled = all(len(c) == 1 for c in candidates.values())
 
     def is_equiv(self, cand0: int, canon0: int) -> dict[int, int] | None:
         """libbpf's ``btf_dedup_is_equiv``, iteratively: the hypothetical map
@@ -387,7 +394,8 @@ class _Dedup:
         sid, children, m = self.sid, self.children, self.m
         # Point every type mapped so far straight at its canonical type; from
         # here on a processed type's m[] entry is canonical.
-        for i in range(self.n):
+        # (Only the kinds of phases 1-3: the reference types are unprocessed.)
+        for i in self.ids_of(_INT, _FLOAT, _FWD, _ENUM, _ENUM64, _STRUCT, _UNION):
             j = m[i]
             if j >= 0 and j != i:           # self.resolve(i), inlined
                 k = m[j]
@@ -404,11 +412,19 @@ class _Dedup:
             if m[root] != UNPROCESSED:
                 continue
             kids = children[root]
-            if len(kids) == 1 and m[kids[0]] >= 0:
-                # The common case (a pointer to a struct, a typedef of an
-                # int): the target is done, no walk needed.
-                m[root] = table.setdefault(sid[root] << 32 | m[kids[0]], root)
-                continue
+            if len(kids) == 1:
+                if m[kids[0]] >= 0:
+                    # The common case (a pointer to a struct, a typedef of an
+                    # int): the target is done, no walk needed.
+                    m[root] = table.setdefault(sid[root] << 32 | m[kids[0]], root)
+                    continue
+            elif kids:
+                # A prototype or array whose parts are all done (most are):
+                # its key at once, as the walk below would make it.
+                done = itemgetter(*kids)(m)
+                if min(done) >= 0:
+                    m[root] = table.setdefault((sid[root], *done), root)
+                    continue
             m[root] = IN_PROGRESS
             stack = [(root, iter(children[root]))]
             while stack:
@@ -459,7 +475,8 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        id_map, kept = _Dedup(btf).run()
+        run = _Dedup(btf)
+        id_map, kept = run.run()
         out = _compacted(btf, id_map, kept)
         # One pass of libbpf's algorithm can leave two equivalent structs
         # apart: when the walk from one of them finds a canonical type that
@@ -467,9 +484,12 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
         # FWD and the definition it names, both in one input).  A pass over
         # the output, much smaller than the merged input, merges them; repeat
         # until a pass merges nothing, so that dedup of its own output is the
-        # identity (relinking an output gives the same bytes).
-        while True:
-            pass_map, kept = _Dedup(out).run()
+        # identity (relinking an output gives the same bytes).  A pass that
+        # left no two structs of one shallow key (``settled``) needs no
+        # further pass: the next would merge nothing.
+        while not run.settled:
+            run = _Dedup(out)
+            pass_map, kept = run.run()
             if len(kept) == len(out.types):
                 break
             out = _compacted(out, pass_map, kept)
