@@ -64,6 +64,9 @@ _CHAINS = frozenset({_PTR, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC, _TYPE_
 # index live in ``data``; FUNC linkage in ``vlen_info``).
 _ONE_REF = _CHAINS | {_VAR, _DECL_TAG}
 
+# Kinds that merge_hypot may map a candidate-side type of onto another.
+_MERGED = frozenset({_FWD, _STRUCT, _UNION})
+
 UNPROCESSED = -1
 IN_PROGRESS = -2
 
@@ -261,57 +264,62 @@ class _Dedup:
         and ``canon0`` are equivalent, else None."""
         kinds, sid, children, m = self.kinds, self.sid, self.children, self.m
         hypot: dict[int, int] = {}
-        # The pairs still to compare, as two parallel stacks of IDs (no
-        # tuple per pair): equal shallow keys mean equally many children.
-        cands, canons = [cand0], [canon0]
-        cand_pop, canon_pop = cands.pop, canons.pop
-        cand_push, canon_push = cands.append, canons.append
-        cand_extend, canon_extend = cands.extend, canons.extend
-        while cands:
-            cand = cand_pop()
-            canon = canon_pop()
-            # Inlined self.resolve() of both sides: same canonical, equal.
-            rc = cand
-            j = m[rc]
-            while j >= 0 and j != rc:
-                rc = j
-                j = m[rc]
-            rk = canon
-            j = m[rk]
-            while j >= 0 and j != rk:
-                rk = j
-                j = m[rk]
-            if rc == rk:
-                continue
-            if kinds[canon] == _FWD and kinds[rk] != _FWD:
-                canon = rk          # libbpf's resolve_fwd_id
-            seen = hypot.get(canon)
-            if seen is None:
-                hypot[canon] = cand
-            elif seen == cand:
-                continue
-            elif kinds[seen] == _FWD and self.compatible(seen, cand):
-                # Unlike libbpf: the FWD met first and the definition met now
-                # are one type of the candidate graph (an input that declares
-                # a struct it also defines); the definition must still match.
-                hypot[canon] = cand
-            elif (kinds[cand] == _FWD and self.compatible(cand, seen)
-                  or self.identical(seen, cand, IDENTICAL_DEPTH)):
-                continue
+        # Depth first, as libbpf's recursion: a stack of the pairs of parts
+        # still to compare, one zip per struct, prototype, array or datasec
+        # met (equal shallow keys mean equally many parts); a type with one
+        # part (a pointer, typedef, modifier) goes straight on to it.
+        stack = [zip((cand0,), (canon0,))]
+        push, hypot_get = stack.append, hypot.get
+        while stack:
+            for cand, canon in stack[-1]:
+                kids: tuple[int, ...] = ()
+                while True:
+                    # Inlined self.resolve() of both sides: same canonical, equal.
+                    rc = cand
+                    j = m[rc]
+                    while j >= 0 and j != rc:
+                        rc = j
+                        j = m[rc]
+                    rk = canon
+                    j = m[rk]
+                    while j >= 0 and j != rk:
+                        rk = j
+                        j = m[rk]
+                    if rc == rk:
+                        break
+                    if kinds[canon] == _FWD and kinds[rk] != _FWD:
+                        canon = rk          # libbpf's resolve_fwd_id
+                    seen = hypot_get(canon)
+                    if seen is None:
+                        hypot[canon] = cand
+                    elif seen == cand:
+                        break
+                    elif kinds[seen] == _FWD and self.compatible(seen, cand):
+                        # Unlike libbpf: the FWD met first and the definition met
+                        # now are one type of the candidate graph (an input that
+                        # declares a struct it also defines); the definition must
+                        # still match.
+                        hypot[canon] = cand
+                    elif (kinds[cand] == _FWD and self.compatible(cand, seen)
+                          or self.identical(seen, cand, IDENTICAL_DEPTH)):
+                        break
+                    else:
+                        return None
+                    if sid[cand] != sid[canon]:
+                        if not self.compatible(cand, canon):
+                            return None
+                        break
+                    kids = children[cand]
+                    if len(kids) != 1:
+                        break
+                    cand = kids[0]
+                    canon = children[canon][0]
+                    kids = ()
+                if kids:
+                    push(zip(kids, children[canon]))
+                    break
             else:
-                return None
-            if sid[cand] != sid[canon]:
-                if not self.compatible(cand, canon):
-                    return None
-                continue
-            kids = children[cand]
-            if kids:
-                if len(kids) == 1:
-                    cand_push(kids[0])
-                    canon_push(children[canon][0])
-                else:
-                    cand_extend(reversed(kids))
-                    canon_extend(reversed(children[canon]))
+                stack.pop()
         return hypot
 
     def compatible(self, a: int, b: int) -> bool:
@@ -351,6 +359,11 @@ class _Dedup:
         """libbpf's ``btf_dedup_merge_hypot_map``: record what the walk proved."""
         kinds, m = self.kinds, self.m
         for canon, cand in hypot.items():
+            if kinds[cand] not in _MERGED and kinds[canon] != _FWD:
+                # Nothing to record (most pairs: pointers, modifiers, prototypes,
+                # primitives); only FWDs map to structs, structs to structs, so
+                # resolving would not change that.
+                continue
             # Inlined self.resolve() of both: thousands of pairs per walk.
             t = cand
             j = m[t]
