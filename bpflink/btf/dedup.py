@@ -420,44 +420,43 @@ class _Dedup:
         # to one type (most of them) by the int shallow key << 32 | canonical
         # ID instead, which is cheaper to make and hash than a tuple.
         table: dict[Any, int] = {}
-        for root in self.ids_of(_PTR, _ARRAY, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
-                                _FUNC_PROTO, _VAR, _DATASEC, _DECL_TAG, _TYPE_TAG):
-            if m[root] != UNPROCESSED:
-                continue
-            kids = children[root]
-            if len(kids) == 1:
-                if m[kids[0]] >= 0:
-                    # The common case (a pointer to a struct, a typedef of an
-                    # int): the target is done, no walk needed.
-                    m[root] = table.setdefault(sid[root] << 32 | m[kids[0]], root)
-                    continue
-            elif kids:
-                # A prototype or array whose parts are all done (most are):
-                # its key at once, as the walk below would make it.
-                done = itemgetter(*kids)(m)
-                if min(done) >= 0:
-                    m[root] = table.setdefault((sid[root], *done), root)
-                    continue
-            m[root] = IN_PROGRESS
-            stack = [(root, iter(children[root]))]
-            while stack:
-                i, it = stack[-1]
-                for c in it:
-                    mc = m[c]
-                    if mc == UNPROCESSED:
-                        m[c] = IN_PROGRESS
-                        stack.append((c, iter(children[c])))
-                        break
-                    if mc == IN_PROGRESS:
-                        t = self.types[c]
-                        raise FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to "
-                                          f"itself through reference types only",
-                                          section=".BTF")
-                else:
-                    stack.pop()
+        setdefault = table.setdefault
+        # Depth first from each root in ID order: the bottom frame iterates the
+        # roots, every other frame the parts of a type in progress.  A type
+        # whose parts are all done (most: a pointer to a struct, a typedef of
+        # an int, a prototype of ints) is keyed as it is met, without a frame.
+        roots = self.ids_of(_PTR, _ARRAY, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
+                            _FUNC_PROTO, _VAR, _DATASEC, _DECL_TAG, _TYPE_TAG)
+        stack = [(-1, iter(roots))]
+        while stack:
+            i, it = stack[-1]
+            for c in it:
+                mc = m[c]
+                if mc == UNPROCESSED:
+                    kids = children[c]
+                    if len(kids) == 1:
+                        if m[kids[0]] >= 0:
+                            m[c] = setdefault(sid[c] << 32 | m[kids[0]], c)
+                            continue
+                    elif kids:
+                        done = itemgetter(*kids)(m)
+                        if min(done) >= 0:
+                            m[c] = setdefault((sid[c], *done), c)
+                            continue
+                    m[c] = IN_PROGRESS
+                    stack.append((c, iter(kids)))
+                    break
+                if mc == IN_PROGRESS:
+                    t = self.types[c]
+                    raise FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to "
+                                      f"itself through reference types only",
+                                      section=".BTF")
+            else:
+                stack.pop()
+                if i >= 0:
                     kids = children[i]
-                    m[i] = table.setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
-                                            else (sid[i], *[m[c] for c in kids]), i)
+                    m[i] = setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
+                                      else (sid[i], *[m[c] for c in kids]), i)
 
     # -- phase 5 -------------------------------------------------------------------
     def compact(self) -> tuple[list[int], list[int]]:
