@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bpflink.btf.dedup import dedup
-from bpflink.btf.types import Btf, BtfType, Kind, parse
+from bpflink.btf.dedup import _compacted, _Dedup, _describe, dedup
+from bpflink.btf.types import Btf, BtfType, Kind, MergedBtf, parse
 from bpflink.errors import FormatError
 from tests import libbpf_btf
 
@@ -589,6 +589,60 @@ def test_generated_graphs_dedup_soundly_and_idempotently(program):
         assert count(out, K.STRUCT, f"s{j}") <= len(sigs)
         if len(sigs) == 1 and all(not any(e.spec["fwd"]) for e in emitters):
             assert count(out, K.STRUCT, f"s{j}") == 1
+
+
+@SETTINGS
+@given(programs(), st.randoms(use_true_random=False))
+def test_spelled_out_keys_agree_with_describe_with_and_without_input_maps(program, rnd):
+    """_Dedup numbers shallow keys and lists references with the common kinds
+    spelled out and, for a merge's slots, IDs mapped in bulk: held to
+    _describe, on the BTF as it is and as slots whose input map is a shuffle."""
+    btf, _ = program
+    n = len(btf.types)
+    shuffle = list(range(1, n))
+    rnd.shuffle(shuffle)
+    sigma = [0, *shuffle]
+    inverse = [0] * n
+    for i, s in enumerate(sigma):
+        inverse[s] = i
+    slots = MergedBtf()
+    for t in btf.types[1:]:
+        slots.add_remapped(t.remapped(inverse), sigma)      # reads back as t
+    plain, mapped = _Dedup(btf), _Dedup(slots)
+    keys: dict = {}
+    sids, children = [], []
+    for t in btf.types:
+        key, kids = _describe(t, int(t.kind))
+        sids.append(keys.setdefault(key, len(keys)))
+        children.append(kids)
+    assert plain.sid == mapped.sid == sids
+    assert plain.children == mapped.children == children
+    assert plain.kinds == mapped.kinds == [int(t.kind) for t in btf.types]
+
+
+@SETTINGS
+@given(programs())
+def test_a_settled_pass_leaves_nothing_for_another(program):
+    """dedup() skips the pass over the output after a pass that reports itself
+    settled: held here to the pass it skips, which must keep every type."""
+    btf, _ = program
+    first = _Dedup(btf)
+    id_map, kept = first.run()
+    settled = first.settled
+    out = _compacted(btf, id_map, kept)
+    _, kept_again = _Dedup(out).run()
+    if settled:
+        assert kept_again == list(range(len(out.types)))
+    SETTLED[settled] += 1
+
+
+SETTLED: Counter[bool] = Counter()
+
+
+def test_generated_passes_were_both_settled_and_not():
+    """The property above saw both kinds of pass (it runs first, in file order)."""
+    if SETTLED:
+        assert SETTLED[True] and SETTLED[False], SETTLED
 
 
 # -- against libbpf's btf__dedup ------------------------------------------------------------

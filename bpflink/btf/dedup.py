@@ -43,6 +43,7 @@ is not).  Where this differs from libbpf, and why: ``docs/btf-dedup.md``.
 from __future__ import annotations
 
 import gc
+from operator import attrgetter, itemgetter
 
 from ..errors import FormatError
 from .ext import BtfExt
@@ -62,6 +63,9 @@ _CHAINS = frozenset({_PTR, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC, _TYPE_
 # Kinds that refer to exactly one type (VAR: linkage and DECL_TAG: component
 # index live in ``data``; FUNC linkage in ``vlen_info``).
 _ONE_REF = _CHAINS | {_VAR, _DECL_TAG}
+
+# Kinds that merge_hypot may map a candidate-side type of onto another.
+_MERGED = frozenset({_FWD, _STRUCT, _UNION})
 
 UNPROCESSED = -1
 IN_PROGRESS = -2
@@ -122,15 +126,19 @@ class _Dedup:
             types = btf.types
         self.types = types
         self.n = len(types)
-        self.kinds = kinds = [int(t.kind) for t in types]
+        # bytes(...) of the kinds (IntEnums) runs in C; the list of ints comes from it.
+        self.kind_bytes = bytes(map(attrgetter("kind"), types))
+        self.kinds = kinds = list(self.kind_bytes)
         keys: dict[tuple[Any, ...], int] = {}
         sid: list[int] = []
         children: list[tuple[int, ...]] = []
         if maps is None:
             maps = [None] * len(types)
         one_ref = _ONE_REF
-        # _describe, with its two most common cases (a chain, a struct)
-        # spelled out: this loop runs once per merged type.
+        # _describe, with its most common cases (a chain, a struct, a function
+        # prototype) spelled out: this loop runs once per merged type.  The
+        # referenced IDs of an input's type go through its map by an
+        # itemgetter (one C call for all of them, not one call per ID).
         for t, k, m in zip(types, kinds, maps):
             if k in one_ref:
                 key: tuple[Any, ...] = (k, t.name, t.kflag, t.vlen_info, t.data)
@@ -140,10 +148,19 @@ class _Dedup:
                 if d:
                     names, kids, offsets = zip(*d)
                     if m is not None:
-                        kids = tuple(map(m.__getitem__, kids))
+                        kids = itemgetter(*kids)(m) if len(kids) > 1 else (m[kids[0]],)
                 else:
                     names = kids = offsets = ()
                 key = (k, t.name, t.kflag, t.ref, names, offsets)
+            elif k == _FUNC_PROTO:
+                d = t.data
+                if d:
+                    names, kids = zip(*d)
+                    kids = (t.ref, *kids) if m is None else itemgetter(t.ref, *kids)(m)
+                else:
+                    names = ()
+                    kids = (t.ref if m is None else m[t.ref],)
+                key = (k, t.name, t.kflag, names)
             elif k == _FWD:
                 key = (k, t.name, t.kflag)
                 kids = ()
@@ -155,9 +172,9 @@ class _Dedup:
             children.append(kids)
         self.sid = sid
         self.children = children
-        self.kind_bytes = bytes(kinds)
         self.m = [UNPROCESSED] * self.n
         self.m[0] = 0
+        self.settled = False
 
     def ids_of(self, *kinds: int) -> list[int]:
         """The IDs of the types of these kinds, in order (in C: each phase
@@ -234,6 +251,12 @@ class _Dedup:
                 else:
                     cands.append(i)
             m[i] = new
+        # The canonical structs are the candidates (a walk maps only FWDs and
+        # unprocessed structs).  When no two share a shallow key, a pass over
+        # the output merges nothing: its primitives and FWDs are already
+        # unequal and resolved as they can be, its structs meet no candidate,
+        # and its reference types are unequal in key or canonical targets.
+        self.settled = all(len(c) == 1 for c in candidates.values())
 
     def is_equiv(self, cand0: int, canon0: int) -> dict[int, int] | None:
         """libbpf's ``btf_dedup_is_equiv``, iteratively: the hypothetical map
@@ -241,57 +264,62 @@ class _Dedup:
         and ``canon0`` are equivalent, else None."""
         kinds, sid, children, m = self.kinds, self.sid, self.children, self.m
         hypot: dict[int, int] = {}
-        # The pairs still to compare, as two parallel stacks of IDs (no
-        # tuple per pair): equal shallow keys mean equally many children.
-        cands, canons = [cand0], [canon0]
-        cand_pop, canon_pop = cands.pop, canons.pop
-        cand_push, canon_push = cands.append, canons.append
-        cand_extend, canon_extend = cands.extend, canons.extend
-        while cands:
-            cand = cand_pop()
-            canon = canon_pop()
-            # Inlined self.resolve() of both sides: same canonical, equal.
-            rc = cand
-            j = m[rc]
-            while j >= 0 and j != rc:
-                rc = j
-                j = m[rc]
-            rk = canon
-            j = m[rk]
-            while j >= 0 and j != rk:
-                rk = j
-                j = m[rk]
-            if rc == rk:
-                continue
-            if kinds[canon] == _FWD and kinds[rk] != _FWD:
-                canon = rk          # libbpf's resolve_fwd_id
-            seen = hypot.get(canon)
-            if seen is None:
-                hypot[canon] = cand
-            elif seen == cand:
-                continue
-            elif kinds[seen] == _FWD and self.compatible(seen, cand):
-                # Unlike libbpf: the FWD met first and the definition met now
-                # are one type of the candidate graph (an input that declares
-                # a struct it also defines); the definition must still match.
-                hypot[canon] = cand
-            elif (kinds[cand] == _FWD and self.compatible(cand, seen)
-                  or self.identical(seen, cand, IDENTICAL_DEPTH)):
-                continue
+        # Depth first, as libbpf's recursion: a stack of the pairs of parts
+        # still to compare, one zip per struct, prototype, array or datasec
+        # met (equal shallow keys mean equally many parts); a type with one
+        # part (a pointer, typedef, modifier) goes straight on to it.
+        stack = [zip((cand0,), (canon0,))]
+        push, hypot_get = stack.append, hypot.get
+        while stack:
+            for cand, canon in stack[-1]:
+                kids: tuple[int, ...] = ()
+                while True:
+                    # Inlined self.resolve() of both sides: same canonical, equal.
+                    rc = cand
+                    j = m[rc]
+                    while j >= 0 and j != rc:
+                        rc = j
+                        j = m[rc]
+                    rk = canon
+                    j = m[rk]
+                    while j >= 0 and j != rk:
+                        rk = j
+                        j = m[rk]
+                    if rc == rk:
+                        break
+                    if kinds[canon] == _FWD and kinds[rk] != _FWD:
+                        canon = rk          # libbpf's resolve_fwd_id
+                    seen = hypot_get(canon)
+                    if seen is None:
+                        hypot[canon] = cand
+                    elif seen == cand:
+                        break
+                    elif kinds[seen] == _FWD and self.compatible(seen, cand):
+                        # Unlike libbpf: the FWD met first and the definition met
+                        # now are one type of the candidate graph (an input that
+                        # declares a struct it also defines); the definition must
+                        # still match.
+                        hypot[canon] = cand
+                    elif (kinds[cand] == _FWD and self.compatible(cand, seen)
+                          or self.identical(seen, cand, IDENTICAL_DEPTH)):
+                        break
+                    else:
+                        return None
+                    if sid[cand] != sid[canon]:
+                        if not self.compatible(cand, canon):
+                            return None
+                        break
+                    kids = children[cand]
+                    if len(kids) != 1:
+                        break
+                    cand = kids[0]
+                    canon = children[canon][0]
+                    kids = ()
+                if kids:
+                    push(zip(kids, children[canon]))
+                    break
             else:
-                return None
-            if sid[cand] != sid[canon]:
-                if not self.compatible(cand, canon):
-                    return None
-                continue
-            kids = children[cand]
-            if kids:
-                if len(kids) == 1:
-                    cand_push(kids[0])
-                    canon_push(children[canon][0])
-                else:
-                    cand_extend(reversed(kids))
-                    canon_extend(reversed(children[canon]))
+                stack.pop()
         return hypot
 
     def compatible(self, a: int, b: int) -> bool:
@@ -331,6 +359,11 @@ class _Dedup:
         """libbpf's ``btf_dedup_merge_hypot_map``: record what the walk proved."""
         kinds, m = self.kinds, self.m
         for canon, cand in hypot.items():
+            if kinds[cand] not in _MERGED and kinds[canon] != _FWD:
+                # Nothing to record (most pairs: pointers, modifiers, prototypes,
+                # primitives); only FWDs map to structs, structs to structs, so
+                # resolving would not change that.
+                continue
             # Inlined self.resolve() of both: thousands of pairs per walk.
             t = cand
             j = m[t]
@@ -374,7 +407,8 @@ class _Dedup:
         sid, children, m = self.sid, self.children, self.m
         # Point every type mapped so far straight at its canonical type; from
         # here on a processed type's m[] entry is canonical.
-        for i in range(self.n):
+        # (Only the kinds of phases 1-3: the reference types are unprocessed.)
+        for i in self.ids_of(_INT, _FLOAT, _FWD, _ENUM, _ENUM64, _STRUCT, _UNION):
             j = m[i]
             if j >= 0 and j != i:           # self.resolve(i), inlined
                 k = m[j]
@@ -386,36 +420,43 @@ class _Dedup:
         # to one type (most of them) by the int shallow key << 32 | canonical
         # ID instead, which is cheaper to make and hash than a tuple.
         table: dict[Any, int] = {}
-        for root in self.ids_of(_PTR, _ARRAY, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
-                                _FUNC_PROTO, _VAR, _DATASEC, _DECL_TAG, _TYPE_TAG):
-            if m[root] != UNPROCESSED:
-                continue
-            kids = children[root]
-            if len(kids) == 1 and m[kids[0]] >= 0:
-                # The common case (a pointer to a struct, a typedef of an
-                # int): the target is done, no walk needed.
-                m[root] = table.setdefault(sid[root] << 32 | m[kids[0]], root)
-                continue
-            m[root] = IN_PROGRESS
-            stack = [(root, iter(children[root]))]
-            while stack:
-                i, it = stack[-1]
-                for c in it:
-                    mc = m[c]
-                    if mc == UNPROCESSED:
-                        m[c] = IN_PROGRESS
-                        stack.append((c, iter(children[c])))
-                        break
-                    if mc == IN_PROGRESS:
-                        t = self.types[c]
-                        raise FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to "
-                                          f"itself through reference types only",
-                                          section=".BTF")
-                else:
-                    stack.pop()
+        setdefault = table.setdefault
+        # Depth first from each root in ID order: the bottom frame iterates the
+        # roots, every other frame the parts of a type in progress.  A type
+        # whose parts are all done (most: a pointer to a struct, a typedef of
+        # an int, a prototype of ints) is keyed as it is met, without a frame.
+        roots = self.ids_of(_PTR, _ARRAY, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
+                            _FUNC_PROTO, _VAR, _DATASEC, _DECL_TAG, _TYPE_TAG)
+        stack = [(-1, iter(roots))]
+        while stack:
+            i, it = stack[-1]
+            for c in it:
+                mc = m[c]
+                if mc == UNPROCESSED:
+                    kids = children[c]
+                    if len(kids) == 1:
+                        if m[kids[0]] >= 0:
+                            m[c] = setdefault(sid[c] << 32 | m[kids[0]], c)
+                            continue
+                    elif kids:
+                        done = itemgetter(*kids)(m)
+                        if min(done) >= 0:
+                            m[c] = setdefault((sid[c], *done), c)
+                            continue
+                    m[c] = IN_PROGRESS
+                    stack.append((c, iter(kids)))
+                    break
+                if mc == IN_PROGRESS:
+                    t = self.types[c]
+                    raise FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to "
+                                      f"itself through reference types only",
+                                      section=".BTF")
+            else:
+                stack.pop()
+                if i >= 0:
                     kids = children[i]
-                    m[i] = table.setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
-                                            else (sid[i], *[m[c] for c in kids]), i)
+                    m[i] = setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
+                                      else (sid[i], *[m[c] for c in kids]), i)
 
     # -- phase 5 -------------------------------------------------------------------
     def compact(self) -> tuple[list[int], list[int]]:
@@ -446,7 +487,8 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        id_map, kept = _Dedup(btf).run()
+        run = _Dedup(btf)
+        id_map, kept = run.run()
         out = _compacted(btf, id_map, kept)
         # One pass of libbpf's algorithm can leave two equivalent structs
         # apart: when the walk from one of them finds a canonical type that
@@ -454,9 +496,12 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
         # FWD and the definition it names, both in one input).  A pass over
         # the output, much smaller than the merged input, merges them; repeat
         # until a pass merges nothing, so that dedup of its own output is the
-        # identity (relinking an output gives the same bytes).
-        while True:
-            pass_map, kept = _Dedup(out).run()
+        # identity (relinking an output gives the same bytes).  A pass that
+        # left no two structs of one shallow key (``settled``) needs no
+        # further pass: the next would merge nothing.
+        while not run.settled:
+            run = _Dedup(out)
+            pass_map, kept = run.run()
             if len(kept) == len(out.types):
                 break
             out = _compacted(out, pass_map, kept)
@@ -488,7 +533,8 @@ def _compacted(btf: Btf, id_map: list[int], kept: list[int]) -> Btf:
             continue
         mm = composed.get(id(m))
         if mm is None:
-            mm = composed[id(m)] = [id_map[x] for x in m]
+            # itemgetter: one C call (a map has type 0 and the slot's own ID)
+            mm = composed[id(m)] = list(itemgetter(*m)(id_map))
         out.append(types[old].remapped(mm))
     return Btf(out)
 

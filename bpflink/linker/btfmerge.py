@@ -51,13 +51,16 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
     # types it keeps).
     slots, slot_maps = out.slots()
     assert slot_maps is not None
-    put, put_map = slots.append, slot_maps.append
+    put = slots.append
     for obj in inputs:
         types = obj.btf.types
         m: TypeMap = [0] * len(types)
         maps[id(obj)] = m
         oid = id(obj)
         collapsed = _collapsed_vars(obj, layout, globals_)
+        # Per type only the kind tests and one append: the slot IDs count on
+        # from ``new`` and the input's map goes in once per kept type at the end.
+        start = new = len(slots)
         for tid in range(1, len(types)):
             t = types[tid]
             k = t.kind
@@ -69,9 +72,10 @@ def merge_btf(inputs: list[InputObject], layout: Layout, globals_: dict[str, Glo
                 if first != (oid, tid):
                     aliases.append((m, tid, t))
                     continue
-            m[tid] = len(slots)
+            m[tid] = new
+            new += 1
             put(t)
-            put_map(m)
+        slot_maps += [m] * (new - start)
     rep_out = {name: maps[oid][tid] for name, (oid, tid) in reps.items() if oid in maps}
     for m, tid, t in aliases:
         m[tid] = rep_out[t.name]
