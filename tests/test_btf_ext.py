@@ -4,6 +4,7 @@ table of shifted records it stands for."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,26 @@ def test_linked_ext_encodes_as_its_shifted_records(case):
     assert ext.line_runs is None and eager.line_info
     assert list(dict.fromkeys(strings)) == list(dict.fromkeys(eager.strings()))
     assert _encoded(eager, order) == encoded
+
+
+@pytest.mark.parametrize("big_endian", [False, True])
+def test_line_records_pack_as_one_by_one(big_endian):
+    """encode packs line_info four records at a time, the rest one by one:
+    held to a pack per record, for every remainder and both byte orders."""
+    bo = ">" if big_endian else "<"
+    for n in range(10):
+        recs = [(8 * i, f"f{i % 3}.c", f"line {i}", i << 10 | i) for i in range(n)]
+        ext = MergedBtfExt()
+        assert ext.line_runs is not None
+        ext.line_runs["s"] = [(64, recs[:n // 2]), (4096, recs[n // 2:])] if n else []
+        strings = StringTable()
+        strings.add_new(list(dict.fromkeys(ext.strings())))
+        raw = ext.encode(strings, big_endian)
+        if not n:
+            assert raw[32:] == b""
+            continue
+        off = strings.offset
+        shifted = [(o + (64 if i < n // 2 else 4096), f, ln, c) for i, (o, f, ln, c) in enumerate(recs)]
+        expected = struct.pack(bo + "III", 16, off("s"), n) + b"".join(
+            struct.pack(bo + "IIII", o, off(f), off(ln), c) for o, f, ln, c in shifted)
+        assert raw[32:] == expected

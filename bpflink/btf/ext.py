@@ -127,19 +127,21 @@ class BtfExt:
         # one comprehension per section's records: a call per record dominated
         funcs = block(self.func_info, FUNC_REC,
                       lambda recs: b"".join([two.pack(r[0], r[1]) for r in recs]))
-        eight = struct.Struct(bo + "8I")
+        sixteen = struct.Struct(bo + "16I")
 
         def pack_lines(runs: list[tuple[int, list[Any]]]) -> bytes:
-            # two records per pack: line_info is the largest table, and half the
-            # calls and list items take a quarter off it
+            # four records per pack: line_info is the largest table, and a pack
+            # call and a list item per record were most of its cost
             body: list[bytes] = []
             for base, recs in runs:         # insn_offs shifted here (MergedBtfExt)
                 it = iter(recs)
-                body.append(b"".join([eight.pack(o + base, known[f], known[ln], c,
-                                                 o2 + base, known[f2], known[ln2], c2)
-                                      for (o, f, ln, c), (o2, f2, ln2, c2) in zip(it, it)]))
-                if len(recs) % 2:
-                    o, f, ln, c = recs[-1]
+                body.append(b"".join([
+                    sixteen.pack(o + base, known[f], known[ln], c, o2 + base, known[f2],
+                                 known[ln2], c2, o3 + base, known[f3], known[ln3], c3,
+                                 o4 + base, known[f4], known[ln4], c4)
+                    for (o, f, ln, c), (o2, f2, ln2, c2), (o3, f3, ln3, c3), (o4, f4, ln4, c4)
+                    in zip(it, it, it, it)]))
+                for o, f, ln, c in recs[len(recs) & ~3:]:
                     body.append(four.pack(o + base, known[f], known[ln], c))
             return b"".join(body)
 
