@@ -31,7 +31,7 @@ import errno
 import os
 import re
 import stat
-import weakref
+from _weakref import ref    # weakref's reference type: the weakref module costs every link
 
 TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
@@ -66,7 +66,9 @@ def writes_in_place(path: str) -> bool:
 
 
 MAP_MIN = 64 << 10             # smaller inputs are read: mapping would gain little
-_mapped: weakref.WeakSet[mmap] = weakref.WeakSet()     # live mappings: each holds an fd
+# Live mappings (each holds an fd), as weakref.WeakSet keeps them: a weak
+# reference to each, which removes itself from the set when its mapping dies.
+_mapped: set[ref[mmap]] = set()
 
 
 def read_whole(fh: IO[bytes], size: int) -> bytes | mmap:
@@ -100,7 +102,7 @@ def read_whole(fh: IO[bytes], size: int) -> bytes | mmap:
         except (OSError, ValueError):
             pass                # EMFILE, ENOMEM, a file system without mmap: read it
         else:
-            _mapped.add(m)
+            _mapped.add(ref(m, _mapped.discard))
             return m
     fh.seek(0)
     data = fh.read()

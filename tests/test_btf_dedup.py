@@ -696,3 +696,57 @@ def test_generated_graphs_not_more_than_libbpf(libbpf, program):
     btf, emitters = program
     assume(not ambiguous_fwd(emitters))
     assert_not_more_than_libbpf(btf, libbpf)
+
+
+# -- copies: remapped, and _compacted over a merge's slots -------------------------------
+EVERY_KIND = [
+    INT(), PTR(1), ARRAY(1, 1, 4), STRUCT("s", 16, [("a", 1), ("b", 2)]),
+    UNION("u", 8, [("a", 1), ("b", 3)]), ENUM("e", [("A", 1), ("B", 2)]),
+    FWD("f"), TYPEDEF("t", 4), BtfType(K.VOLATILE, "", 1), BtfType(K.CONST, "", 9),
+    BtfType(K.RESTRICT, "", 2), FUNC("fn", 15, 1), PROTO(1, [("x", 1), ("y", 2)]),
+    BtfType(K.VAR, "v", 1, 1), BtfType(K.DATASEC, ".data", 8, [[14, 0, 4], [14, 4, 4]]),
+    BtfType(K.FLOAT, "float", 8), BtfType(K.DECL_TAG, "tag", 4, -1),
+    BtfType(K.TYPE_TAG, "tt", 2), ENUM("e64", [("A", 1 << 40)], 8, K.ENUM64),
+]
+
+
+def test_remapped_is_copy_then_remap_for_every_kind():
+    """remapped() makes its copy bare (no __init__) and tests the kinds in an
+    order of its own: the same type as copy() then remap(), sharing no list."""
+    m = [0, *range(30, 30 + len(EVERY_KIND))]
+    assert {t.kind for t in EVERY_KIND} == set(K) - {K.UNKN}
+    for t in EVERY_KIND:
+        expected = t.copy()
+        expected.remap(m.__getitem__)
+        got = t.remapped(m)
+        assert type(got) is BtfType and got.key() == expected.key()
+        if isinstance(t.data, list):
+            assert got.data is not t.data
+            assert not any(x is y for x, y in zip(got.data, t.data) if isinstance(x, list))
+
+
+def test_compacted_slots_read_as_the_types_they_stand_for():
+    """_compacted keeps the composed map of the type before until the slot's
+    input map changes: slots of two inputs interleaved with slots of their own
+    must copy as the plain types do."""
+    a = [0, 2, 3, 1, 5, 6, 4]   # two inputs' maps, neither the identity
+    b = [0, 4, 5, 6, 7, 8, 1]
+    plan = [(a, INT()), (a, PTR(1)), (None, PTR(2)), (b, ARRAY(1, 1, 2)), (b, PTR(3)),
+            (a, PROTO(1, [("p", 2)])), (None, TYPEDEF("t", 6)), (b, FUNC("f", 5))]
+    slots = MergedBtf()
+    for m, t in plan:
+        if m is None:
+            slots.add(t)
+        else:
+            slots.add_remapped(t, m)
+    plain = Btf(slots.types)        # a plain Btf of the types the slots stand for
+    id_map = [0, 8, 7, 6, 5, 4, 3, 2, 1]
+    for kept in ([0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 2, 5, 8], [0, 1, 3, 6, 7]):
+        fresh = MergedBtf()         # slots.types copied its slots: slots again
+        for m, t in plan:
+            if m is None:
+                fresh.add(t)
+            else:
+                fresh.add_remapped(t, m)
+        assert [t.key() for t in _compacted(fresh, id_map, kept).types] == \
+            [t.key() for t in _compacted(plain, id_map, kept).types]

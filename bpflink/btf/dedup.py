@@ -525,17 +525,24 @@ def _compacted(btf: Btf, id_map: list[int], kept: list[int]) -> Btf:
         return Btf(out)
     # A slot still holding an input's type maps its IDs through its input's
     # map, then id_map: both at once, one composed map per input.
+    # The kept IDs ascend and an input's slots are consecutive: the composed
+    # map is the one of the type before but at each input's first kept type.
     composed: dict[int, list[int]] = {}
+    put = out.append
+    m0: list[int] | None = None
+    mm = id_map
     for old in kept[1:]:
         m = maps[old]
-        if m is None:
-            out.append(types[old].remapped(id_map))
-            continue
-        mm = composed.get(id(m))
-        if mm is None:
-            # itemgetter: one C call (a map has type 0 and the slot's own ID)
-            mm = composed[id(m)] = list(itemgetter(*m)(id_map))
-        out.append(types[old].remapped(mm))
+        if m is not m0:
+            m0 = m
+            if m is None:
+                mm = id_map
+            elif id(m) in composed:
+                mm = composed[id(m)]
+            else:
+                # itemgetter: one C call (a map has type 0 and the slot's own ID)
+                mm = composed[id(m)] = list(itemgetter(*m)(id_map))
+        put(types[old].remapped(mm))
     return Btf(out)
 
 

@@ -37,8 +37,9 @@ _U32 = next(code for code in "IL" if array(code).itemsize == 4)   # array's u32 
 class BtfExt:
     __slots__ = ("func_info", "line_info", "core_relo")
 
-    # A record is a tuple as parsed from an input, a list in the merged table
-    # (whose type IDs dedup rewrites in place): its fields in the layout above.
+    # A record is a tuple as parsed from an input, a list in the merged
+    # func_info and CO-RE tables (whose type IDs dedup rewrites in place): its
+    # fields in the layout above.
     def __init__(self, func_info: dict[str, list[Any]] | None = None,
                  line_info: dict[str, list[Any]] | None = None,
                  core_relo: dict[str, list[Any]] | None = None):
@@ -58,9 +59,13 @@ class BtfExt:
         return (f"BtfExt(func_info={self.func_info!r}, line_info={self.line_info!r}, "
                 f"core_relo={self.core_relo!r})")
 
+    def _line_runs(self) -> dict[str, list[tuple[int, list[Any]]]]:
+        """line_info as runs of records, each with an offset to add to its insn_offs."""
+        return {name: [(0, recs)] if recs else [] for name, recs in self.line_info.items()}
+
     def sections(self) -> list[str]:
         seen: dict[str, None] = {}
-        for table in (self.func_info, self.line_info, self.core_relo):
+        for table in (self.func_info, self._line_runs(), self.core_relo):
             for name in table:
                 seen[name] = None
         return list(seen)
@@ -70,20 +75,21 @@ class BtfExt:
         out: list[str] = []
         for sec in self.func_info:
             out.append(sec)
-        for sec, recs in self.line_info.items():
+        for sec, runs in self._line_runs().items():
             out.append(sec)
             # Runs of records share their file name, and often their line: a string
             # that is the same object as the one before it is listed already, and
             # leaving it out spares the encoder's deduplication most of the list.
             f0 = ln0 = None
-            for r in recs:
-                f, ln = r[1], r[2]
-                if f is not f0:
-                    out.append(f)
-                    f0 = f
-                if ln is not ln0:
-                    out.append(ln)
-                    ln0 = ln
+            for _, recs in runs:
+                for r in recs:
+                    f, ln = r[1], r[2]
+                    if f is not f0:
+                        out.append(f)
+                        f0 = f
+                    if ln is not ln0:
+                        out.append(ln)
+                        ln0 = ln
         for sec, recs in self.core_relo.items():
             out.append(sec)
             for r in recs:
@@ -91,7 +97,7 @@ class BtfExt:
         return out
 
     def is_empty(self) -> bool:
-        return not (any(self.func_info.values()) or any(self.line_info.values())
+        return not (any(self.func_info.values()) or any(self._line_runs().values())
                     or any(self.core_relo.values()))
 
     def encode(self, strings: StringTable, big_endian: bool = False,
@@ -106,34 +112,41 @@ class BtfExt:
         known = strings._offsets        # every string is in it: strings() listed them
 
         def block(table: dict[str, list[Any]], rec_size: int,
-                  pack: Callable[[list[Any]], bytes]) -> bytes:
+                  pack: Callable[[list[Any]], bytes],
+                  count: Callable[[list[Any]], int] = len) -> bytes:
             names = [n for n in (order or list(table)) if table.get(n)]
             if not names:
                 return b""
             out = [u32.pack(rec_size)]
             for name in names:
                 recs = table[name]
-                out.append(sec_hdr.pack(soff(name), len(recs)))
+                out.append(sec_hdr.pack(soff(name), count(recs)))
                 out.append(pack(recs))
             return b"".join(out)
 
         # one comprehension per section's records: a call per record dominated
         funcs = block(self.func_info, FUNC_REC,
                       lambda recs: b"".join([two.pack(r[0], r[1]) for r in recs]))
-        eight = struct.Struct(bo + "8I")
+        sixteen = struct.Struct(bo + "16I")
 
-        def pack_lines(recs: list[Any]) -> bytes:
-            # two records per pack: line_info is the largest table, and half the
-            # calls and list items take a quarter off it
-            it = iter(recs)
-            body = b"".join([eight.pack(o, known[f], known[ln], c, o2, known[f2], known[ln2], c2)
-                             for (o, f, ln, c), (o2, f2, ln2, c2) in zip(it, it)])
-            if len(recs) % 2:
-                o, f, ln, c = recs[-1]
-                body += four.pack(o, known[f], known[ln], c)
-            return body
+        def pack_lines(runs: list[tuple[int, list[Any]]]) -> bytes:
+            # four records per pack: line_info is the largest table, and a pack
+            # call and a list item per record were most of its cost
+            body: list[bytes] = []
+            for base, recs in runs:         # insn_offs shifted here (MergedBtfExt)
+                it = iter(recs)
+                body.append(b"".join([
+                    sixteen.pack(o + base, known[f], known[ln], c, o2 + base, known[f2],
+                                 known[ln2], c2, o3 + base, known[f3], known[ln3], c3,
+                                 o4 + base, known[f4], known[ln4], c4)
+                    for (o, f, ln, c), (o2, f2, ln2, c2), (o3, f3, ln3, c3), (o4, f4, ln4, c4)
+                    in zip(it, it, it, it)]))
+                for o, f, ln, c in recs[len(recs) & ~3:]:
+                    body.append(four.pack(o + base, known[f], known[ln], c))
+            return b"".join(body)
 
-        lines = block(self.line_info, LINE_REC, pack_lines)
+        lines = block(self._line_runs(), LINE_REC, pack_lines,
+                      lambda runs: sum(len(recs) for _, recs in runs))
         cores = block(self.core_relo, CORE_REC,
                       lambda recs: b"".join([four.pack(o, t, known[a], k)
                                              for o, t, a, k in recs]))
@@ -141,6 +154,50 @@ class BtfExt:
                           0, len(funcs), len(funcs), len(lines),
                           len(funcs) + len(lines), len(cores))
         return hdr + funcs + lines + cores
+
+
+# BtfExt's line_info slot, which MergedBtfExt's property stands in front of
+_line_info: Any = BtfExt.__dict__["line_info"]
+
+
+class MergedBtfExt(BtfExt):
+    """The merged BTF.ext of a link, its line_info offsets shifted when encoded.
+
+    line_info is the largest table (tens of thousands of records) and has no
+    type IDs for dedup to rewrite: the merge keeps each input section's
+    records as parsed, in ``line_runs`` with the offset of that section in
+    the output, rather than copying every record to shift its insn_off.
+    ``line_info`` makes the shifted records when first read, as
+    :class:`bpflink.btf.types.MergedBtf` does its types.
+    """
+
+    __slots__ = ("line_runs",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        # per output section, (offset, records) of each input section with records;
+        # None once line_info holds the records
+        self.line_runs: dict[str, list[tuple[int, list[Any]]]] | None = {}
+
+    @property
+    def line_info(self) -> dict[str, list[Any]]:
+        table: dict[str, list[Any]] = _line_info.__get__(self, BtfExt)
+        runs = self.line_runs
+        if runs is not None:
+            self.line_runs = None
+            for name, rs in runs.items():
+                table.setdefault(name, []).extend(
+                    [(o + base, f, ln, c) for base, recs in rs for o, f, ln, c in recs])
+        return table
+
+    @line_info.setter
+    def line_info(self, value: dict[str, list[Any]]) -> None:
+        _line_info.__set__(self, value)
+        self.line_runs = None
+
+    def _line_runs(self) -> dict[str, list[tuple[int, list[Any]]]]:
+        runs = self.line_runs
+        return super()._line_runs() if runs is None else runs
 
 
 _ALIGNED = bytes(range(0, 256, 8))      # low bytes of multiples of 8

@@ -73,6 +73,9 @@ FUNC_STATIC, FUNC_GLOBAL, FUNC_EXTERN = 0, 1, 2
 VAR_STATIC, VAR_GLOBAL_ALLOCATED, VAR_GLOBAL_EXTERN = 0, 1, 2
 
 
+_new = object.__new__
+
+
 class BtfType:
     """One BTF type.
 
@@ -164,18 +167,27 @@ class BtfType:
         """
         k = self.kind
         d = self.data
-        ref = m[self.ref] if k in REF_KINDS else self.ref
-        if k is STRUCT or k is UNION:
-            d = [[n, m[ty], off] for n, ty, off in d]
-        elif k is FUNC_PROTO:
-            d = [[n, m[ty]] for n, ty in d]
-        elif k is ARRAY:
-            d = [m[d[0]], m[d[1]], d[2]]
-        elif k is DATASEC:
-            d = [[m[v[0]], v[1], v[2]] for v in d]
-        elif k is ENUM or k is ENUM64:
-            d = [list(e) for e in d]
-        return BtfType(k, self.name, ref, d, self.kflag, self.vlen_info)
+        # the bare object with its slots set, as parse makes them: BtfType(...)
+        # would run __init__ in a Python frame of its own, per kept type of a dedup
+        t = _new(BtfType)
+        t.kind = k
+        t.name = self.name
+        t.kflag = self.kflag
+        t.ref = m[self.ref] if k in REF_KINDS else self.ref
+        t.vlen_info = self.vlen_info
+        if k in _LIST_DATA_KINDS:       # one test passes the kinds whose data is a number
+            if k is STRUCT or k is UNION:
+                d = [[n, m[ty], off] for n, ty, off in d]
+            elif k is FUNC_PROTO:
+                d = [[n, m[ty]] for n, ty in d]
+            elif k is ARRAY:
+                d = [m[d[0]], m[d[1]], d[2]]
+            elif k is DATASEC:
+                d = [[m[v[0]], v[1], v[2]] for v in d]
+            else:                       # ENUM, ENUM64
+                d = [list(e) for e in d]
+        t.data = d
+        return t
 
     def copy(self) -> BtfType:
         d = self.data
@@ -325,6 +337,7 @@ class Btf:
 # whose members are named (the name first).
 _MEMBER_KINDS = frozenset({STRUCT, UNION, ENUM, ENUM64, FUNC_PROTO, DATASEC})
 _NAMED_MEMBER_KINDS = frozenset({STRUCT, UNION, ENUM, ENUM64, FUNC_PROTO})
+_LIST_DATA_KINDS = _MEMBER_KINDS | {ARRAY}      # data is a list (of lists, but ARRAY's)
 _first = itemgetter(0)
 
 

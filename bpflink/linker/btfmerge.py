@@ -18,7 +18,7 @@ Deduplication runs afterwards (``bpflink.btf.dedup``).
 
 from __future__ import annotations
 
-from ..btf.ext import BtfExt
+from ..btf.ext import MergedBtfExt
 from ..btf.types import (DATASEC, DECL_TAG, FUNC, FUNC_PROTO, FUNC_STATIC, VAR, VAR_STATIC, Btf,
                          BtfType, MergedBtf)
 from ..elf.reader import InputObject
@@ -196,9 +196,11 @@ def _rebuild_datasecs(inputs: list[InputObject], layout: Layout,
 
 
 def merge_btf_ext(inputs: list[InputObject], layout: Layout,
-                  maps: dict[int, TypeMap]) -> BtfExt:
+                  maps: dict[int, TypeMap]) -> MergedBtfExt:
     """Records grouped per output section, offsets shifted, type IDs remapped."""
-    ext = BtfExt()
+    ext = MergedBtfExt()
+    line_runs = ext.line_runs
+    assert line_runs is not None
     for obj in inputs:
         src_ext = obj.btf_ext
         if src_ext is None:
@@ -206,7 +208,8 @@ def merge_btf_ext(inputs: list[InputObject], layout: Layout,
         m = maps[id(obj)]
         # One comprehension per section and kind (a loop body per record cost
         # more than the rest of the merge): copies with the offset shifted
-        # and, for func_info and CO-RE, the type ID remapped.
+        # and, for func_info and CO-RE, the type ID remapped.  line_info's
+        # records are not copied: the encoder shifts them (see MergedBtfExt).
         for sec_name, recs in src_ext.func_info.items():
             piece = _piece_of(obj, sec_name, layout)
             if piece is not None:
@@ -216,9 +219,9 @@ def merge_btf_ext(inputs: list[InputObject], layout: Layout,
         for sec_name, recs in src_ext.line_info.items():
             piece = _piece_of(obj, sec_name, layout)
             if piece is not None:
-                base = piece.offset
-                ext.line_info.setdefault(piece.dst.name, []).extend(
-                    [[o + base, f, ln, c] for o, f, ln, c in recs])
+                runs = line_runs.setdefault(piece.dst.name, [])
+                if recs:
+                    runs.append((piece.offset, recs))
         for sec_name, recs in src_ext.core_relo.items():
             piece = _piece_of(obj, sec_name, layout)
             if piece is not None:
@@ -226,7 +229,7 @@ def merge_btf_ext(inputs: list[InputObject], layout: Layout,
                 ext.core_relo.setdefault(piece.dst.name, []).extend(
                     [[o + base, m[t], a, k] for o, t, a, k in recs])
     order = [s.name for s in layout.sections]
-    for table in (ext.func_info, ext.line_info, ext.core_relo):
+    for table in (ext.func_info, line_runs, ext.core_relo):
         ordered = {n: table[n] for n in order if n in table}
         table.clear()
         table.update(ordered)
