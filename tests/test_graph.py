@@ -193,10 +193,15 @@ def test_stack_estimate(ops, stack, big_endian):
     assert scan(sec.data, 0, len(sec.data), big_endian)[0] == stack
 
 
-def _scan_reference(data: bytes, big_endian: bool) -> tuple[int, list[tuple[int, ...]]]:
-    """What scan() must return: stack_estimate() of decode(), and decode()'s calls and ld_imm64s."""
+def _scan_reference(data: bytes, big_endian: bool, relocated: frozenset[int] = frozenset()
+                    ) -> tuple[int, list[tuple[int, ...]]]:
+    """What scan() must return: stack_estimate() of decode(), and of decode()'s calls and
+    ld_imm64s those that may make an edge: pc-relative calls (src_reg 1), ld_imm64s marked
+    as a function's address (src_reg 4), and any at a relocated offset."""
     insns = list(decode(data, 0, len(data), big_endian))
-    return stack_estimate(insns), [i for i in insns if i[1] in (0x85, 0x18)]
+    return stack_estimate(insns), [
+        i for i in insns if (i[1], i[3]) in ((0x85, 1), (0x18, 4))
+        or (i[1] in (0x85, 0x18) and i[0] in relocated)]
 
 
 @pytest.mark.parametrize("big_endian", [False, True], ids=["el", "eb"])
@@ -225,14 +230,20 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
         for _ in range(rng.randrange(1, 40)):
             code = rng.choice(codes) if rng.random() < 0.9 else rng.randrange(256)
             dst = rng.choice([10, 10, 1, 2, 3, 0]) if rng.random() < 0.7 else rng.randrange(16)
-            src = rng.choice([10, 10, 1, 2, 3, 0]) if rng.random() < 0.7 else rng.randrange(16)
+            src = rng.choice([10, 10, 1, 2, 3, 0, 4]) if rng.random() < 0.7 else rng.randrange(16)
             regs = (dst << 4 | src) if big_endian else (src << 4 | dst)
             out += struct.pack(">BBhi" if big_endian else "<BBhi", code, regs,
                                rng.randrange(-64, 8), rng.choice([-40, -8, 0, 1, 3, 8]))
         cases.append(bytes(out))
     assert len(cases) > 3000 or big_endian          # the corpus was found
-    for data in cases:
+    for n, data in enumerate(cases):
         assert scan(data, 0, len(data), big_endian) == _scan_reference(data, big_endian)
+        # relocations (that may point into code) anywhere: on instructions, on
+        # second halves, between instructions, past the end
+        relocated = sorted({rng.randrange(len(data) + 16) // (1 + n % 2 * 7) * (1 + n % 2 * 7)
+                            for _ in range(rng.randrange(6))})
+        assert scan(data, 0, len(data), big_endian, relocated) == \
+            _scan_reference(data, big_endian, frozenset(relocated))
     # One CodeScanner serves every function of a section from columns made
     # once per byte phase: the same results on functions cut anywhere, at any
     # alignment (a piece placed at an odd offset), in any order.
@@ -240,14 +251,18 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
         pad = bytes(rng.randrange(256) for _ in range(n % 8 + (n % 3) * 8))
         tail = -(len(pad) + len(data)) % 8 + n % 2 * 8  # code never ends in a part-insn
         section = pad + data + bytes(rng.randrange(256) for _ in range(tail))
-        scanner = CodeScanner(section, big_endian)
+        relocated = sorted({rng.randrange(len(section)) for _ in range(n % 4)}
+                           | {len(pad) + 8 * rng.randrange(len(data) // 8 + 1)
+                              for _ in range(n % 3)})
+        scanner = CodeScanner(section, big_endian, relocated)
         cuts = sorted({0, len(data) // 8, *(rng.randrange(len(data) // 8 + 1) for _ in range(3))})
         ranges = list(zip(cuts, cuts[1:]))
         rng.shuffle(ranges)
         for a, b in ranges:
             part = data[a * 8:b * 8]
             got = scanner.scan(len(pad) + a * 8, len(pad) + b * 8)
-            want = _scan_reference(part, big_endian)
+            want = _scan_reference(part, big_endian,
+                                   frozenset(r - len(pad) - a * 8 for r in relocated))
             assert got == (want[0], [(t[0] + len(pad) + a * 8, *t[1:]) for t in want[1]])
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
+from itertools import accumulate, repeat
 
 from ..elf.constants import (
     BPF_INSN_SIZE,
@@ -166,10 +168,13 @@ def stack_estimate(insns: Iterator[RawInsn] | list[RawInsn]) -> int:
     return -(-depth // 8) * 8
 
 
-# Opcodes scan() looks at whatever registers they name: those whose mode bits
-# read as BPF_ATOMIC (stack_estimate() does), calls and ld_imm64.
-_ALWAYS = bytes(1 if c & BPF_MODE_MASK == BPF_ATOMIC or c in (BPF_JMP_CALL, BPF_LD_IMM64)
-                else 0 for c in range(256))
+# Opcodes whose mode bits read as BPF_ATOMIC: stack_estimate() looks at them
+# whatever registers they name.
+_ATOMIC_LIKE = bytes(c & BPF_MODE_MASK == BPF_ATOMIC for c in range(256))
+_IS_CALL = bytes(c == BPF_JMP_CALL for c in range(256))
+_IS_LD_IMM64 = bytes(c == BPF_LD_IMM64 for c in range(256))
+_IS_CALL_OR_LD_IMM64 = bytes(c in (BPF_JMP_CALL, BPF_LD_IMM64) for c in range(256))
+_NONZERO = bytes(c != 0 for c in range(256))
 
 
 # st and stx to memory (mode BPF_MEM): all they do here is reach below dst.
@@ -204,6 +209,9 @@ _SRC_FP = {be: bytes(src == BPF_REG_FP for src in _SRC[be]) for be in (False, Tr
 _ALL_ONES = bytes(0xFF if b else 0 for b in range(256))
 _COPIES_FP = {be: bytes(src == BPF_REG_FP != dst for dst, src in zip(_DST[be], _SRC[be]))
               for be in (False, True)}
+# Per byte order: src_reg is BPF_PSEUDO_CALL, src_reg is BPF_PSEUDO_FUNC.
+_SRC_PSEUDO_CALL = {be: bytes(src == BPF_PSEUDO_CALL for src in _SRC[be]) for be in (False, True)}
+_SRC_PSEUDO_FUNC = {be: bytes(src == BPF_PSEUDO_FUNC for src in _SRC[be]) for be in (False, True)}
 
 
 def _int(column: bytes, table: bytes) -> int:
@@ -212,29 +220,46 @@ def _int(column: bytes, table: bytes) -> int:
     return int.from_bytes(column.translate(table), "little")
 
 
+def _indices(flags: bytes) -> list[int]:
+    """The indices of the 1 bytes of a 0/1 column, without a Python step per byte: the
+    lengths of the runs between them, summed up (``split``, ``map`` and ``accumulate``
+    run in C)."""
+    return list(accumulate(map((1).__add__, map(len, flags.split(b"\x01"))), initial=-1))[1:-1]
+
+
+def is_code_reference(code: int, src: int) -> bool:
+    """Whether an instruction is a reference into code without a relocation: a call
+    with ``src_reg = BPF_PSEUDO_CALL`` or an ld_imm64 with ``src_reg = BPF_PSEUDO_FUNC``."""
+    return (code == BPF_JMP_CALL and src == BPF_PSEUDO_CALL) or \
+        (code == BPF_LD_IMM64 and src == BPF_PSEUDO_FUNC)
+
+
 class _Phase:
     """The columns of a code section's instructions at byte offsets ``phase + 8k``."""
 
-    __slots__ = ("count", "regs", "always", "r10_flags", "r10_access", "reach", "flags")
+    __slots__ = ("count", "regs", "always", "r10_flags", "reach", "dirty", "wanted_at",
+                 "wanted", "flags")
 
-    def __init__(self, data: bytes | bytearray | memoryview, phase: int, big_endian: bool):
+    def __init__(self, data: bytes | bytearray | memoryview, phase: int, big_endian: bool,
+                 relocated: list[int]):
         count = self.count = (len(data) - phase) // BPF_INSN_SIZE
         stop = phase + count * BPF_INSN_SIZE
         codes = bytes(data[phase:stop:BPF_INSN_SIZE])
         regs = self.regs = bytes(data[phase + 1:stop:BPF_INSN_SIZE])
-        always = self.always = _int(codes, _ALWAYS)
-        # While r10 alone points into the stack (at offset 0), only calls,
-        # ld_imm64s, atomics and copies of r10 matter one by one: every other
-        # instruction naming r10 is a load or store through it (counted in
-        # bulk) or changes nothing scan() tracks.
-        copies = _int(codes, _IS_MOV64_X) & _int(regs, _COPIES_FP[big_endian])
-        self.r10_flags = (always | copies).to_bytes(count, "little")
+        # While r10 alone points into the stack (at offset 0), only atomics and copies
+        # of r10 matter one by one: every other instruction naming r10 is a load or
+        # store through it (counted in bulk) or changes nothing scan() tracks, and a
+        # call or ld_imm64 overwrites registers that are not tracked.
+        r10_flags = _int(codes, _ATOMIC_LIKE) | (
+            _int(codes, _IS_MOV64_X) & _int(regs, _COPIES_FP[big_endian]))
+        self.r10_flags = r10_flags.to_bytes(count, "little")
+        # ... while other registers do too, calls as well (they clobber r0-r5).
+        self.always = r10_flags | _int(codes, _IS_CALL)
         # ldx through r10 and st/stx to r10: each reaches -off.  ``reach`` is
         # that off, 0 for every other instruction.
         access = ((_int(codes, _IS_STORE) & _int(regs, _DST_FP[big_endian]))
                   | (_int(codes, _IS_LOAD) & _int(regs, _SRC_FP[big_endian])))
-        self.r10_access = access.to_bytes(count, "little")
-        ones = self.r10_access.translate(_ALL_ONES)
+        ones = access.to_bytes(count, "little").translate(_ALL_ONES)
         mask = bytearray(2 * count)
         mask[0::2] = mask[1::2] = ones
         offs = bytearray(2 * count)
@@ -245,15 +270,40 @@ class _Phase:
                               ).to_bytes(2 * count, "little"))
         if big_endian != (sys.byteorder == "big"):
             self.reach.byteswap()
+        # An ld_imm64 whose second half has a nonzero opcode: a function that holds
+        # both halves goes through the reference definition.  Clang's second halves
+        # are all zero but for ``imm``, and an instruction with opcode 0 does nothing
+        # stack_estimate() tracks: the columns may treat them as instructions.  So in
+        # the other functions every call and ld_imm64 opcode starts an instruction.
+        dirty = _int(codes, _IS_LD_IMM64) & (_int(codes, _NONZERO) >> 8)
+        self.dirty = _indices(dirty.to_bytes(count, "little")) if dirty else []
+        # The calls and ld_imm64s scan() returns, decoded at once (map() runs the
+        # unpacking in C): the pc-relative references into code, and those at a
+        # relocated offset.  Helper calls and map loads, most of them, are left out.
+        wanted = ((_int(codes, _IS_CALL) & _int(regs, _SRC_PSEUDO_CALL[big_endian]))
+                  | (_int(codes, _IS_LD_IMM64) & _int(regs, _SRC_PSEUDO_FUNC[big_endian])))
+        if relocated:
+            marks = bytearray(count)
+            for off in relocated:
+                if off % BPF_INSN_SIZE == phase and off < stop:
+                    marks[off // BPF_INSN_SIZE] = 1
+            wanted |= _int(codes, _IS_CALL_OR_LD_IMM64) & int.from_bytes(marks, "little")
+        at = self.wanted_at = _indices(wanted.to_bytes(count, "little")) if wanted else []
+        positions = [phase + k * BPF_INSN_SIZE for k in at]
+        dst_of, src_of = _DST[big_endian], _SRC[big_endian]
+        self.wanted: list[RawInsn] = [
+            (pos, code, dst_of[r], src_of[r], off, imm) for pos, (code, r, off, imm)
+            in zip(positions, map(_LAYOUT[big_endian].unpack_from, repeat(data), positions))]
         self.flags: dict[frozenset[int], bytes] = {}
 
     def naming(self, tracked: frozenset[int], big_endian: bool) -> bytes:
         """Per instruction: 1 if scan() must look at it while ``tracked`` point into the
-        stack (r10 and others)."""
+        stack (r10 and others; r10's own loads and stores are counted in bulk)."""
         flags = self.flags.get(tracked)
         if flags is None:
             key = (tracked, big_endian)
-            table = _NAMING.get(key) or _NAMING.setdefault(key, _naming(tracked, big_endian))
+            table = _NAMING.get(key) or _NAMING.setdefault(
+                key, _naming(tracked - {BPF_REG_FP}, big_endian))
             flags = self.flags[tracked] = (self.always | _int(self.regs, table)
                                            ).to_bytes(self.count, "little")
         return flags
@@ -264,21 +314,27 @@ class CodeScanner:
 
     The columns (opcode and register-byte classes, ``off``) are made once
     per section with ``bytes.translate`` and big-int arithmetic, at C speed,
-    so that a function's loop runs only over the few instructions that
-    matter, found with ``bytes.find``: calls, ld_imm64s, atomics and copies
-    of r10, plus, while another register points into the stack, whatever
-    names one.  Loads and stores through r10 itself, most of a function's
-    stack accesses, are counted in bulk: the deepest is one ``min`` of their
+    and so are the section's references into code, so that a function's
+    loop runs only over the few instructions that matter for its stack,
+    found with ``bytes.find``: atomics and copies of r10, plus, while
+    another register points into the stack, calls and whatever names one.
+    Loads and stores through r10 itself, most of a function's stack
+    accesses, are counted in bulk: the deepest is one ``min`` of their
     ``off``.  A function where r10 itself changes or stops being tracked, or
-    where an ld_imm64's second half looks like such a load or store (neither
-    happens in clang's code), goes through the reference definition.
+    where an ld_imm64's second half is not clang's (see ``_Phase.dirty``),
+    goes through the reference definition.
+
+    ``relocated``: the byte offsets of the section's relocations that may
+    point into code; the calls and ld_imm64s there are returned too.
     """
 
-    __slots__ = ("data", "big_endian", "_phases")
+    __slots__ = ("data", "big_endian", "relocated", "_phases")
 
-    def __init__(self, data: bytes | bytearray | memoryview, big_endian: bool):
+    def __init__(self, data: bytes | bytearray | memoryview, big_endian: bool,
+                 relocated: list[int] | None = None):
         self.data = data
         self.big_endian = big_endian
+        self.relocated = relocated or []
         self._phases: dict[int, _Phase] = {}
 
     def scan(self, start: int, end: int) -> tuple[int, list[RawInsn]]:
@@ -287,10 +343,10 @@ class CodeScanner:
 
     def scan_all(self, ranges: list[tuple[int, int]]) -> list[tuple[int, list[RawInsn]]]:
         """:func:`scan` of each ``(start, end)``: one call for a section's functions."""
-        data, big_endian = self.data, self.big_endian
+        data, big_endian, relocated = self.data, self.big_endian, self.relocated
         limit = len(data) - len(data) % BPF_INSN_SIZE
         unpack = _LAYOUT[big_endian].unpack_from
-        dst_of, src_of = (_HIGH, _LOW) if big_endian else (_LOW, _HIGH)
+        dst_of, src_of = _DST[big_endian], _SRC[big_endian]
         phases = self._phases
         out: list[tuple[int, list[RawInsn]]] = []
         for start, end in ranges:
@@ -300,16 +356,22 @@ class CodeScanner:
                 out.append((0, []))
                 continue
             if (end - start) % BPF_INSN_SIZE:
-                out.append(_reference(data, start, end, big_endian))
+                out.append(_reference(data, start, end, big_endian, relocated))
                 continue
             phase = start % BPF_INSN_SIZE
             cols = phases.get(phase)
             if cols is None:
-                cols = phases[phase] = _Phase(data, phase, big_endian)
-            found: list[RawInsn] = []
+                cols = phases[phase] = _Phase(data, phase, big_endian, relocated)
             i = start // BPF_INSN_SIZE
             stop = end // BPF_INSN_SIZE
-            access = cols.r10_access
+            dirty = cols.dirty
+            if dirty:
+                k = bisect_left(dirty, i)
+                if k < len(dirty) and dirty[k] < stop - 1:
+                    out.append(_reference(data, start, end, big_endian, relocated))
+                    continue
+            at = cols.wanted_at
+            wanted = cols.wanted[bisect_left(at, i):bisect_left(at, stop)] if at else []
             least = min(cols.reach[i:stop])
             depth = -least if least < 0 else 0
             flags = first = cols.r10_flags
@@ -318,28 +380,14 @@ class CodeScanner:
                 i = flags.find(1, i, stop)
                 if i < 0:
                     break
-                pos = phase + i * BPF_INSN_SIZE
-                code, regs, off, imm = unpack(data, pos)
+                code, regs, off, imm = unpack(data, phase + i * BPF_INSN_SIZE)
                 i += 1
                 dst = dst_of[regs]
                 src = src_of[regs]
+                before = len(fp_regs)
                 if code == BPF_JMP_CALL:
-                    found.append((pos, code, dst, src, off, imm))
-                    if len(fp_regs) == 1:
-                        continue                # with only r10 tracked a call changes nothing
                     # All a call does to what is tracked: it clobbers r0-r5.
                     fp_regs = {r: o for r, o in fp_regs.items() if r > 5}
-                    flags = (first if len(fp_regs) == 1
-                             else cols.naming(frozenset(fp_regs), big_endian))
-                    continue
-                if code == BPF_LD_IMM64:
-                    found.append((pos, code, dst, src, off, imm))
-                    if i < stop and access[i]:
-                        depth = -1              # a stack access in its second half?
-                        break
-                    i += 1                      # its second half
-                    if len(fp_regs) == 1:
-                        continue                # it overwrites dst, untracked or r10 (kept)
                 elif code in _STORES:           # spills and fills, the common cases, in short
                     if dst in fp_regs:
                         reach = -(fp_regs[dst] + off)
@@ -353,70 +401,72 @@ class CodeScanner:
                             depth = reach
                     if dst in fp_regs and dst != BPF_REG_FP:
                         del fp_regs[dst]            # the load overwrites it
-                        flags = (first if len(fp_regs) == 1
-                                 else cols.naming(frozenset(fp_regs), big_endian))
-                    continue
-                if dst not in fp_regs and src not in fp_regs and \
+                elif dst not in fp_regs and src not in fp_regs and \
                         code & BPF_MODE_MASK != BPF_ATOMIC:
                     continue
-                # From here on, stack_estimate()'s loop body, step for step (calls are done).
-                before = len(fp_regs)
-                cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
-                if cls == BPF_LDX:
-                    base = src if mode in (BPF_MEM, BPF_MEMSX) else None
-                elif cls == BPF_ST:
-                    base = dst if mode == BPF_MEM else None
-                elif cls == BPF_STX:
-                    base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
                 else:
-                    base = None
-                if base is not None and base in fp_regs:
-                    reach = -(fp_regs[base] + off)
-                    if reach > depth:
-                        depth = reach
-                if code == BPF_MOV64_X:
-                    if src in fp_regs:
-                        if dst == BPF_REG_FP and fp_regs[src]:
-                            depth = -1              # r10 moved
-                            break
-                        fp_regs[dst] = fp_regs[src]
-                    elif dst != BPF_REG_FP:
-                        fp_regs.pop(dst, None)
-                elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
-                    fp_regs[dst] += imm
-                    if -fp_regs[dst] > depth:
-                        depth = -fp_regs[dst]
-                elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and \
-                        dst != BPF_REG_FP:
-                    fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
-                elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
-                    fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
-                    fp_regs.pop(0, None)
+                    # stack_estimate()'s loop body, step for step (calls are done).
+                    cls, mode = code & BPF_CLASS_MASK, code & BPF_MODE_MASK
+                    if cls == BPF_LDX:
+                        base = src if mode in (BPF_MEM, BPF_MEMSX) else None
+                    elif cls == BPF_ST:
+                        base = dst if mode == BPF_MEM else None
+                    elif cls == BPF_STX:
+                        base = dst if mode in (BPF_MEM, BPF_ATOMIC) else None
+                    else:
+                        base = None
+                    if base is not None and base in fp_regs:
+                        reach = -(fp_regs[base] + off)
+                        if reach > depth:
+                            depth = reach
+                    if code == BPF_MOV64_X:
+                        if src in fp_regs:
+                            if dst == BPF_REG_FP and fp_regs[src]:
+                                depth = -1              # r10 moved
+                                break
+                            fp_regs[dst] = fp_regs[src]
+                        elif dst != BPF_REG_FP:
+                            fp_regs.pop(dst, None)
+                    elif code == BPF_ADD64_K and dst in fp_regs and dst != BPF_REG_FP:
+                        fp_regs[dst] += imm
+                        if -fp_regs[dst] > depth:
+                            depth = -fp_regs[dst]
+                    elif (cls in (0x04, BPF_ALU64, BPF_LDX) or code == BPF_LD_IMM64) and \
+                            dst != BPF_REG_FP:
+                        fp_regs.pop(dst, None)          # ALU, ALU64 and loads overwrite dst
+                    elif cls == BPF_STX and mode == BPF_ATOMIC and imm & BPF_FETCH:
+                        fp_regs.pop(src, None)          # a fetching atomic writes src (cmpxchg: r0)
+                        fp_regs.pop(0, None)
                 if len(fp_regs) != before:          # an instruction only adds or only removes
                     if BPF_REG_FP not in fp_regs:
                         depth = -1                  # r10 overwritten
                         break
                     flags = (first if len(fp_regs) == 1
                              else cols.naming(frozenset(fp_regs), big_endian))
-            out.append(_reference(data, start, end, big_endian) if depth < 0
-                       else (-(-depth // 8) * 8, found))
+            out.append(_reference(data, start, end, big_endian, relocated) if depth < 0
+                       else (-(-depth // 8) * 8, wanted))
         return out
 
 
-def _reference(data: bytes | bytearray | memoryview, start: int, end: int,
-               big_endian: bool) -> tuple[int, list[RawInsn]]:
+def _reference(data: bytes | bytearray | memoryview, start: int, end: int, big_endian: bool,
+               relocated: list[int] | None = None) -> tuple[int, list[RawInsn]]:
     """:func:`scan` by its definition: :func:`stack_estimate` of :func:`decode`, and the
-    calls and ld_imm64s of :func:`decode`."""
+    calls and ld_imm64s of :func:`decode` that are references into code or sit at an
+    offset in ``relocated``."""
     insns = list(decode(bytes(data), start, end, big_endian))
-    return stack_estimate(insns), [t for t in insns if t[1] in (BPF_JMP_CALL, BPF_LD_IMM64)]
+    at = set(relocated or ())
+    return stack_estimate(insns), [
+        t for t in insns if is_code_reference(t[1], t[3])
+        or (t[1] in (BPF_JMP_CALL, BPF_LD_IMM64) and t[0] in at)]
 
 
-def scan(data: bytes | bytearray | memoryview, start: int, end: int,
-         big_endian: bool) -> tuple[int, list[RawInsn]]:
-    """One function's code: (:func:`stack_estimate` of it, its calls and ld_imm64s).
+def scan(data: bytes | bytearray | memoryview, start: int, end: int, big_endian: bool,
+         relocated: list[int] | None = None) -> tuple[int, list[RawInsn]]:
+    """One function's code: (:func:`stack_estimate` of it, the calls and ld_imm64s that
+    may make an edge: references into code, and those at an offset in ``relocated``).
 
     The same as :func:`_reference` (tests/test_graph.py holds the two to it),
     without a tuple per instruction; :class:`CodeScanner` shares the work of
     a section's functions.
     """
-    return CodeScanner(data, big_endian).scan(start, end)
+    return CodeScanner(data, big_endian, relocated).scan(start, end)
