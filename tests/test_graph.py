@@ -266,6 +266,35 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
             assert got == (want[0], [(t[0] + len(pad) + a * 8, *t[1:]) for t in want[1]])
 
 
+def test_byte_tables_match_their_definitions():
+    """insn's translate tables, made from the few bytes they mark, equal a test per byte."""
+    import itertools
+
+    import bpflink.graph.insn as m
+
+    every = range(256)
+    assert m._ATOMIC_LIKE == bytes(c & 0xE0 == 0xC0 for c in every)
+    assert m._IS_CALL_OR_LD_IMM64 == bytes(c in (0x85, 0x18) for c in every)
+    assert m._NONZERO == bytes(c != 0 for c in every)
+    assert m._ALL_ONES == bytes(0xFF if c else 0 for c in every)
+    assert m._STORES == frozenset(c for c in every if c & 7 in (2, 3) and c & 0xE0 == 0x60)
+    assert m._LOADS == frozenset(c for c in every if c & 7 == 1 and c & 0xE0 in (0x60, 0x80))
+    assert m._IS_STORE == bytes(c in m._STORES for c in every)
+    assert m._IS_LOAD == bytes(c in m._LOADS for c in every)
+    assert m._LOW == bytes(b & 0xF for b in every) and m._HIGH == bytes(b >> 4 for b in every)
+    for be in (False, True):
+        dst, src = m._DST[be], m._SRC[be]
+        assert m._DST_FP[be] == bytes(d == 10 for d in dst)
+        assert m._SRC_FP[be] == bytes(s == 10 for s in src)
+        assert m._COPIES_FP[be] == bytes(s == 10 != d for d, s in zip(dst, src))
+        assert m._SRC_PSEUDO_CALL[be] == bytes(s == 1 for s in src)
+        assert m._SRC_PSEUDO_FUNC[be] == bytes(s == 4 for s in src)
+        for k in range(4):
+            for regs in map(frozenset, itertools.combinations(range(11), k)):
+                assert m._naming(regs, be) == bytes(d in regs or s in regs
+                                                    for d, s in zip(dst, src))
+
+
 def test_scan_takes_the_short_way_on_compiled_code(monkeypatch):
     """scan() leaves the reference definition to malformed code: every corpus
     function goes the short way (and so do the random streams that could)."""

@@ -16,7 +16,7 @@ import struct
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import accumulate, repeat
 
 from ..elf.constants import (
@@ -168,28 +168,46 @@ def stack_estimate(insns: Iterator[RawInsn] | list[RawInsn]) -> int:
     return -(-depth // 8) * 8
 
 
-# Opcodes whose mode bits read as BPF_ATOMIC: stack_estimate() looks at them
-# whatever registers they name.
-_ATOMIC_LIKE = bytes(c & BPF_MODE_MASK == BPF_ATOMIC for c in range(256))
-_IS_CALL = bytes(c == BPF_JMP_CALL for c in range(256))
-_IS_LD_IMM64 = bytes(c == BPF_LD_IMM64 for c in range(256))
-_IS_CALL_OR_LD_IMM64 = bytes(c in (BPF_JMP_CALL, BPF_LD_IMM64) for c in range(256))
-_NONZERO = bytes(c != 0 for c in range(256))
+def _int(column: bytes, table: bytes) -> int:
+    """``column.translate(table)``, a 0/1 column, as one int (byte k = instruction k), so
+    that ``|`` and ``&`` combine columns at C speed."""
+    return int.from_bytes(column.translate(table), "little")
 
 
+def _marks(values: Iterable[int]) -> bytes:
+    """A ``bytes.translate`` table: 1 for each of ``values``, 0 for every other byte.
+
+    The tables below are made so, from the few bytes they mark, or with
+    ``translate`` and big-int arithmetic: a generator over all 256 bytes per
+    table cost every bpflink process a million instructions at import.
+    """
+    table = bytearray(256)
+    for v in values:
+        table[v] = 1
+    return bytes(table)
+
+
+# Opcodes whose mode bits read as BPF_ATOMIC (0xC0-0xDF): stack_estimate() looks at
+# them whatever registers they name.
+_ATOMIC_LIKE = _marks(range(BPF_ATOMIC, BPF_ATOMIC + 0x20))
+_IS_CALL = _marks([BPF_JMP_CALL])
+_IS_LD_IMM64 = _marks([BPF_LD_IMM64])
+_IS_CALL_OR_LD_IMM64 = _marks([BPF_JMP_CALL, BPF_LD_IMM64])
+_NONZERO = b"\x00" + b"\x01" * 255
+
+# The size bits of a load or store opcode: W, H, B, DW.
+_SIZES = (0x00, 0x08, 0x10, 0x18)
 # st and stx to memory (mode BPF_MEM): all they do here is reach below dst.
-_STORES = frozenset(c for c in range(256) if c & BPF_CLASS_MASK in (BPF_ST, BPF_STX)
-                    and c & BPF_MODE_MASK == BPF_MEM)
+_STORES = frozenset(BPF_MEM | size | cls for size in _SIZES for cls in (BPF_ST, BPF_STX))
 # ldx from memory: reach below src, overwrite dst.
-_LOADS = frozenset(c for c in range(256) if c & BPF_CLASS_MASK == BPF_LDX
-                   and c & BPF_MODE_MASK in (BPF_MEM, BPF_MEMSX))
-_IS_STORE = bytes(c in _STORES for c in range(256))
-_IS_LOAD = bytes(c in _LOADS for c in range(256))
-_IS_MOV64_X = bytes(c == BPF_MOV64_X for c in range(256))
+_LOADS = frozenset(mode | size | BPF_LDX for size in _SIZES for mode in (BPF_MEM, BPF_MEMSX))
+_IS_STORE = _marks(_STORES)
+_IS_LOAD = _marks(_LOADS)
+_IS_MOV64_X = _marks([BPF_MOV64_X])
 
 
-_LOW = bytes(b & 0xF for b in range(256))      # a register byte's low nibble
-_HIGH = bytes(b >> 4 for b in range(256))
+_LOW = bytes(range(16)) * 16                   # a register byte's low nibble
+_HIGH = b"".join(bytes((h,)) * 16 for h in range(16))
 # Per byte order, each ``regs`` byte's dst and src register numbers.
 _DST = {False: _LOW, True: _HIGH}
 _SRC = {False: _HIGH, True: _LOW}
@@ -197,27 +215,22 @@ _SRC = {False: _HIGH, True: _LOW}
 
 def _naming(regs: frozenset[int], big_endian: bool) -> bytes:
     """Per ``regs`` byte of an instruction: 1 if it names one of ``regs`` as dst or src."""
-    return bytes(dst in regs or src in regs
-                 for dst, src in zip(_DST[big_endian], _SRC[big_endian]))
+    table = _marks(regs)
+    return (_int(_DST[big_endian], table) | _int(_SRC[big_endian], table)).to_bytes(256, "little")
 
 
 # _naming() per set of tracked registers: a function tracks a few sets, a link a few dozen.
 _NAMING: dict[tuple[frozenset[int], bool], bytes] = {}
 # Per byte order: dst is r10 (a store's base), src is r10 (a load's base), rX = r10 copies.
-_DST_FP = {be: bytes(dst == BPF_REG_FP for dst in _DST[be]) for be in (False, True)}
-_SRC_FP = {be: bytes(src == BPF_REG_FP for src in _SRC[be]) for be in (False, True)}
-_ALL_ONES = bytes(0xFF if b else 0 for b in range(256))
-_COPIES_FP = {be: bytes(src == BPF_REG_FP != dst for dst, src in zip(_DST[be], _SRC[be]))
-              for be in (False, True)}
+_IS_FP = _marks([BPF_REG_FP])
+_DST_FP = {be: _DST[be].translate(_IS_FP) for be in (False, True)}
+_SRC_FP = {be: _SRC[be].translate(_IS_FP) for be in (False, True)}
+_ALL_ONES = b"\x00" + b"\xff" * 255
+_COPIES_FP = {be: (_int(_SRC_FP[be], _NONZERO) & ~_int(_DST_FP[be], _NONZERO)
+                   ).to_bytes(256, "little") for be in (False, True)}
 # Per byte order: src_reg is BPF_PSEUDO_CALL, src_reg is BPF_PSEUDO_FUNC.
-_SRC_PSEUDO_CALL = {be: bytes(src == BPF_PSEUDO_CALL for src in _SRC[be]) for be in (False, True)}
-_SRC_PSEUDO_FUNC = {be: bytes(src == BPF_PSEUDO_FUNC for src in _SRC[be]) for be in (False, True)}
-
-
-def _int(column: bytes, table: bytes) -> int:
-    """``column.translate(table)``, a 0/1 column, as one int (byte k = instruction k), so
-    that ``|`` and ``&`` combine columns at C speed."""
-    return int.from_bytes(column.translate(table), "little")
+_SRC_PSEUDO_CALL = {be: _SRC[be].translate(_marks([BPF_PSEUDO_CALL])) for be in (False, True)}
+_SRC_PSEUDO_FUNC = {be: _SRC[be].translate(_marks([BPF_PSEUDO_FUNC])) for be in (False, True)}
 
 
 def _indices(flags: bytes) -> list[int]:
