@@ -571,18 +571,18 @@ def _variables_used(fcode: _Code, linked: LinkedObject,
     names: list[str] = []
     # The scan kept only what may make a code edge: decode the function again (only
     # links with a tag on a type or variable get here).
-    for raw in bpf_insn.decode(section.data, start, end, linked.big_endian):
-        if raw[1] != BPF_LD_IMM64:
+    for offset, opcode, _dst, _src, _off, imm in bpf_insn.decode(section.data, start, end,
+                                                                 linked.big_endian):
+        if opcode != BPF_LD_IMM64:
             continue
-        ins = bpf_insn.Insn(*raw)
-        reloc = relocs.get(ins.offset)
+        reloc = relocs.get(offset)
         if reloc is None or reloc.type != R_BPF_64_64:
             continue
         sym = reloc.symbol
         if sym.section is None or sym.section.is_exec:
             continue
         found = ([sym.name] if sym.type != STT_SECTION and sym.name
-                 else data_syms.get((id(sym.section), sym.value + ins.imm), []))
+                 else data_syms.get((id(sym.section), sym.value + imm), []))
         names.extend(n for n in found if n not in names)
     return names
 

@@ -27,12 +27,6 @@ from ..elf.constants import (
     BPF_PSEUDO_FUNC,
 )
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import NamedTuple
-else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
-    from .._namedtuple import NamedTuple
-
 # instruction classes and memory modes (include/uapi/linux/bpf.h, bpf_common.h)
 BPF_CLASS_MASK = 0x07
 BPF_LDX, BPF_ST, BPF_STX, BPF_ALU64 = 0x01, 0x02, 0x03, 0x07
@@ -44,52 +38,6 @@ BPF_ADD64_K = 0x07          # ALU64 | ADD | K: dst += imm
 BPF_REG_FP = 10             # r10, the read-only frame pointer
 
 
-class Insn(NamedTuple):
-    """One decoded instruction (a tuple: tens of thousands are made per link)."""
-
-    offset: int             # byte offset in its section
-    code: int
-    dst: int
-    src: int
-    off: int
-    imm: int
-
-    @property
-    def is_function_call(self) -> bool:
-        """A BPF-to-BPF call: ``call`` with ``src_reg = BPF_PSEUDO_CALL``."""
-        return self.code == BPF_JMP_CALL and self.src == BPF_PSEUDO_CALL
-
-    @property
-    def is_call(self) -> bool:
-        """Any ``call`` (helper, kfunc or BPF-to-BPF)."""
-        return self.code == BPF_JMP_CALL
-
-    @property
-    def is_ld_imm64(self) -> bool:
-        return self.code == BPF_LD_IMM64
-
-    @property
-    def is_load_of_function_pointer(self) -> bool:
-        """``ld_imm64`` with ``src_reg = BPF_PSEUDO_FUNC`` (already marked as one)."""
-        return self.code == BPF_LD_IMM64 and self.src == BPF_PSEUDO_FUNC
-
-    @property
-    def is_atomic(self) -> bool:
-        return self.code & BPF_CLASS_MASK == BPF_STX and self.code & BPF_MODE_MASK == BPF_ATOMIC
-
-    @property
-    def memory_base(self) -> int | None:
-        """The base register of a memory access (ldx/st/stx/atomic), else None."""
-        cls, mode = self.code & BPF_CLASS_MASK, self.code & BPF_MODE_MASK
-        if cls == BPF_LDX and mode in (BPF_MEM, BPF_MEMSX):
-            return self.src
-        if cls == BPF_ST and mode == BPF_MEM:
-            return self.dst
-        if cls == BPF_STX and mode in (BPF_MEM, BPF_ATOMIC):
-            return self.dst
-        return None
-
-
 # decode()'s plain form of an instruction: (offset, code, dst, src, off, imm)
 RawInsn = tuple[int, int, int, int, int, int]
 
@@ -99,9 +47,9 @@ _LAYOUT = {False: struct.Struct("<BBhi"), True: struct.Struct(">BBhi")}
 def decode(data: bytes | bytearray, start: int, end: int, big_endian: bool) -> Iterator[RawInsn]:
     """The instructions in ``data[start:end]`` (byte offsets, 8-aligned).
 
-    Plain ``(offset, code, dst, src, off, imm)`` tuples, the fields of
-    :class:`Insn` (``Insn(*t)`` names them): a link decodes every
-    instruction, and only calls and ``ld_imm64`` need the named view.
+    Plain ``(offset, code, dst, src, off, imm)`` tuples (``offset``: the byte
+    offset in ``data``), unpacked where they are read: no class to build at
+    start-up, and none to make per instruction.
     """
     end = min(end, len(data) - len(data) % BPF_INSN_SIZE)
     if end <= start:
