@@ -274,7 +274,12 @@ def test_byte_tables_match_their_definitions():
 
     every = range(256)
     assert m._ATOMIC_LIKE == bytes(c & 0xE0 == 0xC0 for c in every)
-    assert m._IS_CALL_OR_LD_IMM64 == bytes(c in (0x85, 0x18) for c in every)
+    assert m._IS_CALL == bytes(c == 0x85 for c in every)
+    assert m._IS_LD_IMM64 == bytes(c == 0x18 for c in every)
+    assert m._IS_MOV64_X == bytes(c == 0xBF for c in every)
+    assert m._CODE_BITS == bytes(sum(bit << b for b, bit in enumerate(column)) for column in zip(
+        m._ATOMIC_LIKE, m._IS_MOV64_X, m._IS_CALL, m._IS_STORE, m._IS_LOAD, m._IS_LD_IMM64,
+        m._NONZERO))
     assert m._NONZERO == bytes(c != 0 for c in every)
     assert m._ALL_ONES == bytes(0xFF if c else 0 for c in every)
     assert m._STORES == frozenset(c for c in every if c & 7 in (2, 3) and c & 0xE0 == 0x60)
@@ -289,6 +294,10 @@ def test_byte_tables_match_their_definitions():
         assert m._COPIES_FP[be] == bytes(s == 10 != d for d, s in zip(dst, src))
         assert m._SRC_PSEUDO_CALL[be] == bytes(s == 1 for s in src)
         assert m._SRC_PSEUDO_FUNC[be] == bytes(s == 4 for s in src)
+        assert m._REG_BITS[be] == bytes(
+            sum(bit << b for b, bit in enumerate(column)) for column in zip(
+                m._DST_FP[be], m._SRC_FP[be], m._COPIES_FP[be], m._SRC_PSEUDO_CALL[be],
+                m._SRC_PSEUDO_FUNC[be]))
         for k in range(4):
             for regs in map(frozenset, itertools.combinations(range(11), k)):
                 assert m._naming(regs, be) == bytes(d in regs or s in regs

@@ -140,7 +140,6 @@ def _marks(values: Iterable[int]) -> bytes:
 _ATOMIC_LIKE = _marks(range(BPF_ATOMIC, BPF_ATOMIC + 0x20))
 _IS_CALL = _marks([BPF_JMP_CALL])
 _IS_LD_IMM64 = _marks([BPF_LD_IMM64])
-_IS_CALL_OR_LD_IMM64 = _marks([BPF_JMP_CALL, BPF_LD_IMM64])
 _NONZERO = b"\x00" + b"\x01" * 255
 
 # The size bits of a load or store opcode: W, H, B, DW.
@@ -181,6 +180,21 @@ _SRC_PSEUDO_CALL = {be: _SRC[be].translate(_marks([BPF_PSEUDO_CALL])) for be in 
 _SRC_PSEUDO_FUNC = {be: _SRC[be].translate(_marks([BPF_PSEUDO_FUNC])) for be in (False, True)}
 
 
+def _bits(*tables: bytes) -> bytes:
+    """A ``bytes.translate`` table: bit ``b`` of each byte from the 0/1 table ``tables[b]``."""
+    return sum(int.from_bytes(t, "little") << b for b, t in enumerate(tables)
+               ).to_bytes(256, "little")
+
+
+# The bits of _CODE_BITS (an opcode's classes) and _REG_BITS (a register byte's).
+_C_ATOMIC_LIKE, _C_MOV64_X, _C_CALL, _C_STORE, _C_LOAD, _C_LD_IMM64, _C_NONZERO = range(7)
+_CODE_BITS = _bits(_ATOMIC_LIKE, _IS_MOV64_X, _IS_CALL, _IS_STORE, _IS_LOAD, _IS_LD_IMM64,
+                   _NONZERO)
+_R_DST_FP, _R_SRC_FP, _R_COPIES_FP, _R_PSEUDO_CALL, _R_PSEUDO_FUNC = range(5)
+_REG_BITS = {be: _bits(_DST_FP[be], _SRC_FP[be], _COPIES_FP[be], _SRC_PSEUDO_CALL[be],
+                       _SRC_PSEUDO_FUNC[be]) for be in (False, True)}
+
+
 def _indices(flags: bytes) -> list[int]:
     """The indices of the 1 bytes of a 0/1 column, without a Python step per byte: the
     lengths of the runs between them, summed up (``split``, ``map`` and ``accumulate``
@@ -207,22 +221,27 @@ class _Phase:
         stop = phase + count * BPF_INSN_SIZE
         codes = bytes(data[phase:stop:BPF_INSN_SIZE])
         regs = self.regs = bytes(data[phase + 1:stop:BPF_INSN_SIZE])
+        # Every opcode and register-byte class at once, one bit each (_CODE_BITS,
+        # _REG_BITS) in one big int per column: bit ``b`` of instruction ``k``'s class
+        # is bit ``8k + b``, and ``(column >> b) & ones`` is that class's 0/1 column.
+        ones = int.from_bytes(b"\x01" * count, "little")
+        c = int.from_bytes(codes.translate(_CODE_BITS), "little")
+        r = int.from_bytes(regs.translate(_REG_BITS[big_endian]), "little")
         # While r10 alone points into the stack (at offset 0), only atomics and copies
         # of r10 matter one by one: every other instruction naming r10 is a load or
         # store through it (counted in bulk) or changes nothing scan() tracks, and a
         # call or ld_imm64 overwrites registers that are not tracked.
-        r10_flags = _int(codes, _ATOMIC_LIKE) | (
-            _int(codes, _IS_MOV64_X) & _int(regs, _COPIES_FP[big_endian]))
+        r10_flags = ((c >> _C_ATOMIC_LIKE) | (c >> _C_MOV64_X) & (r >> _R_COPIES_FP)) & ones
         self.r10_flags = r10_flags.to_bytes(count, "little")
         # ... while other registers do too, calls as well (they clobber r0-r5).
-        self.always = r10_flags | _int(codes, _IS_CALL)
+        self.always = r10_flags | (c >> _C_CALL) & ones
         # ldx through r10 and st/stx to r10: each reaches -off.  ``reach`` is
         # that off, 0 for every other instruction.
-        access = ((_int(codes, _IS_STORE) & _int(regs, _DST_FP[big_endian]))
-                  | (_int(codes, _IS_LOAD) & _int(regs, _SRC_FP[big_endian])))
-        ones = access.to_bytes(count, "little").translate(_ALL_ONES)
+        access = ((c >> _C_STORE) & (r >> _R_DST_FP)
+                  | (c >> _C_LOAD) & (r >> _R_SRC_FP)) & ones
+        ff = access.to_bytes(count, "little").translate(_ALL_ONES)
         mask = bytearray(2 * count)
-        mask[0::2] = mask[1::2] = ones
+        mask[0::2] = mask[1::2] = ff
         offs = bytearray(2 * count)
         offs[0::2] = data[phase + 2:stop:BPF_INSN_SIZE]
         offs[1::2] = data[phase + 3:stop:BPF_INSN_SIZE]
@@ -236,19 +255,19 @@ class _Phase:
         # are all zero but for ``imm``, and an instruction with opcode 0 does nothing
         # stack_estimate() tracks: the columns may treat them as instructions.  So in
         # the other functions every call and ld_imm64 opcode starts an instruction.
-        dirty = _int(codes, _IS_LD_IMM64) & (_int(codes, _NONZERO) >> 8)
+        dirty = (c >> _C_LD_IMM64) & (c >> (8 + _C_NONZERO)) & ones
         self.dirty = _indices(dirty.to_bytes(count, "little")) if dirty else []
         # The calls and ld_imm64s scan() returns, decoded at once (map() runs the
         # unpacking in C): the pc-relative references into code, and those at a
         # relocated offset.  Helper calls and map loads, most of them, are left out.
-        wanted = ((_int(codes, _IS_CALL) & _int(regs, _SRC_PSEUDO_CALL[big_endian]))
-                  | (_int(codes, _IS_LD_IMM64) & _int(regs, _SRC_PSEUDO_FUNC[big_endian])))
+        wanted = ((c >> _C_CALL) & (r >> _R_PSEUDO_CALL)
+                  | (c >> _C_LD_IMM64) & (r >> _R_PSEUDO_FUNC)) & ones
         if relocated:
             marks = bytearray(count)
             for off in relocated:
                 if off % BPF_INSN_SIZE == phase and off < stop:
                     marks[off // BPF_INSN_SIZE] = 1
-            wanted |= _int(codes, _IS_CALL_OR_LD_IMM64) & int.from_bytes(marks, "little")
+            wanted |= ((c >> _C_CALL) | (c >> _C_LD_IMM64)) & int.from_bytes(marks, "little")
         at = self.wanted_at = _indices(wanted.to_bytes(count, "little")) if wanted else []
         positions = [phase + k * BPF_INSN_SIZE for k in at]
         dst_of, src_of = _DST[big_endian], _SRC[big_endian]
