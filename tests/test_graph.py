@@ -225,15 +225,25 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
     rng = random.Random(10)
     codes = [0x85, 0x18, 0xBF, 0x07, 0x61, 0x79, 0x62, 0x7A, 0x63, 0x7B, 0xC3, 0xDB, 0xD3,
              0xB7, 0x04, 0x95, 0x00, 0x81, 0xC4, 0xCC, 0x87]
-    for _ in range(3000):
+    def insn(code, dst, src, off, imm):
+        regs = (dst << 4 | src) if big_endian else (src << 4 | dst)
+        return struct.pack(">BBhi" if big_endian else "<BBhi", code, regs, off, imm)
+
+    for n in range(3000):
         out = bytearray()
         for _ in range(rng.randrange(1, 40)):
+            if n % 3 == 0 and rng.random() < 0.15:      # rX = r10, often then rX += K
+                x = rng.choice([1, 2, 3, 6, 10]) if rng.random() < 0.9 else rng.randrange(16)
+                out += insn(0xBF, x, 10, 0, 0)
+                if rng.random() < 0.8:
+                    out += insn(rng.choice([0x07, 0x07, 0x07, 0x04, 0x0F]),
+                                x if rng.random() < 0.8 else rng.randrange(16), 0, 0,
+                                rng.choice([-40, -8, 0, 8, -600]))
+                continue
             code = rng.choice(codes) if rng.random() < 0.9 else rng.randrange(256)
             dst = rng.choice([10, 10, 1, 2, 3, 0]) if rng.random() < 0.7 else rng.randrange(16)
             src = rng.choice([10, 10, 1, 2, 3, 0, 4]) if rng.random() < 0.7 else rng.randrange(16)
-            regs = (dst << 4 | src) if big_endian else (src << 4 | dst)
-            out += struct.pack(">BBhi" if big_endian else "<BBhi", code, regs,
-                               rng.randrange(-64, 8), rng.choice([-40, -8, 0, 1, 3, 8]))
+            out += insn(code, dst, src, rng.randrange(-64, 8), rng.choice([-40, -8, 0, 1, 3, 8]))
         cases.append(bytes(out))
     assert len(cases) > 3000 or big_endian          # the corpus was found
     for n, data in enumerate(cases):

@@ -365,6 +365,21 @@ class CodeScanner:
                 dst = dst_of[regs]
                 src = src_of[regs]
                 before = len(fp_regs)
+                if code == BPF_MOV64_X and before == 1:
+                    # rX = r10 with only r10 tracked (``flags`` is r10_flags: src is r10,
+                    # dst is not).  Clang follows it with rX += K, the address of a
+                    # stack buffer: both in one step, as stack_estimate() takes them.
+                    pos = phase + i * BPF_INSN_SIZE
+                    if i < stop and data[pos] == BPF_ADD64_K and dst_of[data[pos + 1]] == dst:
+                        offset = unpack(data, pos)[3]
+                        if -offset > depth:
+                            depth = -offset
+                        i += 1
+                    else:
+                        offset = 0
+                    fp_regs = {BPF_REG_FP: 0, dst: offset}
+                    flags = cols.naming(frozenset(fp_regs), big_endian)
+                    continue
                 if code == BPF_JMP_CALL:
                     # All a call does to what is tracked: it clobbers r0-r5.
                     fp_regs = {r: o for r, o in fp_regs.items() if r > 5}
