@@ -379,6 +379,14 @@ class CodeScanner:
                         offset = 0
                     fp_regs = {BPF_REG_FP: 0, dst: offset}
                     flags = cols.naming(frozenset(fp_regs), big_endian)
+                    if dst <= 5:
+                        # ... and passes it to a helper or callee: when the next
+                        # instruction that matters is that call, it clobbers rX.
+                        k = flags.find(1, i, stop)
+                        if k >= 0 and data[phase + k * BPF_INSN_SIZE] == BPF_JMP_CALL:
+                            i = k + 1
+                            fp_regs = {BPF_REG_FP: 0}
+                            flags = first
                     continue
                 if code == BPF_JMP_CALL:
                     # All a call does to what is tracked: it clobbers r0-r5.
