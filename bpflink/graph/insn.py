@@ -213,7 +213,7 @@ class _Phase:
     """The columns of a code section's instructions at byte offsets ``phase + 8k``."""
 
     __slots__ = ("count", "regs", "always", "r10_flags", "reach", "dirty", "wanted_at",
-                 "wanted", "flags")
+                 "wanted", "flags", "with_r10")
 
     def __init__(self, data: bytes | bytearray | memoryview, phase: int, big_endian: bool,
                  relocated: list[int]):
@@ -275,6 +275,13 @@ class _Phase:
             (pos, code, dst_of[r], src_of[r], off, imm) for pos, (code, r, off, imm)
             in zip(positions, map(_LAYOUT[big_endian].unpack_from, repeat(data), positions))]
         self.flags: dict[frozenset[int], bytes] = {}
+        self.with_r10: list[bytes | None] = [None] * 16
+
+    def naming_with_r10(self, reg: int, big_endian: bool) -> bytes:
+        """:meth:`naming` of r10 and ``reg``, kept by register number (the common case:
+        no set to build)."""
+        flags = self.with_r10[reg] = self.naming(frozenset((BPF_REG_FP, reg)), big_endian)
+        return flags
 
     def naming(self, tracked: frozenset[int], big_endian: bool) -> bytes:
         """Per instruction: 1 if scan() must look at it while ``tracked`` point into the
@@ -377,16 +384,16 @@ class CodeScanner:
                         i += 1
                     else:
                         offset = 0
-                    fp_regs = {BPF_REG_FP: 0, dst: offset}
-                    flags = cols.naming(frozenset(fp_regs), big_endian)
+                    flags = cols.with_r10[dst] or cols.naming_with_r10(dst, big_endian)
                     if dst <= 5:
                         # ... and passes it to a helper or callee: when the next
                         # instruction that matters is that call, it clobbers rX.
                         k = flags.find(1, i, stop)
                         if k >= 0 and data[phase + k * BPF_INSN_SIZE] == BPF_JMP_CALL:
                             i = k + 1
-                            fp_regs = {BPF_REG_FP: 0}
                             flags = first
+                            continue
+                    fp_regs = {BPF_REG_FP: 0, dst: offset}
                     continue
                 if code == BPF_JMP_CALL:
                     # All a call does to what is tracked: it clobbers r0-r5.
