@@ -70,7 +70,13 @@ class Adjacency:
         tags: dict[Node, list[Node]] = {n: [] for n in graph}      # program rows
         follow: dict[Node, list[Node]] = {n: [] for n in graph}    # everything else
         kind_of: dict[tuple[Node, Node], str] = {}     # (u, v) -> the kind a walk followed
+        sources: set[Node] = set()
+        several: set[Node] = set()          # nodes with more than one out-edge
         for u, v, kinds in graph.edges(data="kinds"):
+            if u in sources:
+                several.add(u)
+            else:
+                sources.add(u)
             if CALL in kinds:
                 code[u].append(v)
                 calls[u].append(v)
@@ -83,8 +89,9 @@ class Adjacency:
             kind_of[u, v] = kinds[0]
         self.kind_of = kind_of
         key = order.__getitem__
-        for table in (code, calls, tags, follow):
-            for succ in table.values():
+        for u in several:                   # only they can have a list to sort
+            for table in (code, calls, tags, follow):
+                succ = table[u]
                 if len(succ) > 1:
                     succ.sort(key=key)
         self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
