@@ -325,7 +325,15 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[Node]:
     succ = adj.calls
     loaders = loaded_by(graph)
     cyclic: set[Node] = set()
-    sccs = [c for c in components_of(succ) if len(c) > 1 or c[0] in succ[c[0]]]
+    # Only a function with both a caller and a callee can be on a cycle, and a cycle
+    # only runs through such functions: Tarjan's walk needs them alone (most functions
+    # are leaves or programs).  The components with a cycle are the same sets; their
+    # order does not matter (sorted below by a key unique per function).
+    callees = {w for vs in succ.values() for w in vs}
+    inner = {n for n, vs in succ.items() if vs and n in callees}
+    sccs = [c for c in components_of({n: [w for w in vs if w in inner]
+                                      for n, vs in succ.items() if n in inner})
+            if len(c) > 1 or c[0] in succ[c[0]]]
     calls = DiGraph()
     if sccs:                            # the call graph, for the cycles' shortest paths
         for n in graph.nodes:
