@@ -382,10 +382,7 @@ def frame_size(stack: int) -> int:
 def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
-    roots = set(adj.entries)
-    for _u, v, kinds in graph.edges(data="kinds"):
-        if any(k != CALL for k in kinds):
-            roots.add(v)
+    roots = set(adj.entries).union(adj.not_only_called)
     reached = reached_by(graph)
     return ordered(graph, (r for r in roots if r in reached))
 
