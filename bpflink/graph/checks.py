@@ -390,7 +390,11 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
 def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, list[Node]]:
     """Each function's callees sorted by name (lists of one shared with ``adj``, unchanged)."""
     key = lambda n: name_key(graph, n)  # noqa: E731
-    return {n: sorted(v, key=key) if len(v) > 1 else v for n, v in adj.calls.items()}
+    out = dict(adj.calls)
+    for n in adj.several:               # only a node with several out-edges has 2+ callees
+        if len(out[n]) > 1:
+            out[n] = sorted(out[n], key=key)
+    return out
 
 
 class _Chains:

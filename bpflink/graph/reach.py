@@ -93,6 +93,7 @@ class Adjacency:
             kind_of[u, v] = kinds[0]
         self.kind_of = kind_of
         self.not_only_called = not_only_called
+        self.several = several
         key = order.__getitem__
         for u in several:                   # only they can have a list to sort
             for table in (code, calls, tags, follow):
