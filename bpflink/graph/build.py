@@ -393,7 +393,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
         return None
     btf = linked.btf
     by_func_info: dict[int, list[FuncId]] | None = None
-    tag_files = _tag_origins(linked)
+    tag_files: dict[tuple[str, str], list[str]] | None = None     # made at the first tag
     uses: list[TagUse] = []
     data_types: dict[DataId, set[int]] = {}
     seen: set[tuple[object, ...]] = set()
@@ -420,6 +420,8 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
             data_types.setdefault(use.node, set()).add(t.ref)
         if use.value:
             use.candidates = functions_named(graph, use.value)
+        if tag_files is None:
+            tag_files = _tag_origins(linked)
         use.files = tag_files.get((use.tag, use.on_name), [])
         # Unmerged BTF can hold the same tag twice on one carrier: count it once.
         key = (use.tag, tuple(use.sites) if use.sites else use.node or use.on_name, use.on_kind)
