@@ -272,7 +272,7 @@ class _Phase:
         positions = [phase + k * BPF_INSN_SIZE for k in at]
         dst_of, src_of = _DST[big_endian], _SRC[big_endian]
         self.wanted: list[RawInsn] = [
-            (pos, code, dst_of[r], src_of[r], off, imm) for pos, (code, r, off, imm)
+            (pos, code, dst_of[rb], src_of[rb], off, imm) for pos, (code, rb, off, imm)
             in zip(positions, map(_LAYOUT[big_endian].unpack_from, repeat(data), positions))]
         self.flags: dict[frozenset[int], bytes] = {}
         self.with_r10: list[bytes | None] = [None] * 16
