@@ -291,7 +291,6 @@ def test_byte_tables_match_their_definitions():
         m._ATOMIC_LIKE, m._IS_MOV64_X, m._IS_CALL, m._IS_STORE, m._IS_LOAD, m._IS_LD_IMM64,
         m._NONZERO))
     assert m._NONZERO == bytes(c != 0 for c in every)
-    assert m._ALL_ONES == bytes(0xFF if c else 0 for c in every)
     assert m._STORES == frozenset(c for c in every if c & 7 in (2, 3) and c & 0xE0 == 0x60)
     assert m._LOADS == frozenset(c for c in every if c & 7 == 1 and c & 0xE0 in (0x60, 0x80))
     assert m._IS_STORE == bytes(c in m._STORES for c in every)

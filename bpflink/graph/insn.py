@@ -172,7 +172,6 @@ _NAMING: dict[tuple[frozenset[int], bool], bytes] = {}
 _IS_FP = _marks([BPF_REG_FP])
 _DST_FP = {be: _DST[be].translate(_IS_FP) for be in (False, True)}
 _SRC_FP = {be: _SRC[be].translate(_IS_FP) for be in (False, True)}
-_ALL_ONES = b"\x00" + b"\xff" * 255
 _COPIES_FP = {be: (_int(_SRC_FP[be], _NONZERO) & ~_int(_DST_FP[be], _NONZERO)
                    ).to_bytes(256, "little") for be in (False, True)}
 # Per byte order: src_reg is BPF_PSEUDO_CALL, src_reg is BPF_PSEUDO_FUNC.
@@ -239,15 +238,16 @@ class _Phase:
         # that off, 0 for every other instruction.
         access = ((c >> _C_STORE) & (r >> _R_DST_FP)
                   | (c >> _C_LOAD) & (r >> _R_SRC_FP)) & ones
-        ff = access.to_bytes(count, "little").translate(_ALL_ONES)
-        mask = bytearray(2 * count)
-        mask[0::2] = mask[1::2] = ff
+        # Each byte of ``off`` masked on its own (``access * 0xFF``: 0xFF per access,
+        # no carries), then the two interleaved.
+        ff = access * 0xFF
         offs = bytearray(2 * count)
-        offs[0::2] = data[phase + 2:stop:BPF_INSN_SIZE]
-        offs[1::2] = data[phase + 3:stop:BPF_INSN_SIZE]
+        offs[0::2] = (int.from_bytes(data[phase + 2:stop:BPF_INSN_SIZE], "little") & ff
+                      ).to_bytes(count, "little")
+        offs[1::2] = (int.from_bytes(data[phase + 3:stop:BPF_INSN_SIZE], "little") & ff
+                      ).to_bytes(count, "little")
         self.reach = array("h")
-        self.reach.frombytes((int.from_bytes(offs, "little") & int.from_bytes(mask, "little")
-                              ).to_bytes(2 * count, "little"))
+        self.reach.frombytes(offs)
         if big_endian != (sys.byteorder == "big"):
             self.reach.byteswap()
         # An ld_imm64 whose second half has a nonzero opcode: a function that holds
