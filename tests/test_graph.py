@@ -193,10 +193,15 @@ def test_stack_estimate(ops, stack, big_endian):
     assert scan(sec.data, 0, len(sec.data), big_endian)[0] == stack
 
 
-def _scan_reference(data: bytes, big_endian: bool) -> tuple[int, list[tuple[int, ...]]]:
-    """What scan() must return: stack_estimate() of decode(), and decode()'s calls and ld_imm64s."""
+def _scan_reference(data: bytes, big_endian: bool, relocated: frozenset[int] = frozenset()
+                    ) -> tuple[int, list[tuple[int, ...]]]:
+    """What scan() must return: stack_estimate() of decode(), and of decode()'s calls and
+    ld_imm64s those that may make an edge: pc-relative calls (src_reg 1), ld_imm64s marked
+    as a function's address (src_reg 4), and any at a relocated offset."""
     insns = list(decode(data, 0, len(data), big_endian))
-    return stack_estimate(insns), [i for i in insns if i[1] in (0x85, 0x18)]
+    return stack_estimate(insns), [
+        i for i in insns if (i[1], i[3]) in ((0x85, 1), (0x18, 4))
+        or (i[1] in (0x85, 0x18) and i[0] in relocated)]
 
 
 @pytest.mark.parametrize("big_endian", [False, True], ids=["el", "eb"])
@@ -220,19 +225,35 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
     rng = random.Random(10)
     codes = [0x85, 0x18, 0xBF, 0x07, 0x61, 0x79, 0x62, 0x7A, 0x63, 0x7B, 0xC3, 0xDB, 0xD3,
              0xB7, 0x04, 0x95, 0x00, 0x81, 0xC4, 0xCC, 0x87]
-    for _ in range(3000):
+    def insn(code, dst, src, off, imm):
+        regs = (dst << 4 | src) if big_endian else (src << 4 | dst)
+        return struct.pack(">BBhi" if big_endian else "<BBhi", code, regs, off, imm)
+
+    for n in range(3000):
         out = bytearray()
         for _ in range(rng.randrange(1, 40)):
+            if n % 3 == 0 and rng.random() < 0.15:      # rX = r10, often then rX += K
+                x = rng.choice([1, 2, 3, 6, 10]) if rng.random() < 0.9 else rng.randrange(16)
+                out += insn(0xBF, x, 10, 0, 0)
+                if rng.random() < 0.8:
+                    out += insn(rng.choice([0x07, 0x07, 0x07, 0x04, 0x0F]),
+                                x if rng.random() < 0.8 else rng.randrange(16), 0, 0,
+                                rng.choice([-40, -8, 0, 8, -600]))
+                continue
             code = rng.choice(codes) if rng.random() < 0.9 else rng.randrange(256)
             dst = rng.choice([10, 10, 1, 2, 3, 0]) if rng.random() < 0.7 else rng.randrange(16)
-            src = rng.choice([10, 10, 1, 2, 3, 0]) if rng.random() < 0.7 else rng.randrange(16)
-            regs = (dst << 4 | src) if big_endian else (src << 4 | dst)
-            out += struct.pack(">BBhi" if big_endian else "<BBhi", code, regs,
-                               rng.randrange(-64, 8), rng.choice([-40, -8, 0, 1, 3, 8]))
+            src = rng.choice([10, 10, 1, 2, 3, 0, 4]) if rng.random() < 0.7 else rng.randrange(16)
+            out += insn(code, dst, src, rng.randrange(-64, 8), rng.choice([-40, -8, 0, 1, 3, 8]))
         cases.append(bytes(out))
     assert len(cases) > 3000 or big_endian          # the corpus was found
-    for data in cases:
+    for n, data in enumerate(cases):
         assert scan(data, 0, len(data), big_endian) == _scan_reference(data, big_endian)
+        # relocations (that may point into code) anywhere: on instructions, on
+        # second halves, between instructions, past the end
+        relocated = sorted({rng.randrange(len(data) + 16) // (1 + n % 2 * 7) * (1 + n % 2 * 7)
+                            for _ in range(rng.randrange(6))})
+        assert scan(data, 0, len(data), big_endian, relocated) == \
+            _scan_reference(data, big_endian, frozenset(relocated))
     # One CodeScanner serves every function of a section from columns made
     # once per byte phase: the same results on functions cut anywhere, at any
     # alignment (a piece placed at an odd offset), in any order.
@@ -240,15 +261,56 @@ def test_scan_matches_decode_and_stack_estimate(big_endian):
         pad = bytes(rng.randrange(256) for _ in range(n % 8 + (n % 3) * 8))
         tail = -(len(pad) + len(data)) % 8 + n % 2 * 8  # code never ends in a part-insn
         section = pad + data + bytes(rng.randrange(256) for _ in range(tail))
-        scanner = CodeScanner(section, big_endian)
+        relocated = sorted({rng.randrange(len(section)) for _ in range(n % 4)}
+                           | {len(pad) + 8 * rng.randrange(len(data) // 8 + 1)
+                              for _ in range(n % 3)})
+        scanner = CodeScanner(section, big_endian, relocated)
         cuts = sorted({0, len(data) // 8, *(rng.randrange(len(data) // 8 + 1) for _ in range(3))})
         ranges = list(zip(cuts, cuts[1:]))
         rng.shuffle(ranges)
         for a, b in ranges:
             part = data[a * 8:b * 8]
             got = scanner.scan(len(pad) + a * 8, len(pad) + b * 8)
-            want = _scan_reference(part, big_endian)
+            want = _scan_reference(part, big_endian,
+                                   frozenset(r - len(pad) - a * 8 for r in relocated))
             assert got == (want[0], [(t[0] + len(pad) + a * 8, *t[1:]) for t in want[1]])
+
+
+def test_byte_tables_match_their_definitions():
+    """insn's translate tables, made from the few bytes they mark, equal a test per byte."""
+    import itertools
+
+    import bpflink.graph.insn as m
+
+    every = range(256)
+    assert m._ATOMIC_LIKE == bytes(c & 0xE0 == 0xC0 for c in every)
+    assert m._IS_CALL == bytes(c == 0x85 for c in every)
+    assert m._IS_LD_IMM64 == bytes(c == 0x18 for c in every)
+    assert m._IS_MOV64_X == bytes(c == 0xBF for c in every)
+    assert m._CODE_BITS == bytes(sum(bit << b for b, bit in enumerate(column)) for column in zip(
+        m._ATOMIC_LIKE, m._IS_MOV64_X, m._IS_CALL, m._IS_STORE, m._IS_LOAD, m._IS_LD_IMM64,
+        m._NONZERO))
+    assert m._NONZERO == bytes(c != 0 for c in every)
+    assert m._STORES == frozenset(c for c in every if c & 7 in (2, 3) and c & 0xE0 == 0x60)
+    assert m._LOADS == frozenset(c for c in every if c & 7 == 1 and c & 0xE0 in (0x60, 0x80))
+    assert m._IS_STORE == bytes(c in m._STORES for c in every)
+    assert m._IS_LOAD == bytes(c in m._LOADS for c in every)
+    assert m._LOW == bytes(b & 0xF for b in every) and m._HIGH == bytes(b >> 4 for b in every)
+    for be in (False, True):
+        dst, src = m._DST[be], m._SRC[be]
+        assert m._DST_FP[be] == bytes(d == 10 for d in dst)
+        assert m._SRC_FP[be] == bytes(s == 10 for s in src)
+        assert m._COPIES_FP[be] == bytes(s == 10 != d for d, s in zip(dst, src))
+        assert m._SRC_PSEUDO_CALL[be] == bytes(s == 1 for s in src)
+        assert m._SRC_PSEUDO_FUNC[be] == bytes(s == 4 for s in src)
+        assert m._REG_BITS[be] == bytes(
+            sum(bit << b for b, bit in enumerate(column)) for column in zip(
+                m._DST_FP[be], m._SRC_FP[be], m._COPIES_FP[be], m._SRC_PSEUDO_CALL[be],
+                m._SRC_PSEUDO_FUNC[be]))
+        for k in range(4):
+            for regs in map(frozenset, itertools.combinations(range(11), k)):
+                assert m._naming(regs, be) == bytes(d in regs or s in regs
+                                                    for d, s in zip(dst, src))
 
 
 def test_scan_takes_the_short_way_on_compiled_code(monkeypatch):

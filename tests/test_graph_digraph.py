@@ -286,3 +286,28 @@ def test_funcid_nodes_survive_conversion():
     h = to_networkx(g)
     [first, *_] = functions_named(h, h.nodes[next(iter(h))]["name"])
     assert isinstance(first, FuncId)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 14).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
+    st.sets(st.integers(0, n - 1)))))
+def test_check_recursion_finds_every_function_on_a_call_cycle(case):
+    """check_recursion() walks only the functions with both a caller and a callee: the
+    functions it finds on cycles are networkx's (non-trivial components and self-loops)."""
+    from bpflink.graph.checks import check_recursion
+    from bpflink.graph.rules import edge_kinds
+
+    n, edges, programs = case
+    graph = DiGraph(kinds=edge_kinds([]), rules=[], tags=[], dangling=[], uses_via={})
+    ids = [FuncId("a.o", ".text", 8 * i) for i in range(n)]
+    for i, fid in enumerate(ids):
+        graph.add_node(fid, kind="function", name=f"f{i}", file="a.o", section=".text",
+                       offset=8 * i, size=1, bind="global", visibility="default",
+                       entry=i in programs, stack=0, order=(0, i))
+    for u, v in edges:
+        graph.add_edge(ids[u], ids[v], kind="call", kinds=("call",))
+    theirs = nx.DiGraph(list({(ids[u], ids[v]) for u, v in edges}))
+    want = {m for c in nx.strongly_connected_components(theirs)
+            for m in c if len(c) > 1 or theirs.has_edge(m, m)}
+    assert check_recursion(graph, Diagnostics()) == want

@@ -61,10 +61,14 @@ if TYPE_CHECKING:
     from .digraph import GraphLike
 
     # What the edge pass needs about a function besides its node attributes: its
-    # output section, where its input section landed there, and its calls and
-    # ld_imm64s as insn.decode() tuples.  A plain tuple: one per function, made
-    # without a Python-level call (and no class to build at start-up).
-    _Code: TypeAlias = "tuple[OutputSection, int, list[RawInsn]]"
+    # output section, where its input section landed there, its start and end
+    # there, and the calls and ld_imm64s that may make an edge (insn.scan()) as
+    # insn.decode() tuples.  A plain tuple: one per function, made without a
+    # Python-level call (and no class to build at start-up).
+    _Code: TypeAlias = "tuple[OutputSection, int, int, int, list[RawInsn]]"
+    # Per code section (by ``id``), offset -> its relocation; False for one against
+    # a symbol outside code (a map, a variable), which never makes an edge.
+    _CodeRelocs: TypeAlias = "dict[int, dict[int, OutputReloc | Literal[False]]]"
 else:       # typing.NamedTuple's class syntax, without importing typing (start-up)
     from .._namedtuple import NamedTuple
 
@@ -172,8 +176,14 @@ def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) ->
     """The call graph: one node per function of the output, edges with their kind."""
     rules = list(TAG_RULES if rules is None else rules)
     graph = DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[], uses_via={})
-    starts, code = _add_functions(graph, linked)
-    _add_code_edges(graph, linked, starts, code)
+    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}   # (not None's id)
+    # Most relocations in code are against maps and variables: decided once here.
+    relocs: _CodeRelocs = {
+        id(sec): {r.offset: r if r.symbol.section is not None and id(r.symbol.section)
+                  in exec_ids else False for r in sec.relocs}
+        for sec in linked.sections if id(sec) in exec_ids}
+    starts, code = _add_functions(graph, linked, relocs)
+    _add_code_edges(graph, starts, code, relocs)
     type_ids = _add_tag_edges(graph, linked, starts, rules)
     if type_ids is not None:
         _add_uses_edges(graph, linked, starts, code, type_ids)
@@ -192,12 +202,12 @@ def _display_names(linked: LinkedObject) -> dict[int, str]:
     return names
 
 
-def _add_functions(graph: DiGraph, linked: LinkedObject
+def _add_functions(graph: DiGraph, linked: LinkedObject, relocs: _CodeRelocs
                    ) -> tuple[dict[int, dict[int, FuncId]], dict[FuncId, _Code]]:
     """Add a node per STT_FUNC symbol in an executable section.
 
     Returns, per output section (by ``id``), output offset -> the function
-    starting there; and each function's decoded code.
+    starting there; and each function's code record.
     """
     display = _display_names(linked)
     big_endian = linked.big_endian
@@ -236,7 +246,10 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
                 p += 1
             if pieces and pieces[p].offset <= off < pieces[p].offset + pieces[p].src.size:
                 funcs.append((off, end, sym, pieces[p]))
-        scanned = bpf_insn.CodeScanner(sec.data, big_endian).scan_all(
+        # Only relocations that may point into code can make an edge of a call or
+        # ld_imm64 that is not pc-relative: the scan leaves out the others.
+        relocated = [o for o, r in relocs.get(id(sec), {}).items() if r is not False]
+        scanned = bpf_insn.CodeScanner(sec.data, big_endian, relocated).scan_all(
             [(off, end) for off, end, _sym, _piece in funcs])
         for (off, end, sym, piece), (stack, insns) in zip(funcs, scanned):
             file = display[id(piece.obj)]
@@ -251,7 +264,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject
                 "order": (sec_index, off),      # output position: the stable order
             }))
             at[off] = fid
-            code[fid] = (sec, piece.offset, insns)
+            code[fid] = (sec, piece.offset, off, end, insns)
     graph.add_nodes_from(nodes)
     return starts, code
 
@@ -270,15 +283,8 @@ def _add_edge(graph: DiGraph, src: Node, dst: Node, kind: str) -> None:
         graph.add_edge(src, dst, kind=kind, kinds=(kind,))
 
 
-def _add_code_edges(graph: DiGraph, linked: LinkedObject,
-                    starts: dict[int, dict[int, FuncId]], code: dict[FuncId, _Code]) -> None:
-    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}
-    # Per code section, offset -> its relocation; False for one against a symbol outside
-    # code (a map, a variable), which never makes an edge: most of them, decided once here.
-    relocs_by_section: dict[int, dict[int, OutputReloc | Literal[False]]] = {
-        id(sec): {r.offset: r if r.symbol.section is not None and id(r.symbol.section)
-                  in exec_ids else False for r in sec.relocs}
-        for sec in linked.sections if id(sec) in exec_ids}
+def _add_code_edges(graph: DiGraph, starts: dict[int, dict[int, FuncId]],
+                    code: dict[FuncId, _Code], relocs_by_section: _CodeRelocs) -> None:
     no_starts: dict[int, FuncId] = {}
     no_relocs: dict[int, OutputReloc | Literal[False]] = {}
     dangling = graph.graph["dangling"]
@@ -287,10 +293,10 @@ def _add_code_edges(graph: DiGraph, linked: LinkedObject,
     edges: dict[tuple[Node, Node], list[str]] = {}
     # _add_functions() filled ``code`` in output order (section, then offset): the order
     # the edges and dangling references are recorded in.
-    for fid, (sec, piece_offset, insns) in code.items():
+    for fid, (sec, piece_offset, _start, _end, insns) in code.items():
         relocs = relocs_by_section.get(id(sec), no_relocs)
-        # Calls and ld_imm64s only, as plain decode() tuples: an Insn per
-        # instruction cost more than the edges.
+        # The calls and ld_imm64s that may make an edge, as plain decode() tuples: an
+        # Insn per instruction cost more than the edges.
         for offset, opcode, _dst, src, _off, imm in insns:
             is_call = opcode == BPF_JMP_CALL
             reloc = relocs.get(offset)
@@ -387,7 +393,7 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
         return None
     btf = linked.btf
     by_func_info: dict[int, list[FuncId]] | None = None
-    tag_files = _tag_origins(linked)
+    tag_files: dict[tuple[str, str], list[str]] | None = None     # made at the first tag
     uses: list[TagUse] = []
     data_types: dict[DataId, set[int]] = {}
     seen: set[tuple[object, ...]] = set()
@@ -414,6 +420,8 @@ def _add_tag_edges(graph: DiGraph, linked: LinkedObject,
             data_types.setdefault(use.node, set()).add(t.ref)
         if use.value:
             use.candidates = functions_named(graph, use.value)
+        if tag_files is None:
+            tag_files = _tag_origins(linked)
         use.files = tag_files.get((use.tag, use.on_name), [])
         # Unmerged BTF can hold the same tag twice on one carrier: count it once.
         key = (use.tag, tuple(use.sites) if use.sites else use.node or use.on_name, use.on_kind)
@@ -560,21 +568,23 @@ def _data_symbols(linked: LinkedObject) -> dict[tuple[int, int], list[str]]:
 def _variables_used(fcode: _Code, linked: LinkedObject,
                     data_syms: dict[tuple[int, int], list[str]]) -> list[str]:
     """Names of the variables ``ld_imm64`` instructions of a function are relocated against."""
-    section, _piece_offset, insns = fcode
+    section, _piece_offset, start, end, _insns = fcode
     relocs = {r.offset: r for r in section.relocs}
     names: list[str] = []
-    for raw in insns:
-        if raw[1] != BPF_LD_IMM64:
+    # The scan kept only what may make a code edge: decode the function again (only
+    # links with a tag on a type or variable get here).
+    for offset, opcode, _dst, _src, _off, imm in bpf_insn.decode(section.data, start, end,
+                                                                 linked.big_endian):
+        if opcode != BPF_LD_IMM64:
             continue
-        ins = bpf_insn.Insn(*raw)
-        reloc = relocs.get(ins.offset)
+        reloc = relocs.get(offset)
         if reloc is None or reloc.type != R_BPF_64_64:
             continue
         sym = reloc.symbol
         if sym.section is None or sym.section.is_exec:
             continue
         found = ([sym.name] if sym.type != STT_SECTION and sym.name
-                 else data_syms.get((id(sym.section), sym.value + ins.imm), []))
+                 else data_syms.get((id(sym.section), sym.value + imm), []))
         names.extend(n for n in found if n not in names)
     return names
 

@@ -325,7 +325,15 @@ def check_recursion(graph: GraphLike, diags: Diagnostics) -> set[Node]:
     succ = adj.calls
     loaders = loaded_by(graph)
     cyclic: set[Node] = set()
-    sccs = [c for c in components_of(succ) if len(c) > 1 or c[0] in succ[c[0]]]
+    # Only a function with both a caller and a callee can be on a cycle, and a cycle
+    # only runs through such functions: Tarjan's walk needs them alone (most functions
+    # are leaves or programs).  The components with a cycle are the same sets; their
+    # order does not matter (sorted below by a key unique per function).
+    callees = {w for vs in succ.values() for w in vs}
+    inner = {n for n, vs in succ.items() if vs and n in callees}
+    sccs = [c for c in components_of({n: [w for w in vs if w in inner]
+                                      for n, vs in succ.items() if n in inner})
+            if len(c) > 1 or c[0] in succ[c[0]]]
     calls = DiGraph()
     if sccs:                            # the call graph, for the cycles' shortest paths
         for n in graph.nodes:
@@ -374,10 +382,7 @@ def frame_size(stack: int) -> int:
 def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
     """Where the verifier starts counting frames: programs, and functions reached other
     than by a call (exception callbacks, callbacks), each a chain of its own."""
-    roots = set(adj.entries)
-    for _u, v, kinds in graph.edges(data="kinds"):
-        if any(k != CALL for k in kinds):
-            roots.add(v)
+    roots = set(adj.entries).union(adj.not_only_called)
     reached = reached_by(graph)
     return ordered(graph, (r for r in roots if r in reached))
 
@@ -385,7 +390,11 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
 def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, list[Node]]:
     """Each function's callees sorted by name (lists of one shared with ``adj``, unchanged)."""
     key = lambda n: name_key(graph, n)  # noqa: E731
-    return {n: sorted(v, key=key) if len(v) > 1 else v for n, v in adj.calls.items()}
+    out = dict(adj.calls)
+    for n in adj.several:               # only a node with several out-edges has 2+ callees
+        if len(out[n]) > 1:
+            out[n] = sorted(out[n], key=key)
+    return out
 
 
 class _Chains:

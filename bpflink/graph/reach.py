@@ -70,7 +70,17 @@ class Adjacency:
         tags: dict[Node, list[Node]] = {n: [] for n in graph}      # program rows
         follow: dict[Node, list[Node]] = {n: [] for n in graph}    # everything else
         kind_of: dict[tuple[Node, Node], str] = {}     # (u, v) -> the kind a walk followed
+        sources: set[Node] = set()
+        several: set[Node] = set()          # nodes with more than one out-edge
+        # nodes an edge of another kind than ``call`` reaches (callbacks, tag targets)
+        not_only_called: set[Node] = set()
         for u, v, kinds in graph.edges(data="kinds"):
+            if u in sources:
+                several.add(u)
+            else:
+                sources.add(u)
+            if kinds.count(CALL) != len(kinds):
+                not_only_called.add(v)
             if CALL in kinds:
                 code[u].append(v)
                 calls[u].append(v)
@@ -82,9 +92,12 @@ class Adjacency:
                 follow[u].append(v)
             kind_of[u, v] = kinds[0]
         self.kind_of = kind_of
+        self.not_only_called = not_only_called
+        self.several = several
         key = order.__getitem__
-        for table in (code, calls, tags, follow):
-            for succ in table.values():
+        for u in several:                   # only they can have a list to sort
+            for table in (code, calls, tags, follow):
+                succ = table[u]
                 if len(succ) > 1:
                     succ.sort(key=key)
         self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
