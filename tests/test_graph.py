@@ -814,3 +814,26 @@ def test_fatal_warnings_fail_the_library_link_and_write_nothing(tmp_path):
     linker.add_file(ROOT / "corpus" / "cross_call" / "a.o")
     linker.add_file(ROOT / "corpus" / "cross_call" / "b.o")
     assert linker.link(out).warnings == [] and out.exists()     # nothing to promote
+
+
+def test_adjacency_cache_follows_each_graph_and_its_lifetime():
+    # reach caches one Adjacency per graph (ours or networkx's) until the graph
+    # changes shape, and forgets it when the graph is collected
+    import gc
+
+    from bpflink.graph import reach
+
+    res = bpflink.link([str(ROOT / "corpus" / "cross_call" / n) for n in ("a.o", "b.o")])
+    ours, theirs = res.digraph, res.callgraph
+    first = reach.adjacency(ours)
+    assert reach.adjacency(ours) is first
+    other = reach.adjacency(theirs)
+    assert other is not first and reach.adjacency(theirs) is other
+    assert sorted(map(str, other.entries)) == sorted(map(str, first.entries))
+    theirs.add_node("extra", order=10**9, entry=False)
+    assert reach.adjacency(theirs) is not other          # changed shape: rebuilt
+    keys = {id(ours), id(theirs)}
+    assert keys <= reach._CACHE.keys()
+    del res, ours, theirs, first, other
+    gc.collect()
+    assert not keys & reach._CACHE.keys()

@@ -26,8 +26,8 @@ or a ``networkx.DiGraph``.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Container, Iterable
+from _weakref import ref    # weakref's reference type: the weakref module costs every link
+from collections.abc import Callable, Container, Iterable
 
 from .build import DataId, Node
 from .rules import CALL, FUNC_REF, ON_PROGRAM
@@ -176,18 +176,29 @@ class Adjacency:
         return found
 
 
-_CACHE: weakref.WeakKeyDictionary[GraphLike, tuple[tuple[int, int], Adjacency]] = \
-    weakref.WeakKeyDictionary()
+# Each graph's Adjacency and the shape it was built for, by id(graph), with
+# a weak reference whose callback drops the entry when the graph goes, as a
+# WeakKeyDictionary would (networkx graphs are cached too).
+_CACHE: dict[int, tuple[ref[GraphLike], tuple[int, int], Adjacency]] = {}
+
+
+def _forget(key: int) -> Callable[[ref[GraphLike]], None]:
+    def forget(r: ref[GraphLike]) -> None:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is r:
+            del _CACHE[key]
+    return forget
 
 
 def adjacency(graph: GraphLike) -> Adjacency:
     """The graph's :class:`Adjacency`, rebuilt only if the graph changed size."""
     shape = (graph.number_of_nodes(), graph.number_of_edges())
-    hit = _CACHE.get(graph)
-    if hit is None or hit[0] != shape:
-        hit = (shape, Adjacency(graph))
-        _CACHE[graph] = hit
-    return hit[1]
+    key = id(graph)
+    hit = _CACHE.get(key)
+    if hit is None or hit[0]() is not graph or hit[1] != shape:
+        hit = (ref(graph, _forget(key)), shape, Adjacency(graph))
+        _CACHE[key] = hit
+    return hit[2]
 
 
 def ordered(graph: GraphLike, nodes: Iterable[N]) -> list[N]:
