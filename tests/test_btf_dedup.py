@@ -639,6 +639,27 @@ def test_a_settled_pass_leaves_nothing_for_another(program):
 SETTLED: Counter[bool] = Counter()
 
 
+@SETTINGS
+@given(programs())
+def test_next_pass_reuses_keys_as_a_fresh_pass_would_build_them(program):
+    """dedup() starts a pass over the output from the pass before it (its
+    shallow keys, its references through the ID map): held to a pass built
+    from scratch on the output, which must see the same kinds, references,
+    equal keys and merges (the key numbers may differ)."""
+    btf, _ = program
+    first = _Dedup(btf)
+    id_map, kept = first.run()
+    out = _compacted(btf, id_map, kept)
+    reused, fresh = first.next_pass(out, id_map, kept), _Dedup(out)
+    assert reused.types is out.types and reused.n == fresh.n
+    assert reused.kind_bytes == fresh.kind_bytes and reused.kinds == fresh.kinds
+    assert reused.children == fresh.children
+    pairs = set(zip(reused.sid, fresh.sid))
+    assert len(pairs) == len(set(reused.sid)) == len(set(fresh.sid))
+    assert reused.run() == fresh.run()
+    assert reused.settled == fresh.settled
+
+
 def test_generated_passes_were_both_settled_and_not():
     """The property above saw both kinds of pass (it runs first, in file order)."""
     if SETTLED:

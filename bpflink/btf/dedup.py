@@ -43,6 +43,7 @@ is not).  Where this differs from libbpf, and why: ``docs/btf-dedup.md``.
 from __future__ import annotations
 
 import gc
+from itertools import accumulate, chain
 from operator import attrgetter, itemgetter
 
 from ..errors import FormatError
@@ -66,6 +67,8 @@ _ONE_REF = _CHAINS | {_VAR, _DECL_TAG}
 
 # Kinds that merge_hypot may map a candidate-side type of onto another.
 _MERGED = frozenset({_FWD, _STRUCT, _UNION})
+
+_new = object.__new__
 
 UNPROCESSED = -1
 IN_PROGRESS = -2
@@ -175,6 +178,27 @@ class _Dedup:
         self.m = [UNPROCESSED] * self.n
         self.m[0] = 0
         self.settled = False
+
+    def next_pass(self, out: Btf, id_map: list[int], kept: list[int]) -> _Dedup:
+        """The run over ``out``, this run's ``kept`` types compacted through
+        ``id_map`` (as :func:`_compacted` made it), without building a key
+        again: a shallow key holds no type IDs, so a kept type's is the one
+        it had here; its parts are its parts here through ``id_map``."""
+        run = _new(_Dedup)
+        run.types = out.types
+        run.n = len(kept)
+        run.kind_bytes = bytes([self.kind_bytes[i] for i in kept])
+        run.kinds = list(run.kind_bytes)
+        run.sid = [self.sid[i] for i in kept]
+        # All the parts through id_map in one map, then cut back per type.
+        parts = [self.children[i] for i in kept]
+        flat = tuple(map(id_map.__getitem__, chain.from_iterable(parts)))
+        ends = list(accumulate(map(len, parts)))
+        run.children = [flat[a:b] for a, b in zip([0] + ends, ends)]
+        run.m = [UNPROCESSED] * run.n
+        run.m[0] = 0
+        run.settled = False
+        return run
 
     def ids_of(self, *kinds: int) -> list[int]:
         """The IDs of the types of these kinds, in order (in C: each phase
@@ -488,8 +512,9 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
     gc.disable()
     try:
         run = _Dedup(btf)
-        id_map, kept = run.run()
-        out = _compacted(btf, id_map, kept)
+        run_map, kept = run.run()
+        id_map = run_map
+        out = _compacted(btf, run_map, kept)
         # One pass of libbpf's algorithm can leave two equivalent structs
         # apart: when the walk from one of them finds a canonical type that
         # would stand for two different types of the other's graph (say, a
@@ -500,12 +525,12 @@ def dedup(btf: Btf) -> tuple[Btf, list[int]]:
         # left no two structs of one shallow key (``settled``) needs no
         # further pass: the next would merge nothing.
         while not run.settled:
-            run = _Dedup(out)
-            pass_map, kept = run.run()
+            run = run.next_pass(out, run_map, kept)
+            run_map, kept = run.run()
             if len(kept) == len(out.types):
                 break
-            out = _compacted(out, pass_map, kept)
-            id_map = [pass_map[i] for i in id_map]
+            out = _compacted(out, run_map, kept)
+            id_map = [run_map[i] for i in id_map]
     finally:
         if collecting:
             gc.enable()
