@@ -41,7 +41,7 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 
 from ..errors import Diagnostics
 from .build import Node, TagUse, is_function
@@ -387,7 +387,7 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
     return ordered(graph, (r for r in roots if r in reached))
 
 
-def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, list[Node]]:
+def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, Sequence[Node]]:
     """Each function's callees sorted by name (lists of one shared with ``adj``, unchanged)."""
     key = lambda n: name_key(graph, n)  # noqa: E731
     out = dict(adj.calls)
@@ -412,7 +412,7 @@ class _Chains:
     out only for the roots :meth:`longest` is asked about.
     """
 
-    def __init__(self, succ: dict[Node, list[Node]], weight: Callable[[Node], int],
+    def __init__(self, succ: dict[Node, Sequence[Node]], weight: Callable[[Node], int],
                  cyclic: set[Node]):
         self.weight, self.cyclic = weight, cyclic
         self.succ = succ                # callees by name (:func:`_callees_by_name`)
