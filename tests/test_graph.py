@@ -837,3 +837,45 @@ def test_adjacency_cache_follows_each_graph_and_its_lifetime():
     del res, ours, theirs, first, other
     gc.collect()
     assert not keys & reach._CACHE.keys()
+
+
+def _reference_tables(graph):
+    # Adjacency's four successor tables the plain way: a list per node, filled edge by
+    # edge, then sorted in output order (what the per-source build must equal)
+    from bpflink.graph.reach import CODE_KINDS
+    from bpflink.graph.rules import CALL, FUNC_REF, ON_PROGRAM
+
+    program_kinds = {r.kind for r in graph.graph.get("rules", ()) if r.sits_on == ON_PROGRAM}
+    tables = {name: {n: [] for n in graph} for name in ("code", "calls", "tags", "follow")}
+    for u, v, kinds in graph.edges(data="kinds"):
+        if CALL in kinds:
+            tables["code"][u].append(v)
+            tables["calls"][u].append(v)
+        elif FUNC_REF in kinds:
+            tables["code"][u].append(v)
+        if not program_kinds.isdisjoint(kinds):
+            tables["tags"][u].append(v)
+        if not program_kinds.union(CODE_KINDS).issuperset(kinds):
+            tables["follow"][u].append(v)
+    for table in tables.values():
+        for succ in table.values():
+            succ.sort(key=lambda n: graph.nodes[n]["order"])
+    return tables
+
+
+@pytest.mark.parametrize("corpus", ["graph_all_kinds", "loop_callback", "recursion",
+                                    "exc_cross", "deep_chain", "tag_on_var"])
+def test_adjacency_tables_match_the_plain_build(corpus):
+    from bpflink.graph.reach import Adjacency
+
+    # tag_on_var with a rule on variables: its tag edge and uses edges fill ``follow``
+    rules = [bpflink.TagRule("reset:", sits_on="var", kind="reset", exclusive_target=False)]
+    res = bpflink.link(sorted(str(p) for p in (ROOT / "corpus" / corpus).glob("*.o")),
+                       tag_rules=rules if corpus == "tag_on_var" else ())
+    for graph in (res.digraph, res.callgraph):
+        adj = Adjacency(graph)
+        for name, table in _reference_tables(graph).items():
+            got = getattr(adj, name)
+            assert list(got) == list(table), name             # every node, in node order
+            assert {n: list(s) for n, s in got.items()} == table, name
+        assert adj.several == {u for u in graph if len(list(graph.successors(u))) > 1}

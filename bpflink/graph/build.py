@@ -47,7 +47,7 @@ from ..elf.constants import (
     STV_DEFAULT,
     STV_HIDDEN,
 )
-from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol, Piece
+from ..linker.model import LinkedObject, OutputReloc, OutputSection, OutputSymbol
 from . import insn as bpf_insn
 from .digraph import DiGraph
 from .insn import RawInsn
@@ -234,26 +234,31 @@ def _add_functions(graph: DiGraph, linked: LinkedObject, relocs: _CodeRelocs
             continue            # (sec.data would join a data section's pieces: not needed)
         sec_name = sec.name
         entry = sec_name != ".text"     # libbpf: every other exec section holds programs
-        pieces = sec.pieces
-        p = 0                   # sec.origin(off), walking: offsets and pieces both ascend
+        # sec.origin(off), walking: offsets and pieces both ascend.  Each piece's bounds,
+        # input name and start are looked up once, not per function.
+        bounds = [(pc.offset, pc.offset + pc.src.size, display[id(pc.obj)])
+                  for pc in sec.pieces]
+        bounds.append((1 << 64, 0, ""))         # a sentinel past any symbol value (u64)
+        p = 0
+        base, end_of, file = bounds[0]          # the piece's start, end and input
         last = len(offsets) - 1
-        funcs: list[tuple[int, int, OutputSymbol, Piece]] = []
+        funcs: list[tuple[int, int, OutputSymbol, str, int]] = []
         for i, off in enumerate(offsets):
             sym = chosen[off]
             end = off + sym.size if sym.size else (
                 offsets[i + 1] if i < last else len(sec.data))
-            while p + 1 < len(pieces) and pieces[p + 1].offset <= off:
+            while bounds[p + 1][0] <= off:
                 p += 1
-            if pieces and pieces[p].offset <= off < pieces[p].offset + pieces[p].src.size:
-                funcs.append((off, end, sym, pieces[p]))
+                base, end_of, file = bounds[p]
+            if base <= off < end_of:
+                funcs.append((off, end, sym, file, base))
         # Only relocations that may point into code can make an edge of a call or
         # ld_imm64 that is not pc-relative: the scan leaves out the others.
         relocated = [o for o, r in relocs.get(id(sec), {}).items() if r is not False]
         scanned = bpf_insn.CodeScanner(sec.data, big_endian, relocated).scan_all(
-            [(off, end) for off, end, _sym, _piece in funcs])
-        for (off, end, sym, piece), (stack, insns) in zip(funcs, scanned):
-            file = display[id(piece.obj)]
-            offset = off - piece.offset
+            [(off, end) for off, end, _sym, _file, _base in funcs])
+        for (off, end, sym, file, base), (stack, insns) in zip(funcs, scanned):
+            offset = off - base
             fid = new_id(FuncId, (file, sec_name, offset))
             nodes.append((fid, {
                 "kind": "function", "name": sym.name, "file": file, "section": sec_name,
@@ -264,7 +269,7 @@ def _add_functions(graph: DiGraph, linked: LinkedObject, relocs: _CodeRelocs
                 "order": (sec_index, off),      # output position: the stable order
             }))
             at[off] = fid
-            code[fid] = (sec, piece.offset, off, end, insns)
+            code[fid] = (sec, base, off, end, insns)
     graph.add_nodes_from(nodes)
     return starts, code
 

@@ -41,7 +41,7 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 
 from ..errors import Diagnostics
 from .build import Node, TagUse, is_function
@@ -387,7 +387,7 @@ def _roots(graph: GraphLike, adj: Adjacency) -> list[Node]:
     return ordered(graph, (r for r in roots if r in reached))
 
 
-def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, list[Node]]:
+def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, Sequence[Node]]:
     """Each function's callees sorted by name (lists of one shared with ``adj``, unchanged)."""
     key = lambda n: name_key(graph, n)  # noqa: E731
     out = dict(adj.calls)
@@ -398,50 +398,76 @@ def _callees_by_name(graph: GraphLike, adj: Adjacency) -> dict[Node, list[Node]]
 
 
 class _Chains:
-    """Heaviest call chain from each function, memoized over the whole call DAG.
+    """Deepest and heaviest call chain from each function, memoized over the whole call DAG.
 
-    The best chain from a function does not depend on which root reached it,
-    so one pass serves every root: linear in the graph, not per root.  Ties
-    go to the callee first by name, so the chain named never depends on
-    input order.  Functions on a cycle (already an error) are never entered.
+    The best chains from a function do not depend on which root reached it,
+    so one pass serves every root: linear in the graph, not per root.  Both
+    measures (frames, and stack by ``weight``) come from the same walk, each
+    with its own choice of callee.  Ties go to the callee first by name, so
+    the chain named never depends on input order.  Functions on a cycle
+    (already an error) are never entered.
+
+    Each function keeps only its total and the next function on its chain
+    (not the chain itself, which would copy every tail): a chain is spelled
+    out only for the roots :meth:`longest` is asked about.
     """
 
-    def __init__(self, graph: GraphLike, succ: dict[Node, list[Node]],
-                 weight: Callable[[Node], int], cyclic: set[Node]):
-        self.graph, self.weight, self.cyclic = graph, weight, cyclic
+    def __init__(self, succ: dict[Node, Sequence[Node]], weight: Callable[[Node], int],
+                 cyclic: set[Node]):
+        self.weight, self.cyclic = weight, cyclic
         self.succ = succ                # callees by name (:func:`_callees_by_name`)
-        self.best: dict[Node, tuple[int, list[Node]]] = {}
+        # function -> (total, next function on the chain or None), per measure
+        self.frames: dict[Node, tuple[int, Node | None]] = {}
+        self.stack: dict[Node, tuple[int, Node | None]] = {}
         self.touches_cycle: dict[Node, bool] = {}
 
     def _visit(self, root: Node) -> None:
-        stack = [(root, False)]
-        while stack:
-            n, done = stack.pop()
-            if n in self.best:
+        succ, cyclic, frames, stack = self.succ, self.cyclic, self.frames, self.stack
+        touches_cycle = self.touches_cycle
+        todo = [(root, False)]
+        while todo:
+            n, done = todo.pop()
+            if n in frames:
                 continue
             if not done:
-                stack.append((n, True))
-                stack.extend((m, False) for m in self.succ[n]
-                             if m not in self.best and m not in self.cyclic)
+                todo.append((n, True))
+                todo.extend((m, False) for m in succ[n] if m not in frames and m not in cyclic)
                 continue
-            tail: tuple[int, list[Node]] = (0, [])
-            bad = n in self.cyclic
-            for m in self.succ[n]:
-                if m in self.cyclic:
+            f_total, f_next, s_total, s_next = 0, None, 0, None
+            bad = n in cyclic
+            for m in succ[n]:
+                if m in cyclic:
                     bad = True
                     continue
-                bad = bad or self.touches_cycle[m]
-                if self.best[m][0] > tail[0]:
-                    tail = self.best[m]
-            self.best[n] = (self.weight(n) + tail[0], [n, *tail[1]])
-            self.touches_cycle[n] = bad
+                bad = bad or touches_cycle[m]
+                if frames[m][0] > f_total:
+                    f_total, f_next = frames[m][0], m
+                if stack[m][0] > s_total:
+                    s_total, s_next = stack[m][0], m
+            frames[n] = (1 + f_total, f_next)
+            stack[n] = (self.weight(n) + s_total, s_next)
+            touches_cycle[n] = bad
 
-    def longest(self, root: Node) -> tuple[int, list[Node]] | None:
-        """The heaviest chain from ``root``, or None if it runs into a cycle."""
+    @staticmethod
+    def _spell(best: dict[Node, tuple[int, Node | None]], root: Node
+               ) -> tuple[int, list[Node]]:
+        chain = [root]
+        nxt = best[root][1]
+        while nxt is not None:
+            chain.append(nxt)
+            nxt = best[nxt][1]
+        return best[root][0], chain
+
+    def longest(self, root: Node
+                ) -> tuple[tuple[int, list[Node]], tuple[int, list[Node]]] | None:
+        """The deepest chain from ``root`` (in frames) and the heaviest (in stack), or
+        None if it runs into a cycle."""
         if root in self.cyclic:
             return None
         self._visit(root)
-        return None if self.touches_cycle[root] else self.best[root]
+        if self.touches_cycle[root]:
+            return None
+        return self._spell(self.frames, root), self._spell(self.stack, root)
 
 
 def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
@@ -449,15 +475,14 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
     """Warn about each too deep or too heavy chain, once per program that loads its root."""
     adj = adjacency(graph)
     callees = _callees_by_name(graph, adj)
-    frames_of = _Chains(graph, callees, lambda n: 1, set(skip))
-    stack_of = _Chains(graph, callees, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
+    chains = _Chains(callees, lambda n: frame_size(graph.nodes[n]["stack"]), set(skip))
     loaders = loaded_by(graph)
     for root in _roots(graph, adj):
         progs = sorted(loaders.get(root, ()), key=lambda n: name_key(graph, n))
-        deepest = frames_of.longest(root)
-        if deepest is None:
+        longest = chains.longest(root)
+        if longest is None:
             continue                    # recursion is already reported
-        frames, chain = deepest
+        (frames, chain), (total, stack_chain) = longest
         if frames > MAX_CALL_FRAMES:
             for prog in progs:
                 diags.warning(f"call chain too deep: {frames} frames, the verifier allows "
@@ -465,9 +490,7 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
                               + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
                               notes=_chain_notes(graph, chain), **_at(graph, prog),
                               hint="mark some of these functions __always_inline, or merge them")
-        stack = stack_of.longest(root)
-        assert stack is not None        # same graph and roots as frames_of: no cycle
-        total, chain = stack
+        chain = stack_chain
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
                                 for n in chain[:SHOWN_FRAMES])

@@ -207,6 +207,11 @@ class DiGraph:
         nbrs = self._succ.get(u)
         return nbrs is not None and v in nbrs
 
+    @property
+    def succ(self) -> dict[Node, dict[Node, dict[str, Any]]]:
+        """``g.succ[u][v]`` is the attribute dict of u -> v, as in networkx (read only)."""
+        return self._succ
+
     def successors(self, n: Node) -> Iterator[Node]:
         return iter(self._succ[n])
 

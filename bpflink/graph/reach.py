@@ -27,7 +27,7 @@ or a ``networkx.DiGraph``.
 from __future__ import annotations
 
 from _weakref import ref    # weakref's reference type: the weakref module costs every link
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 
 from .build import DataId, Node
 from .rules import CALL, FUNC_REF, ON_PROGRAM
@@ -65,41 +65,49 @@ class Adjacency:
         self.entries = sorted(entries, key=order.__getitem__)
         program_kinds = {r.kind for r in graph.graph.get("rules", ()) if r.sits_on == ON_PROGRAM}
         not_followed = program_kinds.union(CODE_KINDS)
-        code: dict[Node, list[Node]] = {n: [] for n in graph}
-        calls: dict[Node, list[Node]] = {n: [] for n in graph}
-        tags: dict[Node, list[Node]] = {n: [] for n in graph}      # program rows
-        follow: dict[Node, list[Node]] = {n: [] for n in graph}    # everything else
+        # Successor lists by table; a node without out-edges (most: leaves and data) gets
+        # one shared empty tuple in every table instead of four lists of its own.
+        code: dict[Node, Sequence[Node]] = {}
+        calls: dict[Node, Sequence[Node]] = {}
+        tags: dict[Node, Sequence[Node]] = {}       # program rows
+        follow: dict[Node, Sequence[Node]] = {}     # everything else
         kind_of: dict[tuple[Node, Node], str] = {}     # (u, v) -> the kind a walk followed
-        sources: set[Node] = set()
         several: set[Node] = set()          # nodes with more than one out-edge
         # nodes an edge of another kind than ``call`` reaches (callbacks, tag targets)
         not_only_called: set[Node] = set()
-        for u, v, kinds in graph.edges(data="kinds"):
-            if u in sources:
+        # Which tables an edge goes to depends on its ``kinds`` alone, and a graph has
+        # few distinct ones: classify each once, not per edge (table numbers as below).
+        classes: dict[tuple[str, ...], tuple[tuple[int, ...], bool]] = {}
+        key = order.__getitem__
+        for u, nbrs in graph.succ.items():          # node order, as the tables' keys
+            if not nbrs:
+                code[u] = calls[u] = tags[u] = follow[u] = ()
+                continue
+            lists: tuple[list[Node], ...] = ([], [], [], [])   # code, calls, tags, follow
+            for v, d in nbrs.items():
+                kinds = d["kinds"]
+                cls = classes.get(kinds)
+                if cls is None:
+                    into: tuple[int, ...] = (0, 1) if CALL in kinds else (0,) if FUNC_REF in kinds else ()
+                    if not program_kinds.isdisjoint(kinds):
+                        into += (2,)
+                    if not not_followed.issuperset(kinds):
+                        into += (3,)
+                    cls = classes[kinds] = (into, kinds.count(CALL) != len(kinds))
+                for i in cls[0]:
+                    lists[i].append(v)
+                if cls[1]:
+                    not_only_called.add(v)
+                kind_of[u, v] = kinds[0]
+            if len(nbrs) > 1:
                 several.add(u)
-            else:
-                sources.add(u)
-            if kinds.count(CALL) != len(kinds):
-                not_only_called.add(v)
-            if CALL in kinds:
-                code[u].append(v)
-                calls[u].append(v)
-            elif FUNC_REF in kinds:
-                code[u].append(v)
-            if not program_kinds.isdisjoint(kinds):
-                tags[u].append(v)
-            if not not_followed.issuperset(kinds):
-                follow[u].append(v)
-            kind_of[u, v] = kinds[0]
+                for succ in lists:
+                    if len(succ) > 1:
+                        succ.sort(key=key)
+            code[u], calls[u], tags[u], follow[u] = lists
         self.kind_of = kind_of
         self.not_only_called = not_only_called
         self.several = several
-        key = order.__getitem__
-        for u in several:                   # only they can have a list to sort
-            for table in (code, calls, tags, follow):
-                succ = table[u]
-                if len(succ) > 1:
-                    succ.sort(key=key)
         self.code, self.calls, self.tags, self.follow = code, calls, tags, follow
         self._reach: dict[Node, list[Node]] = {}
         self._why: dict[Node, dict[Node, Path]] = {}
@@ -132,7 +140,7 @@ class Adjacency:
         while i < len(queue):
             n = queue[i]
             i += 1
-            for m in code[n] + follow[n] if follow[n] else code[n]:
+            for m in [*code[n], *follow[n]] if follow[n] else code[n]:
                 if m not in parent:
                     parent[m] = n
                     queue.append(m)
