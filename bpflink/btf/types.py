@@ -574,7 +574,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     by_kind: list[list[int]] = [[] for _ in range(32)]
     note_kind = [ids.append for ids in by_kind]
     put = types.append
-    new = object.__new__
+    new = _new
     while pos < end:
         tid = len(types)
         try:                        # (a try costs nothing until it catches)
@@ -845,6 +845,8 @@ _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 # A kind's 5-bit number -> the Kind, None where no kind has it.
 _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
                                                  for i in range(32))
+
+
 class _TypeIds(dict[int, Callable[[bytes], tuple[int, ...]]]):
     """vlen -> an unpack of the type IDs of that many struct members (or
     FUNC_PROTO parameters), made on first use: one C call per type where a

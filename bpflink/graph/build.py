@@ -178,9 +178,10 @@ def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) ->
     graph = DiGraph(kinds=edge_kinds(rules), rules=rules, tags=[], dangling=[], uses_via={})
     exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}   # (not None's id)
     # Most relocations in code are against maps and variables: decided once here.
+    # One entry per code section, none for others (_add_functions tells them so).
     relocs: _CodeRelocs = {
-        id(sec): {r.offset: r if r.symbol.section is not None and id(r.symbol.section)
-                  in exec_ids else False for r in sec.relocs}
+        id(sec): {r.offset: r if id(r.symbol.section) in exec_ids else False
+                  for r in sec.relocs}
         for sec in linked.sections if id(sec) in exec_ids}
     starts, code = _add_functions(graph, linked, relocs)
     _add_code_edges(graph, starts, code, relocs)
@@ -204,17 +205,17 @@ def _display_names(linked: LinkedObject) -> dict[int, str]:
 
 def _add_functions(graph: DiGraph, linked: LinkedObject, relocs: _CodeRelocs
                    ) -> tuple[dict[int, dict[int, FuncId]], dict[FuncId, _Code]]:
-    """Add a node per STT_FUNC symbol in an executable section.
+    """Add a node per STT_FUNC symbol in an executable section (``relocs`` has an
+    entry per executable section).
 
     Returns, per output section (by ``id``), output offset -> the function
     starting there; and each function's code record.
     """
     display = _display_names(linked)
     big_endian = linked.big_endian
-    exec_ids = {id(sec) for sec in linked.sections if sec.is_exec}   # (not None's id)
     by_section: dict[int, list[OutputSymbol]] = {}
     for sym in linked.symbols[1:]:
-        if sym.type == STT_FUNC and id(sym.section) in exec_ids:
+        if sym.type == STT_FUNC and id(sym.section) in relocs:     # a code section's
             by_section.setdefault(id(sym.section), []).append(sym)
     starts: dict[int, dict[int, FuncId]] = {}
     code: dict[FuncId, _Code] = {}

@@ -482,25 +482,24 @@ def check_depth_and_stack(graph: GraphLike, diags: Diagnostics,
         longest = chains.longest(root)
         if longest is None:
             continue                    # recursion is already reported
-        (frames, chain), (total, stack_chain) = longest
+        (frames, deepest), (total, heaviest) = longest
         if frames > MAX_CALL_FRAMES:
             for prog in progs:
                 diags.warning(f"call chain too deep: {frames} frames, the verifier allows "
-                              f"{MAX_CALL_FRAMES}: {_chain(graph, chain)}"
+                              f"{MAX_CALL_FRAMES}: {_chain(graph, deepest)}"
                               + _when_loaded(graph, prog, REFUSED_TOO_DEEP),
-                              notes=_chain_notes(graph, chain), **_at(graph, prog),
+                              notes=_chain_notes(graph, deepest), **_at(graph, prog),
                               hint="mark some of these functions __always_inline, or merge them")
-        chain = stack_chain
         if total > MAX_BPF_STACK:
             sizes = " -> ".join(f"{graph.nodes[n]['name']} ({frame_size(graph.nodes[n]['stack'])})"
-                                for n in chain[:SHOWN_FRAMES])
-            if len(chain) > SHOWN_FRAMES:
-                sizes += f" -> ... ({len(chain) - SHOWN_FRAMES} more)"
+                                for n in heaviest[:SHOWN_FRAMES])
+            if len(heaviest) > SHOWN_FRAMES:
+                sizes += f" -> ... ({len(heaviest) - SHOWN_FRAMES} more)"
             for prog in progs:
                 diags.warning(f"call chain may need {total} bytes of stack, more than the "
                               f"verifier's {MAX_BPF_STACK} (an estimate): {sizes}"
                               + _when_loaded(graph, prog, "the verifier may refuse it: "
-                                             f"\"combined stack size of {len(chain)} calls is "
+                                             f"\"combined stack size of {len(heaviest)} calls is "
                                              f"{total}. Too large\""), **_at(graph, prog),
                               hint="the figure is estimated from each function's r10-relative "
                               f"accesses, frames rounded up to {STACK_FRAME_ROUND} bytes as the "
