@@ -8,17 +8,62 @@ that phase, so the user sees all of them at once (mold's way).
 
 from __future__ import annotations
 
-from enum import Enum
 TYPE_CHECKING = False
-
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Iterator
+    from typing import Any, ClassVar
 
 
-class Severity(Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    NOTE = "note"
+class _SeverityType(type):
+    """Severity's class: iterates over the severities, as an Enum class does."""
+
+    def __iter__(cls) -> Iterator[Severity]:
+        return iter(_SEVERITIES)
+
+
+class Severity(metaclass=_SeverityType):
+    """How bad a diagnostic is: ``ERROR``, ``WARNING`` or ``NOTE``, whose ``value`` is the
+    word the CLI prints.
+
+    The surface of the Enum it was (singletons, ``name``, ``value``,
+    ``Severity("error")``, iteration), without ``enum``, whose import cost
+    every bpflink process start-up time (see ``Kind``).
+    """
+
+    __slots__ = ("name", "value")
+    name: str
+    value: str
+
+    ERROR: ClassVar[Severity]
+    WARNING: ClassVar[Severity]
+    NOTE: ClassVar[Severity]
+
+    def __new__(cls, value: str) -> Severity:
+        """The severity whose ``value`` is ``value`` (ValueError if none), as ``Enum(v)``."""
+        for s in _SEVERITIES:
+            if s.value == value:
+                return s
+        raise ValueError(f"{value!r} is not a valid Severity")
+
+    def __repr__(self) -> str:
+        return f"<Severity.{self.name}: {self.value!r}>"
+
+    def __str__(self) -> str:
+        return f"Severity.{self.name}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Severity, (self.value,)
+
+
+def _severity(name: str, value: str) -> Severity:
+    s = object.__new__(Severity)
+    s.name, s.value = name, value
+    setattr(Severity, name, s)
+    return s
+
+
+_SEVERITIES = (_severity("ERROR", "error"), _severity("WARNING", "warning"),
+               _severity("NOTE", "note"))
 
 
 class Diagnostic:

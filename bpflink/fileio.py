@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from _weakref import ref    # weakref's reference type: the weakref module costs every link
 
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
     from typing import IO
 
 TMP_MARK = ".bpflink-"
-_TMP_NAME = re.compile(r"^\..*\.bpflink-\d+-[^.]+\.tmp$")
+_TMP_NAME = r"^\..*\.bpflink-\d+-[^.]+\.tmp$"
 
 
 def same_file(a: str, b: str) -> bool:
@@ -51,7 +50,11 @@ def same_file(a: str, b: str) -> bool:
 
 def is_temporary(path: str) -> bool:
     """Whether ``path`` is named like one of bpflink's temporary output files."""
-    return bool(_TMP_NAME.match(os.path.basename(path)))
+    name = os.path.basename(path)
+    if TMP_MARK not in name:    # every match holds the mark: most links never import re
+        return False
+    import re
+    return bool(re.match(_TMP_NAME, name))
 
 
 def writes_in_place(path: str) -> bool:

@@ -12,20 +12,26 @@ semantics the hand-written classes must keep from the dataclasses they were.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import pickle
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bpflink
 from bpflink._namedtuple import NamedTuple
 from bpflink.btf.mapdef import MapDef
 from bpflink.errors import Diagnostic, Severity, error
-from bpflink.graph.rules import TagRule, _may_name_tool_bpflink, find_project_config
+from bpflink.graph.rules import (TagRule, _is_c_identifier, _may_name_tool_bpflink,
+                                  find_project_config)
 from bpflink.linker.archive import Extraction
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,3 +234,72 @@ def test_named_tuple_without_typing():
         class _Bad(NamedTuple):
             a: int = 0
             b: int
+
+
+# -- the stand-ins for enum and re ------------------------------------------------------------
+
+def test_a_library_link_imports_neither_enum_nor_re(tmp_path):
+    # enum (and re, which imports it) cost a process about what linking two small
+    # objects costs: Kind and Severity are plain classes, and the two patterns are
+    # string tests (re is imported only for a path that holds bpflink's temp mark)
+    child = ("import sys, bpflink\n"
+             "bpflink.link(sys.argv[1:-1], sys.argv[-1])\n"
+             "print(' '.join(m for m in ('enum', 're') if m in sys.modules))\n")
+    out = tmp_path / "out.o"
+    proc = subprocess.run([sys.executable, "-S", "-c", child, *SMALL, str(out)], cwd=tmp_path,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"\x7fELF"
+    assert proc.stdout.split() == []
+
+
+def test_kind_keeps_the_int_enum_surface():
+    from bpflink.btf.types import STRUCT, Kind
+    kinds = list(Kind)
+    assert len(Kind) == len(kinds) == 20 and [int(k) for k in kinds] == list(range(20))
+    assert [k.name for k in kinds][:5] == ["UNKN", "INT", "PTR", "ARRAY", "STRUCT"]
+    assert Kind.STRUCT is STRUCT is Kind(4) is kinds[4] and Kind(STRUCT) is STRUCT
+    assert STRUCT == 4 and hash(STRUCT) == hash(4) and {4: "s"}[STRUCT] == "s"
+    assert STRUCT.value == 4 and isinstance(STRUCT.value, int) and type(STRUCT.value) is int
+    assert (str(STRUCT), f"{STRUCT}", f"{STRUCT:>3}") == ("4", "4", "  4")
+    assert repr(STRUCT) == "<Kind.STRUCT: 4>" and Kind.ENUM64.name == "ENUM64"
+    assert pickle.loads(pickle.dumps(STRUCT)) is STRUCT and copy.deepcopy(STRUCT) is STRUCT
+    for bad in (20, -1, 4.0, "4", None):
+        with pytest.raises(ValueError, match="is not a valid Kind"):
+            Kind(bad)
+
+
+def test_severity_keeps_the_enum_surface():
+    members = list(Severity)
+    assert members == [Severity.ERROR, Severity.WARNING, Severity.NOTE]
+    assert [(s.name, s.value) for s in members] == [
+        ("ERROR", "error"), ("WARNING", "warning"), ("NOTE", "note")]
+    assert Severity("warning") is Severity.WARNING
+    assert str(Severity.ERROR) == "Severity.ERROR"
+    assert repr(Severity.NOTE) == "<Severity.NOTE: 'note'>"
+    assert pickle.loads(pickle.dumps(Severity.ERROR)) is Severity.ERROR
+    assert copy.deepcopy(Severity.WARNING) is Severity.WARNING
+    assert Severity.ERROR != Severity.WARNING and len({*members, *members}) == 3
+    with pytest.raises(ValueError, match="is not a valid Severity"):
+        Severity("fatal")
+
+
+_IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*\Z"        # the patterns the string tests replace
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ_09-. \n\té٣"), max_size=8) | st.text(max_size=6))
+def test_identifier_test_matches_the_pattern(text):
+    assert _is_c_identifier(text) == bool(re.match(_IDENTIFIER, text))
+
+
+_MARK_PARTS = st.sampled_from([".", ".bpflink-", "bpflink", "-", "1", "٣", "x", ".tmp",
+                               "tmp", "\n", "/", "a.o"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_MARK_PARTS, max_size=8).map("".join))
+def test_temporary_name_test_matches_the_pattern(path):
+    from bpflink.fileio import _TMP_NAME, is_temporary
+    assert is_temporary(path) == bool(re.match(_TMP_NAME, os.path.basename(path)))

@@ -13,13 +13,12 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from operator import itemgetter
-from enum import IntEnum
 
 from ..errors import FormatError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, ClassVar
 
 BTF_MAGIC = 0xEB9F
 BTF_VERSION = 1
@@ -28,35 +27,87 @@ MAX_VLEN = 0xFFFF
 MAX_RESOLVE_DEPTH = 32          # the kernel's limit on nested type resolution (btf.c)
 
 
-class Kind(IntEnum):
-    UNKN = 0
-    INT = 1
-    PTR = 2
-    ARRAY = 3
-    STRUCT = 4
-    UNION = 5
-    ENUM = 6
-    FWD = 7
-    TYPEDEF = 8
-    VOLATILE = 9
-    CONST = 10
-    RESTRICT = 11
-    FUNC = 12
-    FUNC_PROTO = 13
-    VAR = 14
-    DATASEC = 15
-    FLOAT = 16
-    DECL_TAG = 17
-    TYPE_TAG = 18
-    ENUM64 = 19
+_KIND_NAMES = ("UNKN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF",
+               "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT",
+               "DECL_TAG", "TYPE_TAG", "ENUM64")
 
+
+class _KindType(type):
+    """Kind's class: iterates over the kinds in number order and has their count, as an
+    IntEnum class does."""
+
+    def __iter__(cls) -> Iterator[Kind]:
+        return iter(_KINDS)
+
+    def __len__(cls) -> int:
+        return len(_KINDS)
+
+
+class Kind(int, metaclass=_KindType):
+    """A BTF kind: the int it is encoded as, with a name.
+
+    The surface of the IntEnum it was (the kinds as class attributes and
+    singletons, ``Kind(n)``, ``name``, ``value``, ``str()`` the number,
+    iteration), without ``enum``: importing it (and ``re``, which needs it)
+    cost every bpflink process about as much as linking two small objects.
+    A plain class attribute is also a fast lookup, where ``Kind.STRUCT`` went
+    through EnumType's slow attribute hook.
+    """
+
+    __slots__ = ()
+
+    UNKN: ClassVar[Kind]
+    INT: ClassVar[Kind]
+    PTR: ClassVar[Kind]
+    ARRAY: ClassVar[Kind]
+    STRUCT: ClassVar[Kind]
+    UNION: ClassVar[Kind]
+    ENUM: ClassVar[Kind]
+    FWD: ClassVar[Kind]
+    TYPEDEF: ClassVar[Kind]
+    VOLATILE: ClassVar[Kind]
+    CONST: ClassVar[Kind]
+    RESTRICT: ClassVar[Kind]
+    FUNC: ClassVar[Kind]
+    FUNC_PROTO: ClassVar[Kind]
+    VAR: ClassVar[Kind]
+    DATASEC: ClassVar[Kind]
+    FLOAT: ClassVar[Kind]
+    DECL_TAG: ClassVar[Kind]
+    TYPE_TAG: ClassVar[Kind]
+    ENUM64: ClassVar[Kind]
+
+    def __new__(cls, number: int) -> Kind:
+        """The kind numbered ``number`` (ValueError if none is), as ``IntEnum(n)`` looks one up."""
+        try:
+            if number >= 0:
+                return _KINDS[number]
+        except (IndexError, TypeError):
+            pass
+        raise ValueError(f"{number!r} is not a valid Kind")
+
+    @property
+    def name(self) -> str:
+        return _KIND_NAMES[self]
+
+    @property
+    def value(self) -> int:
+        return int(self)
+
+    def __repr__(self) -> str:
+        return f"<Kind.{_KIND_NAMES[self]}: {int(self)}>"
+
+    __str__ = int.__repr__      # str(Kind.PTR) == "2", as an IntEnum's since Python 3.11
+
+
+_KINDS: tuple[Kind, ...] = tuple(int.__new__(Kind, i) for i in range(len(_KIND_NAMES)))
+for _kind in _KINDS:
+    setattr(Kind, _KIND_NAMES[_kind], _kind)
+del _kind
 
 # The kinds as module constants, for comparisons in loops over every type.
-# On Python 3.11 ``Kind.STRUCT`` costs a trip through EnumType.__getattr__'s
-# slow attribute hook (~150 ns, fifteen times a global's); BTF parsing,
-# validation, merging and encoding compare kinds millions of times.
 (UNKN, INT, PTR, ARRAY, STRUCT, UNION, ENUM, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC,
- FUNC_PROTO, VAR, DATASEC, FLOAT, DECL_TAG, TYPE_TAG, ENUM64) = (Kind(i) for i in range(20))
+ FUNC_PROTO, VAR, DATASEC, FLOAT, DECL_TAG, TYPE_TAG, ENUM64) = _KINDS
 
 
 # Kinds whose third header word is a size rather than a type ID.

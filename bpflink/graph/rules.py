@@ -36,7 +36,6 @@ row of the same prefix and makes its link-level defects errors.
 from __future__ import annotations
 
 import os
-import re
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,7 +58,10 @@ FUNC_REF = "func_ref"
 USES = "uses"
 RESERVED_KINDS = (CALL, FUNC_REF, USES)
 
-_KIND_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+def _is_c_identifier(text: str) -> bool:
+    """``[A-Za-z_][A-Za-z0-9_]*``, without ``re`` (which costs every link's start-up)."""
+    return text.isascii() and text.isidentifier()
 
 
 class TagRule:
@@ -259,7 +261,7 @@ def parse_tag_rule(spec: str) -> TagRule:
     if not isinstance(spec, str):
         raise ValueError(f"tag rule must be a string {SPEC_GRAMMAR}, not {spec!r}")
     name, colon, rest = spec.partition(":")
-    if not colon or not _KIND_RE.match(name):
+    if not colon or not _is_c_identifier(name):
         raise ValueError(f"tag rule {spec!r}: expected {SPEC_GRAMMAR} (PREFIX is a C "
                          "identifier followed by ':')")
     fields: dict[str, Any] = {f: False for f in _FLAGS.values()}
@@ -277,7 +279,7 @@ def parse_tag_rule(spec: str) -> TagRule:
                                  f"{'|'.join(SITS_ON)}")
             on = value
         elif key == "kind" and eq:
-            if not _KIND_RE.match(value) or value in RESERVED_KINDS:
+            if not _is_c_identifier(value) or value in RESERVED_KINDS:
                 raise ValueError(f"tag rule {spec!r}: kind={value!r} must be an identifier "
                                  f"other than {', '.join(RESERVED_KINDS)}")
             kind = value
