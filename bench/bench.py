@@ -22,8 +22,11 @@ memory (the largest ``ru_maxrss`` of its runs, from ``wait4``).  The ``step``
 column of a scaling series is its time per unit over the previous size's:
 1.00 is linear growth, below 1 the fixed start-up cost being spread.
 
-bpflink runs as ``python -m bpflink`` from this tree, with its bytecode
-compiled first (``compileall``, as ``pip install`` does): measured with
+bpflink runs as ``python -m bpflink`` from this tree, by the interpreter of a
+bare venv (``bench/work/venv``, no packages): run by a development venv's
+python, every process would also import pip's editable-install hook (``pip
+install -e``), ~15 M instructions (~4 ms) that an installed bpflink never
+pays.  Its bytecode is compiled first (``compileall``, as ``pip install`` does): measured with
 PYTHONDONTWRITEBYTECODE set and no ``__pycache__``, every run would compile
 bpflink's sources again, which costs as much as the small link itself.
 """
@@ -79,11 +82,21 @@ def run(cmd: list[str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss * 1024
 
 
+def bare_python() -> str:
+    """The interpreter of a venv with nothing installed (made once, in ``bench/work``)."""
+    venv_dir = WORK / "venv"
+    python = venv_dir / "bin" / "python"
+    if not python.exists():
+        import venv
+        venv.EnvBuilder(with_pip=False, symlinks=True).create(venv_dir)
+    return str(python)
+
+
 def measure(name: str, repeat: int, bpftool: str | None, tree: Path = ROOT) -> dict:
     objs, units = inputs_of(name)
     out_dir = WORK / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    ours = [sys.executable, "-m", "bpflink", *map(str, objs), "-o", str(out_dir / f"{name}.o")]
+    ours = [bare_python(), "-m", "bpflink", *map(str, objs), "-o", str(out_dir / f"{name}.o")]
     ours = ["env", "-C", str(tree), *ours]
     theirs = [bpftool, "gen", "object", str(out_dir / f"{name}.bpftool.o"), *map(str, objs)] \
         if bpftool else None
