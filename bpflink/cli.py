@@ -24,7 +24,6 @@ directory, not to the response file.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import stat
@@ -32,16 +31,24 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-    from types import FrameType
+    import argparse
+    from collections.abc import Callable, Iterable
+    from types import FrameType, SimpleNamespace
     from typing import Any, NoReturn
 
     from . import Linker, LinkResult
     from .errors import Diagnostic
     from .graph.rules import TagRule
 
+    # Parsed arguments: argparse's, or the plain link's fast path's (_parse_plain_link)
+    Args = argparse.Namespace | SimpleNamespace
+    # Reports a usage error (exit 2) as the command's parser does: parser.error
+    UsageErrorFn = Callable[[str], NoReturn]
+
 PROG = "bpflink"
 ERROR_LIMIT = 20                # lld's default
+COLORS = ["auto", "always", "never"]
+DIAGNOSTICS_FORMATS = ["text", "json"]
 
 
 def _help_width() -> int:
@@ -62,24 +69,30 @@ def _help_width() -> int:
     return columns - 2
 
 
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", functools.partial(argparse.HelpFormatter,
-                                                               width=_help_width()))
-        super().__init__(**kwargs)
+def _new_parser(**kwargs: Any) -> argparse.ArgumentParser:
+    """An argparse parser with bpflink's help width and one-line usage errors.
 
-    def error(self, message: str) -> NoReturn:      # usage errors: exit 2, one line
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{PROG}: error: {message}\n")
-        raise SystemExit(2)
+    argparse is imported here, not at the top: a plain link parses its
+    arguments without it (_parse_plain_link).
+    """
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:      # usage errors: exit 2, one line
+            self.print_usage(sys.stderr)
+            sys.stderr.write(f"{PROG}: error: {message}\n")
+            raise SystemExit(2)
+
+    return Parser(formatter_class=functools.partial(argparse.HelpFormatter, width=_help_width()),
+                  **kwargs)
 
 
 def _link_parser(prog: str = PROG) -> argparse.ArgumentParser:
-    p = _Parser(prog=prog, description="Statically link BPF ELF objects into one object "
-                "that libbpf loads.", allow_abbrev=False,
-                epilog="Subcommands: 'bpflink graph IN... [--format F] [-o FILE]' prints the "
-                "call graph; 'bpflink gen object OUT IN...' is the link in bpftool's argument "
-                "order. '@FILE' anywhere reads more arguments from FILE.")
+    p = _new_parser(prog=prog, description="Statically link BPF ELF objects into one object "
+                    "that libbpf loads.", allow_abbrev=False,
+                    epilog="Subcommands: 'bpflink graph IN... [--format F] [-o FILE]' prints "
+                    "the call graph; 'bpflink gen object OUT IN...' is the link in bpftool's "
+                    "argument order. '@FILE' anywhere reads more arguments from FILE.")
     p.add_argument("inputs", nargs="+", metavar="IN",
                    help="input objects (.o) or archives (.a); of an archive only the members "
                    "an object needs are linked, unless --whole-archive")
@@ -123,10 +136,11 @@ def _link_parser(prog: str = PROG) -> argparse.ArgumentParser:
 
 def _gen_object_parser() -> argparse.ArgumentParser:
     """Only for ``--help`` and the generated reference: the form is rewritten to the link."""
-    p = _Parser(prog=f"{PROG} gen object", allow_abbrev=False,
-                description="Link IN... into OUT with bpftool's argument order, so a Makefile "
-                "can swap '$(BPFTOOL) gen object $@ $^' for 'bpflink gen object $@ $^'.",
-                epilog="Every option of the link form may follow OUT, except -o.")
+    p = _new_parser(prog=f"{PROG} gen object", allow_abbrev=False,
+                    description="Link IN... into OUT with bpftool's argument order, so a "
+                    "Makefile can swap '$(BPFTOOL) gen object $@ $^' for "
+                    "'bpflink gen object $@ $^'.",
+                    epilog="Every option of the link form may follow OUT, except -o.")
     p.add_argument("output", metavar="OUT", help="output object ('-': stdout)")
     p.add_argument("inputs", nargs="+", metavar="IN", help="input objects or archives")
     return p
@@ -146,7 +160,7 @@ def _rule_args(p: argparse.ArgumentParser) -> None:
                    help="ignore [tool.bpflink] in pyproject.toml")
 
 
-def _tag_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[TagRule]:
+def _tag_rules(args: Args, usage_error: UsageErrorFn) -> list[TagRule]:
     """pyproject.toml's rules (unless --no-config), then --tag-rule's; bad ones exit 2."""
     from .graph.rules import parse_tag_rule, project_tag_rules, with_rules
 
@@ -155,7 +169,7 @@ def _tag_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> lis
         rules += [parse_tag_rule(spec) for spec in args.tag_rule]
         with_rules(rules)
     except (ValueError, OSError) as e:
-        parser.error(str(e))
+        usage_error(str(e))
     return rules
 
 
@@ -173,27 +187,34 @@ def _add_diagnostic_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.add_argument("--error-limit", type=_count, default=ERROR_LIMIT, metavar="N",
                    help=f"print at most N errors, then stop (0: all; default {ERROR_LIMIT})")
-    p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+    p.add_argument("--color", choices=COLORS, default="auto",
                    help="colour the severity words: auto (default) does on a terminal "
                    "unless NO_COLOR is set or TERM=dumb")
-    p.add_argument("--diagnostics-format", choices=["text", "json"], default="text",
+    p.add_argument("--diagnostics-format", choices=DIAGNOSTICS_FORMATS, default="text",
                    help="json: one JSON object per diagnostic per line on stderr "
                    "(docs/usage.md has the schema)")
 
 
 def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
+    n = _count_or_none(text)
+    if n is None:
+        import argparse     # only argparse calls this
+
         raise argparse.ArgumentTypeError(f"expected a count (0 or more), got {text!r}")
     return n
 
 
+def _count_or_none(text: str) -> int | None:
+    try:
+        n = int(text)
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
 def _graph_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.",
-                allow_abbrev=False)
+    p = _new_parser(prog=f"{PROG} graph", description="Link in memory and print the call graph.",
+                    allow_abbrev=False)
     p.add_argument("inputs", nargs="+", metavar="IN", help="input objects or archives")
     p.add_argument("--format", choices=["text", "dot", "json", "mermaid", "svg"], default="text",
                    help="the rendering (default text); svg runs Graphviz's dot on the dot format")
@@ -335,6 +356,90 @@ def _inputs_in_order(parser: argparse.ArgumentParser, argv: list[str]) -> list[t
     return out
 
 
+# The plain link's options as _parse_plain_link knows them, spelled in full: each
+# flag with the attribute it sets, each option that takes a value with its attribute.
+_PLAIN_FLAGS = {"--no-dedup": "no_dedup", "--no-graph-checks": "no_graph_checks",
+                "--fatal-warnings": "fatal_warnings", "--no-config": "no_config",
+                "--print-callgraph": "print_callgraph", "-v": "verbose", "--verbose": "verbose",
+                "-q": "quiet", "--quiet": "quiet"}
+_PLAIN_VALUES = {"-o": "output", "--output": "output", "--map": "map_file",
+                 "--depfile": "depfile", "--why-extract": "why_extract", "--tag-rule": "tag_rule",
+                 "--error-limit": "error_limit", "--color": "color",
+                 "--diagnostics-format": "diagnostics_format"}
+
+
+def _parse_plain_link(argv: list[str]) -> tuple[SimpleNamespace, list[tuple[str, bool]]] | None:
+    """The plain link's arguments parsed without argparse, or None to leave them to argparse.
+
+    Importing argparse (and the re, gettext and enum it imports) costs ~10 ms and
+    35 M instructions over a bare interpreter, as much as a small link itself,
+    and a Makefile pays it on every rule.  So the common form -- inputs, -o,
+    and options spelled exactly as ``_link_parser`` defines them -- is parsed
+    here.  Anything outside that vocabulary returns None and argparse parses
+    as before, so help, --version, abbreviations, combined short flags, ``--``,
+    an input or value that starts with ``-`` (but ``-o -``), a bad choice or
+    count, and every usage message stay argparse's.
+
+    Returns what ``parse_intermixed_args`` and :func:`_inputs_in_order` return
+    for the same arguments (tests/test_cli_fastpath.py holds it to them).
+    """
+    from types import SimpleNamespace
+
+    args = SimpleNamespace(
+        inputs=[], output=None, whole_toggles=None, map_file=None, depfile=None,
+        why_extract=None, no_dedup=False, no_graph_checks=False, fatal_warnings=False,
+        tag_rule=[], no_config=False, print_callgraph=False, verify=None, verbose=False,
+        quiet=False, error_limit=ERROR_LIMIT, color="auto", diagnostics_format="text")
+    ordered: list[tuple[str, bool]] = []
+    whole = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if not arg.startswith("-"):
+            ordered.append((arg, whole))
+        elif arg in ("--whole-archive", "--no-whole-archive"):
+            whole = arg == "--whole-archive"
+            args.whole_toggles = [*(args.whole_toggles or []), whole]
+        elif arg in _PLAIN_FLAGS:
+            setattr(args, _PLAIN_FLAGS[arg], True)
+        elif arg in ("--verify", "--verify=require"):
+            args.verify = "auto" if arg == "--verify" else "require"
+        else:
+            # "--map F", "--map=F", "-o F", "-oF"; "-o=F" (rare) is left to argparse
+            option, value = arg, None
+            if arg.startswith("--") and "=" in arg:
+                option, _, value = arg.partition("=")
+            elif arg.startswith("-o") and arg[2:3] not in ("", "="):
+                option, value = "-o", arg[2:]
+            dest = _PLAIN_VALUES.get(option)
+            if dest is None:
+                return None
+            if value is None:
+                if i == len(argv):
+                    return None
+                value = argv[i]
+                i += 1
+            if value.startswith("-") and value != "-":
+                return None
+            if dest == "tag_rule":
+                args.tag_rule.append(value)
+            elif dest == "error_limit":
+                limit = _count_or_none(value)
+                if limit is None:
+                    return None
+                args.error_limit = limit
+            elif ((dest == "color" and value not in COLORS) or
+                  (dest == "diagnostics_format" and value not in DIAGNOSTICS_FORMATS)):
+                return None
+            else:
+                setattr(args, dest, value)
+    if not ordered or args.output is None:
+        return None
+    args.inputs = [path for path, _ in ordered]
+    return args, ordered
+
+
 def _gen_object_argv(argv: list[str]) -> list[str]:
     """``gen object OUT IN...`` (bpftool's order) as the link form's arguments."""
     rest = argv[2:]
@@ -356,7 +461,7 @@ class _Reporter:
 
     TOO_MANY = "too many errors emitted, stopping now (use --error-limit=0 to see all errors)"
 
-    def __init__(self, args: argparse.Namespace | None = None):
+    def __init__(self, args: Args | None = None):
         from .errors import Severity
 
         self.severity = Severity
@@ -428,12 +533,21 @@ def main(argv: list[str] | None = None) -> int:
         graph_mode, prog, argv = _command(list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
         return _usage_error(str(e))
-    parser = _graph_parser() if graph_mode else _link_parser(prog)
-    # intermixed: inputs may sit between options (--whole-archive lib.a --no-whole-archive)
-    args = parser.parse_intermixed_args(argv)
-    _check_combinations(parser, args, graph_mode)
+    # the plain link form only: graph and gen object keep argparse
+    plain = None if graph_mode or prog != PROG else _parse_plain_link(argv)
+    args: Args
+    if plain is not None:
+        args, ordered = plain
+        usage_error: UsageErrorFn = _link_usage_error
+    else:
+        parser = _graph_parser() if graph_mode else _link_parser(prog)
+        # intermixed: inputs may sit between options (--whole-archive lib.a --no-whole-archive)
+        args = parser.parse_intermixed_args(argv)
+        ordered = _inputs_in_order(parser, argv)
+        usage_error = parser.error
+    _check_combinations(usage_error, args, graph_mode)
     report = _Reporter(args)
-    linker = _linker(parser, args, argv)
+    linker = _linker(usage_error, args, ordered)
     to_stdout = not graph_mode and args.output == "-"
     if to_stdout and sys.stdout.isatty():
         return report.fail("refusing to write a binary object to a terminal",
@@ -464,10 +578,14 @@ def _command(argv: list[str]) -> tuple[bool, str, list[str]]:
     return False, PROG, argv
 
 
-def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace,
-                        graph_mode: bool) -> None:
+def _link_usage_error(message: str) -> NoReturn:
+    """A usage error of the plain link parsed without argparse: argparse's usage and message."""
+    _link_parser().error(message)
+
+
+def _check_combinations(usage_error: UsageErrorFn, args: Args, graph_mode: bool) -> None:
     if args.quiet and args.verbose:
-        parser.error("-q and -v contradict each other")
+        usage_error("-q and -v contradict each other")
     if graph_mode:
         return
     writers = [name for name, on in (("-o -", args.output == "-"),
@@ -475,9 +593,9 @@ def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespac
                                      ("--map -", args.map_file == "-"),
                                      ("--why-extract -", args.why_extract == "-")) if on]
     if len(writers) > 1:
-        parser.error(f"{' and '.join(writers)} would all write to stdout; choose one")
+        usage_error(f"{' and '.join(writers)} would all write to stdout; choose one")
     if args.output == "-" and args.depfile:
-        parser.error("--depfile needs an output file to name; not -o -")
+        usage_error("--depfile needs an output file to name; not -o -")
 
 
 def _file_arg(value: str | None) -> str | None:
@@ -485,23 +603,23 @@ def _file_arg(value: str | None) -> str | None:
     return None if value == "-" else value
 
 
-def _linker(parser: argparse.ArgumentParser, args: argparse.Namespace,
-            argv: list[str]) -> Linker:
+def _linker(usage_error: UsageErrorFn, args: Args,
+            ordered: list[tuple[str, bool]]) -> Linker:
+    """A linker with the inputs (``ordered``: each with its --whole-archive state) added."""
     from . import Linker
 
     linker = Linker(dedup=not getattr(args, "no_dedup", False),
                     graph_checks=not getattr(args, "no_graph_checks", False),
-                    fatal_warnings=args.fatal_warnings, tag_rules=_tag_rules(args, parser))
-    ordered = _inputs_in_order(parser, argv)
+                    fatal_warnings=args.fatal_warnings, tag_rules=_tag_rules(args, usage_error))
     if [path for path, _ in ordered] != list(args.inputs):
-        parser.error("cannot tell which inputs --whole-archive applies to; write options "
-                     "as separate arguments")
+        usage_error("cannot tell which inputs --whole-archive applies to; write options "
+                    "as separate arguments")
     for path, whole in ordered:
         linker.add_file(path, whole_archive=whole)
     return linker
 
 
-def _print_graph(result: LinkResult, args: argparse.Namespace, report: _Reporter) -> int:
+def _print_graph(result: LinkResult, args: Args, report: _Reporter) -> int:
     from . import graph
     from .graph.svg import RenderError
 
@@ -521,7 +639,7 @@ def _print_graph(result: LinkResult, args: argparse.Namespace, report: _Reporter
     return 0
 
 
-def _print_link(result: LinkResult, args: argparse.Namespace, report: _Reporter,
+def _print_link(result: LinkResult, args: Args, report: _Reporter,
                 to_stdout: bool) -> int:
     from . import graph
 
