@@ -533,12 +533,12 @@ def main(argv: list[str] | None = None) -> int:
         graph_mode, prog, argv = _command(list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
         return _usage_error(str(e))
-    # the plain link form only: graph and gen object keep argparse
-    plain = None if graph_mode or prog != PROG else _parse_plain_link(argv)
+    # the link form (gen object's too, rewritten to it): graph keeps argparse
+    plain = None if graph_mode else _parse_plain_link(argv)
     args: Args
     if plain is not None:
         args, ordered = plain
-        usage_error: UsageErrorFn = _link_usage_error
+        usage_error: UsageErrorFn = functools.partial(_link_usage_error, prog)
     else:
         parser = _graph_parser() if graph_mode else _link_parser(prog)
         # intermixed: inputs may sit between options (--whole-archive lib.a --no-whole-archive)
@@ -578,9 +578,9 @@ def _command(argv: list[str]) -> tuple[bool, str, list[str]]:
     return False, PROG, argv
 
 
-def _link_usage_error(message: str) -> NoReturn:
-    """A usage error of the plain link parsed without argparse: argparse's usage and message."""
-    _link_parser().error(message)
+def _link_usage_error(prog: str, message: str) -> NoReturn:
+    """A usage error of a link parsed without argparse: argparse's usage and message."""
+    _link_parser(prog).error(message)
 
 
 def _check_combinations(usage_error: UsageErrorFn, args: Args, graph_mode: bool) -> None:

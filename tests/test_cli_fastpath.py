@@ -185,6 +185,25 @@ def test_usage_errors_after_parsing_are_argparse_s(monkeypatch, capsys, tmp_path
     assert code == 2 and out.err.startswith("usage: bpflink ") and "bpflink: error: " in out.err
 
 
+@pytest.mark.parametrize("extra", [["-q", "-v"], ["--tag-rule", "nonsense"]])
+def test_gen_object_usage_errors_name_gen_object_on_both_paths(monkeypatch, capsys, tmp_path,
+                                                               extra):
+    # gen object is rewritten to the link form and parsed by the same fast path;
+    # its usage errors still name "bpflink gen object", as argparse's did
+    monkeypatch.chdir(tmp_path)
+    argv = ["gen", "object", str(tmp_path / "out.o"), *SMALL, *extra]
+    outputs = []
+    for fast in (True, False):
+        if not fast:
+            monkeypatch.setattr(cli, "_parse_plain_link", lambda argv: None)
+        with pytest.raises(SystemExit) as exit_:
+            cli.main(argv)
+        outputs.append((exit_.value.code, capsys.readouterr()))
+    assert outputs[0] == outputs[1]
+    code, out = outputs[0]
+    assert code == 2 and out.err.startswith("usage: bpflink gen object ")
+
+
 # -- a real process ------------------------------------------------------------------------
 
 _CHILD = """
@@ -205,6 +224,13 @@ def run(code: str, *argv: str, env: dict[str, str] | None = None) -> subprocess.
 def test_a_plain_link_does_not_import_argparse(tmp_path):
     out = tmp_path / "out.o"
     proc = run(_CHILD, *SMALL, "-o", str(out), "--map", str(tmp_path / "out.map"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:4] == b"\x7fELF"
+
+
+def test_gen_object_does_not_import_argparse(tmp_path):
+    out = tmp_path / "out.o"
+    proc = run(_CHILD, "gen", "object", str(out), *SMALL, "-q")
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:4] == b"\x7fELF"
 

@@ -39,11 +39,14 @@ SMALL = [str(ROOT / "corpus" / "cross_call" / n) for n in ("a.o", "b.o")]
 
 # Never imported by a plain link (CLI or library) or by ``import bpflink, bpflink.cli``.
 # contextlib: ``python -m`` imports it (runpy), the installed ``bpflink`` command need not.
+# argparse (with gettext, and re and enum, which it imports): only for a command line
+# outside the link's fast path (cli._parse_plain_link), help and usage errors.
 HEAVY = ("dataclasses", "typing", "inspect", "ast", "dis", "tokenize", "tomllib", "lief",
-         "networkx", "elftools", "pathlib", "shutil", "contextlib")
+         "networkx", "elftools", "pathlib", "shutil", "contextlib", "argparse", "gettext",
+         "enum", "re")
 
 _CHILD = """
-import json, sys
+import sys
 import bpflink, bpflink.cli
 after_import = sorted(sys.modules)
 if sys.argv[1] == "cli":
@@ -51,7 +54,9 @@ if sys.argv[1] == "cli":
 else:
     rc = 0
     bpflink.link(sys.argv[2:-2], sys.argv[-1])
-sys.stdout.write(json.dumps({"rc": rc, "import": after_import, "link": sorted(sys.modules)}))
+after_link = sorted(sys.modules)
+import json     # last: it imports re
+sys.stdout.write(json.dumps({"rc": rc, "import": after_import, "link": after_link}))
 """
 
 
@@ -237,22 +242,6 @@ def test_named_tuple_without_typing():
 
 
 # -- the stand-ins for enum and re ------------------------------------------------------------
-
-def test_a_library_link_imports_neither_enum_nor_re(tmp_path):
-    # enum (and re, which imports it) cost a process about what linking two small
-    # objects costs: Kind and Severity are plain classes, and the two patterns are
-    # string tests (re is imported only for a path that holds bpflink's temp mark)
-    child = ("import sys, bpflink\n"
-             "bpflink.link(sys.argv[1:-1], sys.argv[-1])\n"
-             "print(' '.join(m for m in ('enum', 're') if m in sys.modules))\n")
-    out = tmp_path / "out.o"
-    proc = subprocess.run([sys.executable, "-S", "-c", child, *SMALL, str(out)], cwd=tmp_path,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
-                          text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert out.read_bytes()[:4] == b"\x7fELF"
-    assert proc.stdout.split() == []
-
 
 def test_kind_keeps_the_int_enum_surface():
     from bpflink.btf.types import STRUCT, Kind
