@@ -15,7 +15,6 @@ or, with inputs from memory::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 from .errors import (BpflinkError, Diagnostic, InputError, LinkError, OutputError, Severity,
                      error)
 
@@ -23,6 +22,7 @@ from .graph.rules import TagRule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from typing import Any
 
     from .linkmap import LinkMap

@@ -24,7 +24,6 @@ directory, not to the response file.
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 import sys
@@ -76,6 +75,7 @@ def _new_parser(**kwargs: Any) -> argparse.ArgumentParser:
     arguments without it (_parse_plain_link).
     """
     import argparse
+    import functools
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> NoReturn:      # usage errors: exit 2, one line
@@ -383,7 +383,10 @@ def _parse_plain_link(argv: list[str]) -> tuple[SimpleNamespace, list[tuple[str,
     Returns what ``parse_intermixed_args`` and :func:`_inputs_in_order` return
     for the same arguments (tests/test_cli_fastpath.py holds it to them).
     """
-    from types import SimpleNamespace
+    if not TYPE_CHECKING:
+        # types.SimpleNamespace, as the types module itself defines it: importing
+        # types would cost more than this parse
+        SimpleNamespace = type(sys.implementation)
 
     args = SimpleNamespace(
         inputs=[], output=None, whole_toggles=None, map_file=None, depfile=None,
@@ -536,9 +539,10 @@ def main(argv: list[str] | None = None) -> int:
     # the link form (gen object's too, rewritten to it): graph keeps argparse
     plain = None if graph_mode else _parse_plain_link(argv)
     args: Args
+    usage_error: UsageErrorFn
     if plain is not None:
         args, ordered = plain
-        usage_error: UsageErrorFn = functools.partial(_link_usage_error, prog)
+        usage_error = _link_usage_error(prog)
     else:
         parser = _graph_parser() if graph_mode else _link_parser(prog)
         # intermixed: inputs may sit between options (--whole-archive lib.a --no-whole-archive)
@@ -578,9 +582,12 @@ def _command(argv: list[str]) -> tuple[bool, str, list[str]]:
     return False, PROG, argv
 
 
-def _link_usage_error(prog: str, message: str) -> NoReturn:
-    """A usage error of a link parsed without argparse: argparse's usage and message."""
-    _link_parser(prog).error(message)
+def _link_usage_error(prog: str) -> UsageErrorFn:
+    """The link parser's ``error``, for arguments parsed without it (argparse's usage and
+    message), made only when there is an error to report."""
+    def error(message: str) -> NoReturn:
+        _link_parser(prog).error(message)
+    return error
 
 
 def _check_combinations(usage_error: UsageErrorFn, args: Args, graph_mode: bool) -> None:

@@ -292,3 +292,25 @@ _MARK_PARTS = st.sampled_from([".", ".bpflink-", "bpflink", "-", "1", "٣", "x",
 def test_temporary_name_test_matches_the_pattern(path):
     from bpflink.fileio import _TMP_NAME, is_temporary
     assert is_temporary(path) == bool(re.match(_TMP_NAME, os.path.basename(path)))
+
+
+def test_named_tuple_behaves_as_collections_makes_one():
+    import collections
+    ref = collections.namedtuple("_Pair", ["left", "right"], defaults=["r"])
+    ours, theirs = _Pair(1), ref(1)
+    assert ours == theirs and repr(ours) == repr(theirs) and hash(ours) == hash(theirs)
+    assert ours._asdict() == theirs._asdict() and ours.__getnewargs__() == (1, "r")
+    assert _Pair._field_defaults == ref._field_defaults == {"right": "r"}
+    assert _Pair.__match_args__ == ref.__match_args__ == ("left", "right")
+    assert _Pair._make([3, "x"]) == (3, "x") and type(_Pair._make([3, "x"])) is _Pair
+    assert _Pair(left=2, right="y").right == "y" and _Pair.left.__doc__ == ref.left.__doc__
+    assert pickle.loads(pickle.dumps(_Pair(5, "z"))) == _Pair(5, "z")
+    assert _Pair.__new__.__doc__ == ref.__new__.__doc__ and _Pair.__slots__ == ()
+    match _Pair(7):
+        case _Pair(left, right):
+            assert (left, right) == (7, "r")
+    for call, message in [(lambda: _Pair._make([1]), "Expected 2 arguments, got 1"),
+                          (lambda: _Pair(1)._replace(middle=2), "unexpected field names"),
+                          (lambda: _Pair(), "missing 1 required positional argument")]:
+        with pytest.raises((TypeError, ValueError), match=message):
+            call()

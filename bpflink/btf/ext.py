@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from array import array
 
 from ..errors import FormatError
 from .types import BTF_MAGIC, StringTable, _Strings, parse_header
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 MIN_HDR = 24          # up to line_info_len
 CORE_HDR = 32         # adds core_relo_off/len
 FUNC_REC, LINE_REC, CORE_REC = 8, 16, 16
-_U32 = next(code for code in "IL" if array(code).itemsize == 4)   # array's u32 here
 
 
 class BtfExt:
@@ -239,7 +237,7 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
     body = memoryview(raw)[hdr_len:]      # sliced below without copies
     ext = BtfExt()
     low = 0 if bo == "<" else 3         # where an insn_off's lowest byte is
-    swap = (bo == "<") != (sys.byteorder == "little")     # arrays hold native u32s
+    swap = (bo == "<") != (sys.byteorder == "little")     # not the host's byte order
 
     cache = strings.cache
 
@@ -253,8 +251,8 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
             raise FormatError(f"{what} references type [{bad}], but there are only "
                               f"{n_types - 1} types", section=section)
 
-    # Records are read a whole section at a time, as columns of u32s (array
-    # slices, in C), and zipped into tuples, their strings looked up by
+    # Records are read a whole section at a time, as columns of u32s (strided
+    # memoryview slices, in C), and zipped into tuples, their strings looked up by
     # ``map``: a Python step per record (unpacking, a comprehension) was most
     # of the cost of reading large objects.
     def func_recs(cols: list[Sequence[int]], name: str) -> list[tuple[Any, ...]]:
@@ -301,12 +299,15 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
                 raise FormatError(f"{what} for section '{name}' claims {num} records, more "
                                   f"than the block holds", section=section)
             chunk = blk[pos:pos + num * rec_size]
-            u32s = array(_U32)
-            u32s.frombytes(chunk)
-            if swap:
-                u32s.byteswap()
             # a column per known field; the insn_offs as ints at once (max reads them too)
-            cols: list[Sequence[int]] = [u32s[::step].tolist(),
+            u32s: Sequence[int]
+            if swap:        # the other byte order: unpacked (big-endian BPF is rare)
+                u32s = struct.unpack(f"{bo}{len(chunk) // 4}I", chunk)
+                insn_offs = list(u32s[::step])
+            else:           # the u32s as they lie, viewed in place
+                u32s = chunk.cast("I")
+                insn_offs = chunk.cast("I")[::step].tolist()
+            cols: list[Sequence[int]] = [insn_offs,
                                          *[u32s[i::step] for i in range(1, min_rec // 4)]]
             if offsets is not None and num:
                 # the largest insn_off; the low byte of every insn_off, with the

@@ -10,7 +10,6 @@ well-known places per kind, which :meth:`BtfType.remap` rewrites.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from operator import itemgetter
 
@@ -18,6 +17,7 @@ from ..errors import FormatError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any, ClassVar
 
 BTF_MAGIC = 0xEB9F
@@ -898,7 +898,13 @@ _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else N
                                                  for i in range(32))
 
 
-class _TypeIds(dict[int, Callable[[bytes], tuple[int, ...]]]):
+if TYPE_CHECKING:
+    _Unpacks = dict[int, Callable[[bytes], tuple[int, ...]]]
+else:
+    _Unpacks = dict         # Callable is imported only for type checking
+
+
+class _TypeIds(_Unpacks):
     """vlen -> an unpack of the type IDs of that many struct members (or
     FUNC_PROTO parameters), made on first use: one C call per type where a
     comprehension would take a Python step per member."""

@@ -28,7 +28,6 @@ offsets and mapped back to the function that starts there.
 
 from __future__ import annotations
 
-from collections import Counter
 
 from ..btf.types import BtfType, Kind
 from ..elf.constants import (
@@ -195,11 +194,11 @@ def build_callgraph(linked: LinkedObject, rules: list[TagRule] | None = None) ->
 
 def _display_names(linked: LinkedObject) -> dict[int, str]:
     """Input name per input; a name given twice gets ``#2``, ``#3``... on later copies."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     names: dict[int, str] = {}
     for obj in linked.inputs:
-        seen[obj.name] += 1
-        names[id(obj)] = obj.name if seen[obj.name] == 1 else f"{obj.name}#{seen[obj.name]}"
+        n = seen[obj.name] = seen.get(obj.name, 0) + 1
+        names[id(obj)] = obj.name if n == 1 else f"{obj.name}#{n}"
     return names
 
 

@@ -41,7 +41,6 @@ and fails above ``MAX_BPF_STACK`` (512).  Programs and exception callbacks
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence, Set
 
 from ..errors import Diagnostics
 from .build import Node, TagUse, is_function
@@ -51,6 +50,7 @@ from .rules import CALL, ON_FUNCTION, ON_PROGRAM, ON_TYPE, ON_VAR, TagRule
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence, Set
     from typing import Any
 
     from ..linker.model import LinkedObject

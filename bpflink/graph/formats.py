@@ -121,7 +121,6 @@ each labelled with its kind; unreachable subprograms get class
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 
 
 from .build import Node
@@ -130,6 +129,7 @@ from .rules import CALL, FUNC_REF, USES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from .digraph import GraphLike

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import struct
 import sys
-from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
 from itertools import accumulate, repeat
 
 from ..elf.constants import (
@@ -26,6 +24,10 @@ from ..elf.constants import (
     BPF_PSEUDO_CALL,
     BPF_PSEUDO_FUNC,
 )
+
+TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 # instruction classes and memory modes (include/uapi/linux/bpf.h, bpf_common.h)
 BPF_CLASS_MASK = 0x07
@@ -241,15 +243,16 @@ class _Phase:
         # Each byte of ``off`` masked on its own (``access * 0xFF``: 0xFF per access,
         # no carries), then the two interleaved.
         ff = access * 0xFF
+        # The two bytes of each off go where the host's int16 has them.
+        low, high = (3, 2) if big_endian else (2, 3)
+        if sys.byteorder == "big":
+            low, high = high, low
         offs = bytearray(2 * count)
-        offs[0::2] = (int.from_bytes(data[phase + 2:stop:BPF_INSN_SIZE], "little") & ff
+        offs[0::2] = (int.from_bytes(data[phase + low:stop:BPF_INSN_SIZE], "little") & ff
                       ).to_bytes(count, "little")
-        offs[1::2] = (int.from_bytes(data[phase + 3:stop:BPF_INSN_SIZE], "little") & ff
+        offs[1::2] = (int.from_bytes(data[phase + high:stop:BPF_INSN_SIZE], "little") & ff
                       ).to_bytes(count, "little")
-        self.reach = array("h")
-        self.reach.frombytes(offs)
-        if big_endian != (sys.byteorder == "big"):
-            self.reach.byteswap()
+        self.reach = memoryview(offs).cast("h")
         # An ld_imm64 whose second half has a nonzero opcode: a function that holds
         # both halves goes through the reference definition.  Clang's second halves
         # are all zero but for ``imm``, and an instruction with opcode 0 does nothing

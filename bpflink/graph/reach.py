@@ -27,7 +27,6 @@ or a ``networkx.DiGraph``.
 from __future__ import annotations
 
 from _weakref import ref    # weakref's reference type: the weakref module costs every link
-from collections.abc import Callable, Container, Iterable, Sequence
 
 from .build import DataId, Node
 from .rules import CALL, FUNC_REF, ON_PROGRAM
@@ -38,6 +37,7 @@ Path = list[tuple[Node, str | None]]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Container, Iterable, Sequence
     from typing import TypeVar
 
     from .digraph import GraphLike

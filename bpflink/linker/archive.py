@@ -45,7 +45,6 @@ header, then one row per member; whole-archive members show the reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 from ..btf.types import Kind
 from ..elf.constants import SHN_UNDEF, STB_LOCAL, STB_WEAK
@@ -54,6 +53,7 @@ from ..errors import FormatError
 
 TYPE_CHECKING = False   # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from mmap import mmap
 
 MAGIC = b"!<arch>\n"
