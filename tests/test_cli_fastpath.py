@@ -165,14 +165,11 @@ def test_every_link_option_is_in_the_fast_path_or_deliberately_not():
 
 # -- main: errors found after parsing, on both paths ------------------------------------------
 
-@pytest.mark.parametrize("extra", [
-    ["-q", "-v"], ["-o", "-", "--print-callgraph"], ["-o", "-", "--depfile", "x.d"],
-    ["--map", "-", "--why-extract=-", "--no-config"], ["--tag-rule", "nonsense"],
-])
-def test_usage_errors_after_parsing_are_argparse_s(monkeypatch, capsys, tmp_path, extra):
-    monkeypatch.chdir(tmp_path)
-    argv = [*SMALL, "-o", str(tmp_path / "out.o"), *extra]
-    assert cli._parse_plain_link(argv) is not None
+def usage_error_on_both_paths(monkeypatch: pytest.MonkeyPatch,
+                              capsys: pytest.CaptureFixture[str],
+                              argv: list[str]) -> tuple[object, pytest.CaptureResult[str]]:
+    """main(argv)'s exit status and output, the fast path taking it and then argparse
+    (the fast path disabled); asserts the two are the same."""
     outputs = []
     for fast in (True, False):
         if not fast:
@@ -181,7 +178,18 @@ def test_usage_errors_after_parsing_are_argparse_s(monkeypatch, capsys, tmp_path
             cli.main(argv)
         outputs.append((exit_.value.code, capsys.readouterr()))
     assert outputs[0] == outputs[1]
-    code, out = outputs[0]
+    return outputs[0]
+
+
+@pytest.mark.parametrize("extra", [
+    ["-q", "-v"], ["-o", "-", "--print-callgraph"], ["-o", "-", "--depfile", "x.d"],
+    ["--map", "-", "--why-extract=-", "--no-config"], ["--tag-rule", "nonsense"],
+])
+def test_usage_errors_after_parsing_are_argparse_s(monkeypatch, capsys, tmp_path, extra):
+    monkeypatch.chdir(tmp_path)
+    argv = [*SMALL, "-o", str(tmp_path / "out.o"), *extra]
+    assert cli._parse_plain_link(argv) is not None
+    code, out = usage_error_on_both_paths(monkeypatch, capsys, argv)
     assert code == 2 and out.err.startswith("usage: bpflink ") and "bpflink: error: " in out.err
 
 
@@ -192,15 +200,7 @@ def test_gen_object_usage_errors_name_gen_object_on_both_paths(monkeypatch, caps
     # its usage errors still name "bpflink gen object", as argparse's did
     monkeypatch.chdir(tmp_path)
     argv = ["gen", "object", str(tmp_path / "out.o"), *SMALL, *extra]
-    outputs = []
-    for fast in (True, False):
-        if not fast:
-            monkeypatch.setattr(cli, "_parse_plain_link", lambda argv: None)
-        with pytest.raises(SystemExit) as exit_:
-            cli.main(argv)
-        outputs.append((exit_.value.code, capsys.readouterr()))
-    assert outputs[0] == outputs[1]
-    code, out = outputs[0]
+    code, out = usage_error_on_both_paths(monkeypatch, capsys, argv)
     assert code == 2 and out.err.startswith("usage: bpflink gen object ")
 
 

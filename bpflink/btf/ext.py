@@ -305,8 +305,9 @@ def parse(raw: bytes, btf_raw: bytes, n_types: int, section: str = ".BTF.ext",
                 u32s = struct.unpack(f"{bo}{len(chunk) // 4}I", chunk)
                 insn_offs = list(u32s[::step])
             else:           # the u32s as they lie, viewed in place
-                u32s = chunk.cast("I")
-                insn_offs = chunk.cast("I")[::step].tolist()
+                view = chunk.cast("I")
+                u32s = view
+                insn_offs = view[::step].tolist()
             cols: list[Sequence[int]] = [insn_offs,
                                          *[u32s[i::step] for i in range(1, min_rec // 4)]]
             if offsets is not None and num:
