@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 import bpflink
+from bpflink.btf import types as btf_types
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIR = [ROOT / "corpus" / "exc_cross" / "a.o", ROOT / "corpus" / "exc_cross" / "b.o"]
@@ -80,6 +81,9 @@ def test_wheel_holds_the_package_and_nothing_else(dists):
     assert f"Version: {bpflink.__version__}\n" in metadata
     assert "bpflink/py.typed" in names                   # PEP 561: the package is typed
     assert "bpflink/graph/digraph.py" in names
+    # The compiled BTF parser, where this machine can build it (CI requires it)
+    if os.environ.get("BPFLINK_REQUIRE_ACCEL") or btf_types._accel is not None:
+        assert any(n.startswith("bpflink/btf/_accel.") and n.endswith(".so") for n in names)
     tops = {n.split("/")[0] for n in names}
     assert tops == {"bpflink", f"bpflink-{bpflink.__version__}.dist-info"}, tops
 
@@ -90,7 +94,7 @@ def test_sdist_is_a_source_release(dists):
     with tarfile.open(dists["sdist"]) as t:
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     for needed in ("pyproject.toml", "README.md", "CHANGELOG.md", "mkdocs.yml", "tox.ini",
-                   "bpflink/py.typed", "tests/conftest.py", "tests/kernel.py",
+                   "bpflink/py.typed", "setup.py", "bpflink/btf/_accel.c", "tests/conftest.py", "tests/kernel.py",
                    "corpus/build.py", "corpus/exc_cross/a.c", "corpus/exc_cross/a.o",
                    "docs/index.md", "docs/examples/make/Makefile",
                    "scripts/gen_cli_reference.py"):
@@ -115,6 +119,10 @@ def test_installed_wheel_works_without_the_source_tree(dists, tmp_path):
     meta = _run([str(py), "-c", "import importlib.metadata as m; print(m.version('bpflink'))"],
                 cwd=work).stdout.strip()
     assert meta == bpflink.__version__
+    if btf_types._accel is not None:     # built here: the installed bpflink uses it too
+        used = _run([str(py), "-c", "from bpflink.btf import types; print(types._accel)"],
+                    cwd=work).stdout
+        assert "_accel" in used and str(venv) in used, used
 
     for src in PAIR:
         (work / src.name).write_bytes(src.read_bytes())

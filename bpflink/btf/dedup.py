@@ -48,6 +48,7 @@ from operator import attrgetter, itemgetter
 
 from ..errors import FormatError
 from .ext import BtfExt
+from . import types as _types
 from .types import Btf, BtfType, Kind, MergedBtf
 
 TYPE_CHECKING = False
@@ -129,6 +130,16 @@ class _Dedup:
             types = btf.types
         self.types = types
         self.n = len(types)
+        self.m = [UNPROCESSED] * self.n
+        self.m[0] = 0
+        self.settled = False
+        accel = _types._accel
+        if accel is not None:      # the loop below, in C (the same keys, numbered alike)
+            keyed: tuple[bytes, list[int], list[tuple[int, ...]]] = \
+                accel.dedup_keys(types, maps)
+            self.kind_bytes, self.sid, self.children = keyed
+            self.kinds = list(self.kind_bytes)
+            return
         # bytes(...) of the kinds (IntEnums) runs in C; the list of ints comes from it.
         self.kind_bytes = bytes(map(attrgetter("kind"), types))
         self.kinds = kinds = list(self.kind_bytes)
@@ -175,9 +186,6 @@ class _Dedup:
             children.append(kids)
         self.sid = sid
         self.children = children
-        self.m = [UNPROCESSED] * self.n
-        self.m[0] = 0
-        self.settled = False
 
     def next_pass(self, out: Btf, id_map: list[int], kept: list[int]) -> _Dedup:
         """The run over ``out``, this run's ``kept`` types compacted through
@@ -210,6 +218,15 @@ class _Dedup:
         return list(compress(range(self.n), self.kind_bytes.translate(table)))
 
     def run(self) -> tuple[list[int], list[int]]:
+        """(old ID -> new ID, the kept IDs); the phases in C where the
+        compiled module is built (the same steps, see ``_accel.c``)."""
+        accel = _types._accel
+        if accel is not None:
+            out = accel.dedup_run(self.kind_bytes, self.sid, self.children, self.types)
+            if isinstance(out, int):
+                raise self._cycle_error(out)
+            id_map, kept, self.settled = out
+            return id_map, kept
         self.dedup_prims()
         self.dedup_structs()
         self.resolve_fwds()
@@ -471,16 +488,18 @@ class _Dedup:
                     stack.append((c, iter(kids)))
                     break
                 if mc == IN_PROGRESS:
-                    t = self.types[c]
-                    raise FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to "
-                                      f"itself through reference types only",
-                                      section=".BTF")
+                    raise self._cycle_error(c)
             else:
                 stack.pop()
                 if i >= 0:
                     kids = children[i]
                     m[i] = setdefault(sid[i] << 32 | m[kids[0]] if len(kids) == 1
                                       else (sid[i], *[m[c] for c in kids]), i)
+
+    def _cycle_error(self, c: int) -> FormatError:
+        t = self.types[c]
+        return FormatError(f"type [{c}] ({t.kind.name} '{t.name}') refers to itself through "
+                           "reference types only", section=".BTF")
 
     # -- phase 5 -------------------------------------------------------------------
     def compact(self) -> tuple[list[int], list[int]]:

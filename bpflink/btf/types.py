@@ -591,9 +591,21 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     Validation: every record fits, every kind is known, every string offset
     points at a terminated string, every type ID is in range.  Semantic checks
     (cycles, sizes) happen where they are needed.
+
+    The compiled parser (``_accel.parse_types``, where it is built) reads
+    the type section first, with every check of this function, and makes the
+    same objects; on anything this function would refuse it gives up, and
+    the loop below runs and words the error.
     """
     bo, _, tdata, sdata = parse_header(raw, section)
     strings = _Strings(sdata, section)
+    if _accel is not None:
+        fast = _accel.parse_types(tdata, strings.cache, bo == ">", BtfType, _PARSE_KINDS)
+        if fast is not None:
+            fast[0] = BtfType(UNKN)
+            btf = Btf(fast)
+            btf.raw_strings = strings
+            return btf, bo == ">"
     sget = strings.get
     # Formatting the "what" of a lookup costs more than the lookup: try the
     # pre-split cache first and build the message only on a miss (for member
@@ -607,7 +619,7 @@ def parse(raw: bytes, section: str = ".BTF") -> tuple[Btf, bool]:
     three = struct.Struct(bo + "III")
     two = struct.Struct(bo + "II")
     pos, end = 0, len(tdata)
-    kinds = (None,) + _KIND_OF_NUMBER[1:]      # UNKN (0) is no kind a type may have
+    kinds = _PARSE_KINDS
 
     def truncated(n: int, tid: int) -> FormatError:
         return FormatError(f"type [{tid}] is truncated (needs {n} bytes at offset {pos})",
@@ -896,6 +908,29 @@ _CHECKED_KINDS = frozenset({FUNC, VAR, DECL_TAG, DATASEC})
 # A kind's 5-bit number -> the Kind, None where no kind has it.
 _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else None
                                                  for i in range(32))
+# The kinds a type may have by number: UNKN (0) is none of them.
+_PARSE_KINDS = (None,) + _KIND_OF_NUMBER[1:]
+
+# What bpflink/btf/_accel.c's parse_types must say its interface is to be used
+# (a build of an older source, left behind by an editable install, is not).
+ACCEL_API = 3
+
+
+def _load_accel() -> Any:
+    """The compiled parser, or None: not built (no compiler when installed),
+    built from another version of its source, or BPFLINK_NO_ACCEL set."""
+    import os
+    if os.environ.get("BPFLINK_NO_ACCEL"):
+        return None
+    try:
+        from . import _accel
+    except ImportError:
+        return None
+    return _accel if getattr(_accel, "API", None) == ACCEL_API else None
+
+
+# parse() hands each type section to this first; None: its Python loop alone.
+_accel = _load_accel()
 
 
 if TYPE_CHECKING:
