@@ -1,8 +1,9 @@
-"""The one thing pyproject.toml cannot say: the optional compiled BTF parser.
+"""The one thing pyproject.toml cannot say: the optional compiled BTF module.
 
 ``optional=True``: where no C compiler or Python headers are at hand, the
-build goes on without it and bpflink runs its pure-Python parser (the same
-results, slower; see docs/architecture.md, "The compiled parser").
+build goes on without it, and bpflink runs the pure-Python twins of its
+functions (the same results, slower; see docs/design.md, "The compiled
+module").
 """
 
 from setuptools import Extension, setup
