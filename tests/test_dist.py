@@ -38,8 +38,8 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, cwd=cwd, env=_clean_env(), capture_output=True, text=True)
+def _run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, cwd=cwd, env=_clean_env() | env, capture_output=True, text=True)
     assert proc.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -128,4 +128,31 @@ def test_installed_wheel_works_without_the_source_tree(dists, tmp_path):
         (work / src.name).write_bytes(src.read_bytes())
     _run([str(exe), "a.o", "b.o", "-o", "out.o"], cwd=work)
     # The installed linker is the same code as this tree: same inputs, same bytes.
+    assert (work / "out.o").read_bytes() == bpflink.link(PAIR).data
+
+
+@pytest.mark.slow
+def test_without_a_compiler_the_wheel_is_pure_python_and_links_alike(dists, tmp_path):
+    """The compiled module is optional: a wheel built from the sdist where the C
+    compiler fails (``CC=false``) holds no extension, and the bpflink it installs
+    runs the Python twins and writes the same bytes."""
+    out = tmp_path / "dist"
+    proc = _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out),
+                 str(dists["sdist"])], cwd=tmp_path, CC="false")
+    assert 'building extension "bpflink.btf._accel" failed' in proc.stdout + proc.stderr
+    wheel, = out.glob("*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        assert not [n for n in z.namelist() if n.endswith(".so")]
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
+    py = venv / "bin" / "python"
+    _run([str(py), "-m", "pip", "install", "-q", str(wheel)], cwd=tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    used = _run([str(py), "-c", "from bpflink.btf import types; print(types._accel)"],
+                cwd=work).stdout
+    assert used.strip() == "None", used
+    for src in PAIR:
+        (work / src.name).write_bytes(src.read_bytes())
+    _run([str(venv / "bin" / "bpflink"), "a.o", "b.o", "-o", "out.o"], cwd=work)
     assert (work / "out.o").read_bytes() == bpflink.link(PAIR).data
