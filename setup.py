@@ -1,4 +1,4 @@
-"""The one thing pyproject.toml cannot say: the optional compiled BTF module.
+"""The one thing pyproject.toml cannot say: the optional compiled module.
 
 ``optional=True``: where no C compiler or Python headers are at hand, the
 build goes on without it, and bpflink runs the pure-Python twins of its
@@ -8,4 +8,4 @@ module").
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("bpflink.btf._accel", ["bpflink/btf/_accel.c"], optional=True)])
+setup(ext_modules=[Extension("bpflink._accel", ["bpflink/_accel.c"], optional=True)])

@@ -1,4 +1,4 @@
-"""The compiled BTF parser and dedup (``bpflink/btf/_accel.c``) against the pure-Python ones.
+"""The compiled BTF parser and dedup (``bpflink/_accel.c``) against the pure-Python ones.
 
 ``parse`` hands a type section to the compiled parser first.  It must give
 exactly the types the Python loop gives (the same kinds, names, numbers and
@@ -32,6 +32,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import bpflink
+
 from bpflink.btf import types as btf_types
 from bpflink.btf.dedup import _Dedup, dedup
 from bpflink.btf.types import (CONST, INT, PTR, STRUCT, UNKN, Btf, BtfType, MergedBtf, parse,
@@ -52,7 +54,7 @@ VMLINUX_BTF = Path("/sys/kernel/btf/vmlinux")
 def accel():
     if ACCEL is None:
         why = ("BPFLINK_NO_ACCEL is set" if os.environ.get("BPFLINK_NO_ACCEL")
-               else "bpflink.btf._accel is not built (no C compiler when installed?)")
+               else "bpflink._accel is not built (no C compiler when installed?)")
         skip_or_fail(why, REQUIRE_ACCEL_ENV)
     return ACCEL
 
@@ -255,6 +257,61 @@ def test_links_are_the_same_bytes_without_it(tmp_path):
         assert probe == str(bool(flag))
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+# -- the instruction scan ---------------------------------------------------------
+
+def objects_at_hand() -> Iterator[Path]:
+    """The corpus, the built workloads (the small synth one built if need be: its
+    functions call each other), and the distro's objects."""
+    from bench import workloads
+
+    yield from sorted(ROOT.glob("corpus/**/*.o"))
+    workloads.synth(ROOT / "bench" / "work" / "synth-4x16", 4, 16)
+    yield from sorted((ROOT / "bench" / "work").glob("**/*.o"))
+    if DISTRO_BPF.is_dir():
+        yield from sorted(DISTRO_BPF.glob("*.o"))
+
+
+def test_scan_same_on_every_code_section_at_hand():
+    """``scan_code`` against CodeScanner's Python loop on each code section of
+    every object at hand, cut at its function symbols, with the offsets of its
+    relocations (tests/test_graph.py holds both to the reference definition on
+    generated code)."""
+    from bpflink.elf.reader import read_object
+    from bpflink.graph.insn import CodeScanner
+
+    sections = functions = 0
+    for path in objects_at_hand():
+        try:
+            obj = read_object(path.read_bytes(), str(path))
+        except bpflink.InputError:
+            continue                    # the corpus's deliberately broken inputs
+        for sec in obj.sections:
+            if not sec.is_exec:
+                continue
+            starts = sorted({s.value for s in obj.symbols if s.shndx == sec.index
+                             and s.type == 2} | {0, len(sec.data)})
+            ranges = list(zip(starts, starts[1:]))
+            relocated = [r[0] for r in obj.relocations.get(sec.index, [])]
+            got = ACCEL.scan_code(sec.data, obj.big_endian, relocated, ranges)
+            with pure_python():
+                want = CodeScanner(sec.data, obj.big_endian, relocated).scan_all(ranges)
+            assert got == want, f"{path} {sec.name}"
+            sections += 1
+            functions += len(ranges)
+    assert sections >= 200 and functions >= 290, (sections, functions)
+
+
+def test_scan_leaves_what_it_does_not_take_to_python():
+    """A part-instruction, a negative start, an offset that is no int: None for
+    the whole call, and CodeScanner's Python loop does it."""
+    code = bytes(16)
+    for relocated, ranges in (([], [(0, 8), (0, 12)]), ([], [(-8, 8)]), ([2**64], [(0, 16)]),
+                              ([-1], [(0, 16)]), (["8"], [(0, 16)]), ([], [(0, 8, 1)])):
+        assert ACCEL.scan_code(code, False, relocated, ranges) is None, (relocated, ranges)
+    assert ACCEL.scan_code(code, False, [], [(8, 8), (16, 99), (0, 16)]) == \
+        [(0, []), (0, []), (0, [])]
 
 
 # -- dedup ------------------------------------------------------------------------

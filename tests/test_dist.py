@@ -83,7 +83,7 @@ def test_wheel_holds_the_package_and_nothing_else(dists):
     assert "bpflink/graph/digraph.py" in names
     # The compiled BTF parser, where this machine can build it (CI requires it)
     if os.environ.get("BPFLINK_REQUIRE_ACCEL") or btf_types._accel is not None:
-        assert any(n.startswith("bpflink/btf/_accel.") and n.endswith(".so") for n in names)
+        assert any(n.startswith("bpflink/_accel.") and n.endswith(".so") for n in names)
     tops = {n.split("/")[0] for n in names}
     assert tops == {"bpflink", f"bpflink-{bpflink.__version__}.dist-info"}, tops
 
@@ -94,7 +94,7 @@ def test_sdist_is_a_source_release(dists):
     with tarfile.open(dists["sdist"]) as t:
         names = {n.split("/", 1)[1] for n in t.getnames() if "/" in n}
     for needed in ("pyproject.toml", "README.md", "CHANGELOG.md", "mkdocs.yml", "tox.ini",
-                   "bpflink/py.typed", "setup.py", "bpflink/btf/_accel.c", "tests/conftest.py", "tests/kernel.py",
+                   "bpflink/py.typed", "setup.py", "bpflink/_accel.c", "tests/conftest.py", "tests/kernel.py",
                    "corpus/build.py", "corpus/exc_cross/a.c", "corpus/exc_cross/a.o",
                    "docs/index.md", "docs/examples/make/Makefile",
                    "scripts/gen_cli_reference.py"):
@@ -139,7 +139,7 @@ def test_without_a_compiler_the_wheel_is_pure_python_and_links_alike(dists, tmp_
     out = tmp_path / "dist"
     proc = _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(out),
                  str(dists["sdist"])], cwd=tmp_path, CC="false")
-    assert 'building extension "bpflink.btf._accel" failed' in proc.stdout + proc.stderr
+    assert 'building extension "bpflink._accel" failed' in proc.stdout + proc.stderr
     wheel, = out.glob("*.whl")
     with zipfile.ZipFile(wheel) as z:
         assert not [n for n in z.namelist() if n.endswith(".so")]

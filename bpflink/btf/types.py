@@ -911,25 +911,28 @@ _KIND_OF_NUMBER: tuple[Kind | None, ...] = tuple(Kind(i) if i < len(Kind) else N
 # The kinds a type may have by number: UNKN (0) is none of them.
 _PARSE_KINDS = (None,) + _KIND_OF_NUMBER[1:]
 
-# What bpflink/btf/_accel.c's parse_types must say its interface is to be used
-# (a build of an older source, left behind by an editable install, is not).
-ACCEL_API = 3
+# The interface version bpflink/_accel.c must say it has to be used (a build of
+# an older source, left behind by an editable install, is not).
+ACCEL_API = 4
 
 
 def _load_accel() -> Any:
-    """The compiled parser, or None: not built (no compiler when installed),
-    built from another version of its source, or BPFLINK_NO_ACCEL set."""
+    """The compiled module (``bpflink._accel``), or None: not built (no
+    compiler when installed), built from another version of its source, or
+    BPFLINK_NO_ACCEL set."""
     import os
     if os.environ.get("BPFLINK_NO_ACCEL"):
         return None
     try:
-        from . import _accel
+        from .. import _accel
     except ImportError:
         return None
     return _accel if getattr(_accel, "API", None) == ACCEL_API else None
 
 
-# parse() hands each type section to this first; None: its Python loop alone.
+# parse() hands each type section to it first, dedup its keys and phases, and
+# graph.insn its code (they read it here, so that tests can swap it); None:
+# the Python twins alone.
 _accel = _load_accel()
 
 

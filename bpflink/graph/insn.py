@@ -17,6 +17,7 @@ import sys
 from bisect import bisect_left
 from itertools import accumulate, repeat
 
+from ..btf import types as _btf_types
 from ..elf.constants import (
     BPF_INSN_SIZE,
     BPF_JMP_CALL,
@@ -332,8 +333,20 @@ class CodeScanner:
         return self.scan_all([(start, end)])[0]
 
     def scan_all(self, ranges: list[tuple[int, int]]) -> list[tuple[int, list[RawInsn]]]:
-        """:func:`scan` of each ``(start, end)``: one call for a section's functions."""
+        """:func:`scan` of each ``(start, end)``: one call for a section's functions.
+
+        Where the compiled module is built, its ``scan_code`` does it: the
+        reference definition (:func:`_reference`) in C, one pass over each
+        function.  It leaves what it does not take (a part-instruction, an
+        offset that is not a plain int) to the loop below.
+        """
         data, big_endian, relocated = self.data, self.big_endian, self.relocated
+        accel = _btf_types._accel
+        if accel is not None:
+            fast: list[tuple[int, list[RawInsn]]] | None = accel.scan_code(
+                data, big_endian, relocated, ranges)
+            if fast is not None:
+                return fast
         limit = len(data) - len(data) % BPF_INSN_SIZE
         unpack = _LAYOUT[big_endian].unpack_from
         dst_of, src_of = _DST[big_endian], _SRC[big_endian]

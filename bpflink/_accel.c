@@ -1,16 +1,27 @@
 /*
- * bpflink.btf._accel: the BTF type-section parser's happy path, compiled.
+ * bpflink._accel: compiled twins of the loops that run once per BTF type or
+ * per instruction.  Each has a pure-Python twin that stays and runs where
+ * this module is not built:
+ *
+ *   parse_types  the BTF type-section parser's happy path (btf/types.py: parse)
+ *   dedup_keys   dedup's shallow keys (btf/dedup.py: _Dedup.__init__)
+ *   dedup_run    dedup's phases (btf/dedup.py: _Dedup.run)
+ *   scan_code    the call graph's scan of each function's code
+ *                (graph/insn.py: CodeScanner.scan_all)
  *
  * parse_types() decodes a .BTF type section into exactly the objects the
- * pure-Python parser (bpflink/btf/types.py: parse) makes, and makes every
- * check that parser and validate_ids/check_cycles make.  It reports no error
- * of its own: on anything the pure-Python parser would refuse (or that this
- * code does not handle, such as a name offset inside another string), it
- * returns None and the caller runs the pure-Python parser, which raises the
- * error with its message.  So a failure is never worded twice, and a
- * divergence can only ever cost time: tests/test_accel.py holds the two
- * parsers to the same result on every object the suite knows and on
- * generated and corrupted BTF.
+ * pure-Python parser makes, and makes every check that parser and
+ * validate_ids/check_cycles make.  No function here words an error: on
+ * anything the Python twin would refuse (or that this code does not handle,
+ * such as a name offset inside another string), it returns None (dedup_run:
+ * the ID of the offending type) and the caller runs the Python twin, which
+ * raises the error with its message.  So a failure is never worded twice,
+ * and a divergence can only ever cost time: tests/test_accel.py and
+ * tests/test_graph.py hold each pair to the same results on every object
+ * the suite knows and on generated and corrupted input.
+ *
+ * ACCEL_API is the interface's version; btf/types.py's ACCEL_API must match
+ * it, or the module is not used.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -23,6 +34,7 @@ enum {
     K_FLOAT, K_DECL_TAG, K_TYPE_TAG, K_ENUM64, K_COUNT
 };
 
+#define ACCEL_API 4
 #define MAX_RESOLVE_DEPTH 32
 #define FUNC_EXTERN 2
 #define VAR_GLOBAL_EXTERN 2
@@ -1490,6 +1502,175 @@ out:
     return result;
 }
 
+/* ---- the call graph's instruction scan (bpflink/graph/insn.py) ----------- */
+
+enum {
+    BPF_INSN = 8, OP_LD_IMM64 = 0x18, OP_CALL = 0x85, OP_MOV64_X = 0xBF, OP_ADD64_K = 0x07,
+    CLS_LDX = 0x01, CLS_ST = 0x02, CLS_STX = 0x03, CLS_ALU = 0x04, CLS_ALU64 = 0x07,
+    MODE_MEM = 0x60, MODE_MEMSX = 0x80, MODE_ATOMIC = 0xC0, ATOMIC_FETCH = 0x01,
+    PSEUDO_CALL = 1, PSEUDO_FUNC = 4, REG_FP = 10
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* One function's code, data[start:end] (a whole number of instructions):
+ * stack_estimate() of decode(), and the calls and ld_imm64s that are
+ * references into code or sit at an offset in rel[0 .. nrel) (sorted).
+ * Returns (depth, [RawInsn, ...]) or NULL with an exception set. */
+static PyObject *scan_one(const uint8_t *data, Py_ssize_t start, Py_ssize_t end, int big,
+                          const uint64_t *rel, Py_ssize_t nrel)
+{
+    int64_t depth = 0, off_of[16];
+    uint8_t tracked[16] = {0};
+    tracked[REG_FP] = 1;
+    off_of[REG_FP] = 0;
+    PyObject *wanted = PyList_New(0);
+    if (!wanted)
+        return NULL;
+    /* the first relocation at or after start */
+    Py_ssize_t lo = 0, hi = nrel;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (rel[mid] < (uint64_t)start)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    Reader r = {data, end, big};
+    for (Py_ssize_t pos = start; pos < end; pos += BPF_INSN) {
+        const uint8_t *b = data + pos;
+        int code = b[0];
+        int dst = big ? b[1] >> 4 : b[1] & 0xF, src = big ? b[1] & 0xF : b[1] >> 4;
+        int16_t off = (int16_t)(big ? (b[2] << 8 | b[3]) : (b[3] << 8 | b[2]));
+        int32_t imm = (int32_t)rd32(&r, pos + 4);
+        while (lo < nrel && rel[lo] < (uint64_t)pos)
+            lo++;
+        if ((code == OP_CALL && (src == PSEUDO_CALL || (lo < nrel && rel[lo] == (uint64_t)pos)))
+                || (code == OP_LD_IMM64
+                    && (src == PSEUDO_FUNC || (lo < nrel && rel[lo] == (uint64_t)pos)))) {
+            PyObject *t = Py_BuildValue("(niiiii)", pos, code, dst, src, (int)off, (int)imm);
+            if (!t || PyList_Append(wanted, t) < 0) {
+                Py_XDECREF(t);
+                Py_DECREF(wanted);
+                return NULL;
+            }
+            Py_DECREF(t);
+        }
+        if (code == OP_LD_IMM64)
+            pos += BPF_INSN;            /* its second half is no instruction */
+        /* stack_estimate()'s loop body, step for step */
+        if (!tracked[dst] && !tracked[src] && code != OP_CALL && (code & 0xE0) != MODE_ATOMIC)
+            continue;
+        int cls = code & 0x07, mode = code & 0xE0, base = -1;
+        if (cls == CLS_LDX)
+            base = mode == MODE_MEM || mode == MODE_MEMSX ? src : -1;
+        else if (cls == CLS_ST)
+            base = mode == MODE_MEM ? dst : -1;
+        else if (cls == CLS_STX)
+            base = mode == MODE_MEM || mode == MODE_ATOMIC ? dst : -1;
+        if (base >= 0 && tracked[base] && -(off_of[base] + off) > depth)
+            depth = -(off_of[base] + off);
+        if (code == OP_MOV64_X) {
+            if (tracked[src]) {
+                tracked[dst] = 1;
+                off_of[dst] = off_of[src];
+            } else if (dst != REG_FP) {
+                tracked[dst] = 0;
+            }
+        } else if (code == OP_ADD64_K && tracked[dst] && dst != REG_FP) {
+            off_of[dst] += imm;
+            if (-off_of[dst] > depth)
+                depth = -off_of[dst];
+        } else if ((cls == CLS_ALU || cls == CLS_ALU64 || cls == CLS_LDX || code == OP_LD_IMM64)
+                   && dst != REG_FP) {
+            tracked[dst] = 0;
+        } else if (cls == CLS_STX && mode == MODE_ATOMIC && (imm & ATOMIC_FETCH)) {
+            tracked[src] = 0;
+            tracked[0] = 0;
+        }
+        if (code == OP_CALL)
+            memset(tracked, 0, 6);
+    }
+    PyObject *out = Py_BuildValue("(LN)", (long long)((depth + 7) / 8 * 8), wanted);
+    return out;
+}
+
+/* CodeScanner.scan_all: [(depth, wanted)] per (start, end), or None when a
+ * range or relocation is one this code leaves to Python (a part-instruction,
+ * a negative offset, not an int). */
+static PyObject *scan_code(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *data_obj, *relocated, *ranges;
+    int big;
+    if (!PyArg_ParseTuple(args, "OpO!O!", &data_obj, &big, &PyList_Type, &relocated,
+                          &PyList_Type, &ranges))
+        return NULL;
+    Py_buffer buf;
+    if (PyObject_GetBuffer(data_obj, &buf, PyBUF_SIMPLE) < 0)
+        return NULL;
+    PyObject *result = NULL, *out = NULL;
+    Py_ssize_t nrel = PyList_GET_SIZE(relocated), nranges = PyList_GET_SIZE(ranges);
+    uint64_t *rel = PyMem_Malloc(sizeof *rel * (size_t)(nrel ? nrel : 1));
+    if (!rel) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < nrel; k++) {
+        PyObject *o = PyList_GET_ITEM(relocated, k);
+        rel[k] = PyLong_Check(o) ? PyLong_AsUnsignedLongLong(o) : (uint64_t)-1;
+        if (rel[k] == (uint64_t)-1 && (!PyLong_Check(o) || PyErr_Occurred())) {
+            PyErr_Clear();
+            result = Py_None;   /* not an offset this code can compare: Python's */
+            goto done;
+        }
+    }
+    qsort(rel, (size_t)nrel, sizeof *rel, cmp_u64);
+    Py_ssize_t limit = buf.len - buf.len % BPF_INSN;
+    out = PyList_New(nranges);
+    if (!out)
+        goto done;
+    for (Py_ssize_t k = 0; k < nranges; k++) {
+        PyObject *range = PyList_GET_ITEM(ranges, k);
+        Py_ssize_t start, end;
+        if (!PyTuple_Check(range) || PyTuple_GET_SIZE(range) != 2) {
+            result = Py_None;
+            goto done;
+        }
+        start = PyLong_AsSsize_t(PyTuple_GET_ITEM(range, 0));
+        end = PyLong_AsSsize_t(PyTuple_GET_ITEM(range, 1));
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            result = Py_None;
+            goto done;
+        }
+        if (end > limit)
+            end = limit;
+        if (start < 0 || (end > start && (end - start) % BPF_INSN)) {
+            result = Py_None;
+            goto done;
+        }
+        PyObject *one = end <= start ? Py_BuildValue("(i[])", 0)
+                                     : scan_one(buf.buf, start, end, big, rel, nrel);
+        if (!one)
+            goto done;
+        PyList_SET_ITEM(out, k, one);
+    }
+    result = out;
+    out = NULL;
+done:
+    Py_XDECREF(out);
+    PyMem_Free(rel);
+    PyBuffer_Release(&buf);
+    if (result == Py_None)
+        Py_INCREF(result);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"parse_types", parse_types, METH_VARARGS,
      "parse_types(type_bytes, strings_by_offset, big_endian, BtfType, kinds) -> list | None"},
@@ -1497,11 +1678,13 @@ static PyMethodDef methods[] = {
      "dedup_keys(types, maps) -> (kind_bytes, sid, children)"},
     {"dedup_run", dedup_run, METH_VARARGS,
      "dedup_run(kind_bytes, sid, children, types) -> (id_map, kept, settled) | int"},
+    {"scan_code", scan_code, METH_VARARGS,
+     "scan_code(data, big_endian, relocated, ranges) -> [(depth, wanted)] | None"},
     {NULL, NULL, 0, NULL}
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "bpflink.btf._accel", NULL, -1, methods,
+    PyModuleDef_HEAD_INIT, "bpflink._accel", NULL, -1, methods,
     NULL, NULL, NULL, NULL
 };
 
@@ -1511,7 +1694,7 @@ PyMODINIT_FUNC PyInit__accel(void)
     if (!empty_tuple)
         return NULL;
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddIntConstant(m, "API", 3) < 0) {
+    if (m && PyModule_AddIntConstant(m, "API", ACCEL_API) < 0) {
         Py_DECREF(m);
         return NULL;
     }
