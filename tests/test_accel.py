@@ -115,11 +115,21 @@ def check_same(raw: bytes, where: str) -> str:
     return "ok"
 
 
+def objects_at_hand() -> Iterator[Path]:
+    """The corpus, the built workloads (the small synth one built if need be: its
+    functions call each other), and the distro's objects."""
+    from bench import workloads
+
+    yield from sorted(ROOT.glob("corpus/**/*.o"))
+    workloads.synth(ROOT / "bench" / "work" / "synth-4x16", 4, 16)
+    yield from sorted((ROOT / "bench" / "work").glob("**/*.o"))
+    if DISTRO_BPF.is_dir():
+        yield from sorted(DISTRO_BPF.glob("*.o"))
+
+
 def btf_sections() -> Iterator[tuple[str, bytes]]:
     """(name, .BTF bytes) of every object at hand."""
-    paths = sorted(ROOT.glob("corpus/**/*.o")) + sorted((ROOT / "bench" / "work").glob("**/*.o"))
-    if DISTRO_BPF.is_dir():
-        paths += sorted(DISTRO_BPF.glob("*.o"))
+    paths = list(objects_at_hand())
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import selftests
@@ -260,18 +270,6 @@ def test_links_are_the_same_bytes_without_it(tmp_path):
 
 
 # -- the instruction scan ---------------------------------------------------------
-
-def objects_at_hand() -> Iterator[Path]:
-    """The corpus, the built workloads (the small synth one built if need be: its
-    functions call each other), and the distro's objects."""
-    from bench import workloads
-
-    yield from sorted(ROOT.glob("corpus/**/*.o"))
-    workloads.synth(ROOT / "bench" / "work" / "synth-4x16", 4, 16)
-    yield from sorted((ROOT / "bench" / "work").glob("**/*.o"))
-    if DISTRO_BPF.is_dir():
-        yield from sorted(DISTRO_BPF.glob("*.o"))
-
 
 def test_scan_same_on_every_code_section_at_hand():
     """``scan_code`` against CodeScanner's Python loop on each code section of
